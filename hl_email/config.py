@@ -1,0 +1,260 @@
+"""Gateway configuration: a TOML file plus HL_EMAIL_* environment variables (nested with "__")."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+__all__ = ["ConfigError", "GatewayConfig", "load_config", "normalize_address"]
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names each bad key and what is wrong with it."""
+
+
+def normalize_address(value: str, *, field: str = "") -> str:
+    """Validate an email address (syntax only, no DNS) and return it normalized.
+
+    Raises ValueError naming `field` (when given) and the problem.
+    """
+    prefix = f"{field}: " if field else ""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{prefix}an email address is required")
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError(f"{prefix}{value!r} contains a line break or NUL")
+    try:
+        result = validate_email(value.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{prefix}{value!r} is not a valid email address ({exc})") from None
+    # Domain part is case-insensitive; local parts are case-sensitive in theory but not in practice.
+    return result.normalized.lower()
+
+
+class _Section(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+Security = Literal["none", "starttls", "tls"]
+
+
+class AgentConfig(_Section):
+    address: str = "agent@localhost.test"
+    name: str = "hl-email agent"
+    # When true, Reply-To is agent+<reply key>@domain so that a reply matches even without headers.
+    plus_addressing: bool = False
+    plus_separator: str = "+"
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return normalize_address(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if any(ch in v for ch in "\r\n\0"):
+            raise ValueError("agent.name must not contain line breaks")
+        return v
+
+
+class SmtpConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    security: Security = "none"
+    timeout: float = Field(30.0, gt=0)
+    validate_certs: bool = True
+    # Outbox retry policy for transient failures.
+    max_attempts: int = Field(8, ge=1)
+    backoff_initial: float = Field(2.0, gt=0)
+    backoff_max: float = Field(600.0, gt=0)
+
+
+class ImapConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(1143, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    security: Security = "none"
+    folder: str = "INBOX"
+    timeout: float = Field(30.0, gt=0)
+    validate_certs: bool = True
+    # IDLE is re-issued before the RFC 2177 29-minute limit.
+    idle_timeout: float = Field(25 * 60, gt=0, le=29 * 60)
+    poll_interval: float = Field(30.0, gt=0)
+    reconnect_initial: float = Field(1.0, gt=0)
+    reconnect_max: float = Field(120.0, gt=0)
+    enabled: bool = True
+
+
+class StoreConfig(_Section):
+    url: str = "sqlite:///hl-email.db"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not (v.startswith("sqlite:///") or v.startswith("sqlite://:memory:")):
+            if v.startswith(("postgres://", "postgresql://")):
+                raise ValueError(
+                    "store.url: PostgreSQL is not supported yet; use sqlite:///path.db"
+                )
+            raise ValueError(
+                f"store.url: {v!r} is not a supported URL (expected sqlite:///path.db)"
+            )
+        return v
+
+
+class SecurityConfig(_Section):
+    secret: str = ""
+    trusted_authserv_id: str = ""
+
+
+class ApiConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8040, ge=0, le=65535)
+    api_keys: list[str] = Field(default_factory=list)
+
+
+class WebhookConfig(_Section):
+    """`[[webhooks]]`: POST a signed HumanLayer-style payload when a request completes."""
+
+    url: str
+    events: list[str] = Field(
+        default_factory=lambda: ["function_call.completed", "human_contact.completed"]
+    )
+    secret: str = ""
+    timeout: float = Field(10.0, gt=0)
+    max_attempts: int = Field(12, ge=1)
+    backoff_initial: float = Field(1.0, gt=0)
+    backoff_max: float = Field(600.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"webhooks.url: {v!r} must start with http:// or https://")
+        return v
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[str]) -> list[str]:
+        known = {
+            "function_call.completed",
+            "human_contact.completed",
+            "function_call.failed",
+            "human_contact.failed",
+        }
+        for event in v:
+            if event not in known:
+                raise ValueError(
+                    f"webhooks.events: unknown event {event!r} (known: {sorted(known)})"
+                )
+        return v
+
+
+class RepliesConfig(_Section):
+    # Addresses (or @domain) besides the bound recipient allowed to answer; empty = only the bound recipient.
+    send_confirmations: bool = True
+    max_clarifications: int = Field(3, ge=0)
+
+
+class GatewayConfig(BaseSettings):
+    """Everything the gateway needs. Load with `load_config(path)`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HL_EMAIL_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    imap: ImapConfig = Field(default_factory=ImapConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
+    templates_dir: str | None = None
+    # Where relative paths in the file (store url, templates dir) are resolved from.
+    base_dir: str | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file, which arrives as init kwargs.
+        return (env_settings, init_settings)
+
+    @property
+    def sqlite_path(self) -> str:
+        path = self.store.url.removeprefix("sqlite:///").removeprefix("sqlite://")
+        if path in (":memory:", ""):
+            return ":memory:"
+        if self.base_dir and not os.path.isabs(path):
+            return str(Path(self.base_dir) / path)
+        return path
+
+    @property
+    def resolved_templates_dir(self) -> Path | None:
+        if not self.templates_dir:
+            return None
+        path = Path(self.templates_dir)
+        if self.base_dir and not path.is_absolute():
+            path = Path(self.base_dir) / path
+        return path
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see the README's config reference)"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> GatewayConfig:
+    """Read a TOML file (optional) and HL_EMAIL_* env; raise ConfigError naming every bad key."""
+    data: dict[str, Any] = {}
+    source = "environment"
+    if path is not None:
+        file = Path(path)
+        source = str(file)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {file}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc}") from None
+        data.setdefault("base_dir", str(file.resolve().parent))
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    try:
+        return GatewayConfig(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from None

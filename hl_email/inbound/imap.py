@@ -1,0 +1,297 @@
+"""IMAP watcher: IDLE (or polling), catch-up from a stored checkpoint, reconnect with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aioimaplib
+
+from ..config import ImapConfig
+from ..store.base import Checkpoint, Store
+
+__all__ = [
+    "ImapError",
+    "ImapWatcher",
+    "parse_fetch_literal",
+    "parse_search_uids",
+    "parse_uidvalidity",
+]
+
+log = logging.getLogger("hl_email.inbound")
+
+Handler = Callable[[bytes], Awaitable[Any]]
+
+
+class ImapError(Exception):
+    """The IMAP server refused a command; the message says which and what it answered."""
+
+
+def _text(line: Any) -> str:
+    if isinstance(line, (bytes, bytearray)):
+        return bytes(line).decode("utf-8", "replace")
+    return str(line)
+
+
+def parse_uidvalidity(lines: list[Any]) -> int | None:
+    for line in lines:
+        match = re.search(r"\[UIDVALIDITY (\d+)\]", _text(line))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def parse_search_uids(lines: list[Any]) -> list[int]:
+    uids: list[int] = []
+    for line in lines:
+        text = _text(line).strip()
+        if text.upper().startswith("SEARCH"):
+            text = text[6:]
+        elif not re.fullmatch(r"[\d\s]*", text):
+            continue
+        uids.extend(int(tok) for tok in text.split() if tok.isdigit())
+    return sorted(set(uids))
+
+
+def parse_fetch_literal(lines: list[Any]) -> bytes | None:
+    """The message bytes of a single-message `UID FETCH … (BODY.PEEK[])` response."""
+    for line in lines:
+        if isinstance(line, bytearray):
+            return bytes(line)
+    return None
+
+
+def _check(response: Any, what: str) -> Any:
+    if response.result != "OK":
+        detail = " ".join(_text(line) for line in response.lines)[:300]
+        raise ImapError(f"IMAP {what} failed: {response.result} {detail}")
+    return response
+
+
+class ImapWatcher:
+    """Feeds every new message of one folder to `handle`, exactly once per stored checkpoint."""
+
+    def __init__(
+        self,
+        config: ImapConfig,
+        store: Store,
+        handle: Handler,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.handle = handle
+        self.clock = clock
+        self.connected = False
+        self.idle_supported: bool | None = None
+        self.capabilities: set[str] = set()
+        self.last_error: str | None = None
+        self._client: aioimaplib.IMAP4 | None = None
+        self.stopping = False
+        self._lost = asyncio.Event()
+        self._poke = asyncio.Event()
+        self.mailbox_key = (
+            f"imap://{config.username or ''}@{config.host}:{config.port}/{config.folder}"
+        )
+
+    def poke(self) -> None:
+        """Check for new mail now (used by tests and the dev sandbox)."""
+        self._poke.set()
+
+    async def _connect(self) -> aioimaplib.IMAP4:
+        cfg = self.config
+        self._lost = asyncio.Event()
+
+        def lost(exc: Exception | None) -> None:
+            self._lost.set()
+
+        if cfg.security == "tls":
+            ctx = ssl.create_default_context()
+            if not cfg.validate_certs:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
+                host=cfg.host, port=cfg.port, timeout=cfg.timeout, ssl_context=ctx
+            )
+        else:
+            client = aioimaplib.IMAP4(
+                host=cfg.host, port=cfg.port, timeout=cfg.timeout, conn_lost_cb=lost
+            )
+        await client.wait_hello_from_server()
+        if cfg.security == "starttls":
+            await self._starttls(client)
+        if cfg.username:
+            _check(await client.login(cfg.username, cfg.password or ""), "LOGIN")
+        self.capabilities = set(client.protocol.capabilities)
+        self.idle_supported = "IDLE" in self.capabilities
+        return client
+
+    async def _starttls(self, client: aioimaplib.IMAP4) -> None:
+        # aioimaplib has no STARTTLS helper: issue the command, then upgrade the transport.
+        protocol = client.protocol
+        response = await protocol.execute(
+            aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=asyncio.get_running_loop())
+        )
+        _check(response, "STARTTLS")
+        ctx = ssl.create_default_context()
+        if not self.config.validate_certs:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        loop = asyncio.get_running_loop()
+        transport = await loop.start_tls(
+            protocol.transport, protocol, ctx, server_hostname=self.config.host
+        )
+        protocol.transport = transport
+        await protocol.capability()
+
+    async def _select(self, client: aioimaplib.IMAP4) -> int:
+        response = _check(await client.select(self.config.folder), f"SELECT {self.config.folder}")
+        uidvalidity = parse_uidvalidity(response.lines)
+        if uidvalidity is None:
+            raise ImapError(f"IMAP SELECT {self.config.folder} returned no UIDVALIDITY")
+        return uidvalidity
+
+    async def sync(self, client: aioimaplib.IMAP4, uidvalidity: int) -> int:
+        """Process everything after the checkpoint; returns how many messages were handled."""
+        checkpoint = await self.store.get_checkpoint(self.mailbox_key)
+        if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
+            # First run (or the server renumbered the folder): take what nobody has read yet.
+            # Re-processing is harmless: inbound messages are de-duplicated by Message-ID.
+            response = _check(await client.uid_search("UNSEEN"), "UID SEARCH UNSEEN")
+            uids = parse_search_uids(response.lines)
+            last_uid = 0
+            if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
+                await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, 0))
+        else:
+            last_uid = checkpoint.last_uid
+            response = _check(await client.uid_search(f"UID {last_uid + 1}:*"), "UID SEARCH")
+            # "n:*" always matches the highest UID, even when it is below n.
+            uids = [u for u in parse_search_uids(response.lines) if u > last_uid]
+        handled = 0
+        for uid in uids:
+            response = _check(
+                await client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"UID FETCH {uid}"
+            )
+            raw = parse_fetch_literal(response.lines)
+            if raw is not None:
+                try:
+                    await self.handle(raw)
+                except Exception:
+                    # The pipeline records outcomes itself; this is a bug, not bad input.
+                    # Stop here so the checkpoint does not move past an unprocessed message.
+                    log.exception("processing IMAP UID %s failed; will retry", uid)
+                    raise
+            await client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)")
+            last_uid = max(last_uid, uid)
+            await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, last_uid))
+            handled += 1
+        return handled
+
+    async def _wait_for_change(self, client: aioimaplib.IMAP4) -> None:
+        if self.idle_supported:
+            idle = await client.idle_start(timeout=self.config.idle_timeout)
+            try:
+                while True:
+                    push_task = asyncio.ensure_future(
+                        client.wait_server_push(timeout=self.config.idle_timeout)
+                    )
+                    poke_task = asyncio.ensure_future(self._poke.wait())
+                    lost_task = asyncio.ensure_future(self._lost.wait())
+                    try:
+                        done, _ = await asyncio.wait(
+                            {push_task, poke_task, lost_task}, return_when=asyncio.FIRST_COMPLETED
+                        )
+                    finally:
+                        for task in (push_task, poke_task, lost_task):
+                            if not task.done():
+                                task.cancel()
+                    if lost_task in done:
+                        raise ConnectionError("IMAP connection lost")
+                    if poke_task in done:
+                        self._poke.clear()
+                        break
+                    try:
+                        pushed = push_task.result()
+                    except TimeoutError:
+                        break  # re-issue IDLE well before the server's 29-minute cut-off
+                    lines = pushed if isinstance(pushed, list) else [pushed]
+                    if any(re.search(r"EXISTS|RECENT|EXPUNGE|BYE", _text(line)) for line in lines):
+                        break
+            finally:
+                if client.protocol.state == "IDLE" or not idle.done():
+                    client.idle_done()
+                try:
+                    await asyncio.wait_for(idle, 10)
+                except TimeoutError:
+                    raise ConnectionError("IMAP server did not end IDLE") from None
+        else:
+            poke_task = asyncio.ensure_future(self._poke.wait())
+            lost_task = asyncio.ensure_future(self._lost.wait())
+            try:
+                done, _ = await asyncio.wait(
+                    {poke_task, lost_task},
+                    timeout=self.config.poll_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                for task in (poke_task, lost_task):
+                    if not task.done():
+                        task.cancel()
+            if lost_task in done:
+                raise ConnectionError("IMAP connection lost")
+            self._poke.clear()
+            _check(await client.noop(), "NOOP")
+
+    async def run(self) -> None:
+        """Watch forever; connection problems are logged and retried with backoff."""
+        failures = 0
+        while not self.stopping:
+            client: aioimaplib.IMAP4 | None = None
+            try:
+                client = await self._connect()
+                self._client = client
+                uidvalidity = await self._select(client)
+                self.connected = True
+                self.last_error = None
+                failures = 0
+                log.info(
+                    "watching %s (%s)",
+                    self.mailbox_key,
+                    "IDLE"
+                    if self.idle_supported
+                    else f"polling every {self.config.poll_interval}s",
+                )
+                while not self.stopping:
+                    await self.sync(client, uidvalidity)
+                    await self._wait_for_change(client)
+            except asyncio.CancelledError:
+                await self._close(client)
+                raise
+            except Exception as exc:
+                self.connected = False
+                failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                delay = min(
+                    self.config.reconnect_max,
+                    self.config.reconnect_initial * (2 ** min(failures - 1, 10)),
+                )
+                delay = delay / 2 + random.random() * delay / 2
+                log.warning("IMAP watcher: %s; reconnecting in %.1fs", self.last_error, delay)
+                await self._close(client)
+                await asyncio.sleep(delay)
+
+    async def _close(self, client: aioimaplib.IMAP4 | None) -> None:
+        self.connected = False
+        if client is None:
+            return
+        try:
+            await asyncio.wait_for(client.logout(), 2)
+        except Exception:
+            pass

@@ -1,0 +1,123 @@
+"""Matching a reply to a request and deciding whether its sender may answer; pure functions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import getaddresses
+
+from .config import normalize_address
+from .tokens import ReplyKey, find_reply_keys
+
+__all__ = [
+    "AuthResult",
+    "candidate_keys",
+    "dmarc_verdict",
+    "sender_address",
+]
+
+
+def _header(msg: Message, name: str) -> list[str]:
+    try:
+        values = msg.get_all(name) or []
+    except Exception:  # a header the parser could not make sense of
+        return []
+    return [str(v) for v in values]
+
+
+def candidate_keys(msg: Message) -> list[ReplyKey]:
+    """Reply keys this message refers to, most specific first.
+
+    In-Reply-To names the message being answered; References is searched newest-first; the
+    plus-address in To/Cc/Delivered-To covers clients that drop threading headers (mailto links).
+    """
+    keys: list[ReplyKey] = []
+
+    def add(found: list[ReplyKey]) -> None:
+        for key in found:
+            if key not in keys:
+                keys.append(key)
+
+    add(find_reply_keys(*_header(msg, "In-Reply-To")))
+    for value in _header(msg, "References"):
+        add(list(reversed(find_reply_keys(value))))
+    for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
+        add(find_reply_keys(*_header(msg, name)))
+    return keys
+
+
+def sender_address(msg: Message) -> tuple[str | None, str]:
+    """The single From address, normalized, or None and the reason it is unusable."""
+    values = _header(msg, "From")
+    if not values:
+        return None, "no From header"
+    if len(values) > 1:
+        return None, "more than one From header"
+    addresses = [addr for _, addr in getaddresses(values) if addr]
+    if len(addresses) != 1:
+        return None, f"From must name exactly one address, got {values[0]!r}"
+    try:
+        return normalize_address(addresses[0]), ""
+    except ValueError as exc:
+        return None, f"From address is invalid: {exc}"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    ok: bool
+    reason: str
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def _parse_authentication_results(value: str) -> tuple[str, list[tuple[str, str, dict[str, str]]]]:
+    # Comments may nest a level or two; strip innermost first.
+    for _ in range(3):
+        value = _COMMENT.sub(" ", value)
+    parts = [p.strip() for p in value.split(";")]
+    authserv = parts[0].split()[0].lower() if parts and parts[0].split() else ""
+    results: list[tuple[str, str, dict[str, str]]] = []
+    for part in parts[1:]:
+        tokens = part.split()
+        if not tokens or "=" not in tokens[0]:
+            continue
+        method, _, result = tokens[0].partition("=")
+        props = {}
+        for token in tokens[1:]:
+            key, eq, val = token.partition("=")
+            if eq:
+                props[key.lower()] = val.strip('"').lower()
+        results.append((method.lower(), result.lower(), props))
+    return authserv, results
+
+
+def dmarc_verdict(msg: Message, trusted_authserv_id: str, sender: str) -> AuthResult:
+    """Require dmarc=pass for the From domain in an Authentication-Results header that the
+    trusted server (`trusted_authserv_id`) added. Any non-pass DMARC result from it refuses.
+
+    The trusted server must strip incoming Authentication-Results headers claiming its own id
+    (RFC 8601 §5); that is what makes this header trustworthy.
+    """
+    trusted = trusted_authserv_id.strip().lower()
+    sender_domain = sender.rpartition("@")[2].lower()
+    passed = False
+    for value in _header(msg, "Authentication-Results"):
+        authserv, results = _parse_authentication_results(value)
+        if authserv != trusted:
+            continue
+        for method, result, props in results:
+            if method != "dmarc":
+                continue
+            header_from = props.get("header.from")
+            if header_from and header_from != sender_domain:
+                return AuthResult(False, f"dmarc result is for {header_from}, not {sender_domain}")
+            if result != "pass":
+                return AuthResult(False, f"dmarc={result} from {trusted}")
+            passed = True
+    if not passed:
+        return AuthResult(
+            False, f"no dmarc=pass in an Authentication-Results header from {trusted}"
+        )
+    return AuthResult(True, "dmarc=pass")

@@ -1,0 +1,253 @@
+"""Durable send queue: rows stored with their request are delivered over SMTP, retried, or failed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+import aiosmtplib
+
+from .config import SmtpConfig
+from .store.base import OutboxRow, Store
+
+__all__ = [
+    "DeliveryError",
+    "OutboxWorker",
+    "PermanentDeliveryError",
+    "SmtpSender",
+    "TransientDeliveryError",
+    "backoff_delay",
+]
+
+log = logging.getLogger("hl_email.outbox")
+
+
+class DeliveryError(Exception):
+    """Sending failed. `transient` says whether trying again later can help."""
+
+    transient: bool = True
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientDeliveryError(DeliveryError):
+    """4xx, a dropped connection or a timeout: the outbox retries with backoff."""
+
+    transient = True
+
+
+class PermanentDeliveryError(DeliveryError):
+    """5xx: the server refused for good; the recipient's delivery is marked failed."""
+
+    transient = False
+
+
+def backoff_delay(attempt: int, *, initial: float, maximum: float, jitter: float) -> float:
+    """Exponential backoff with jitter; `attempt` counts from 1, `jitter` is a draw in [0, 1)."""
+    base = min(maximum, initial * (2 ** max(0, attempt - 1)))
+    # "Equal jitter": never less than half the base, so retries don't stampede nor spin.
+    return base / 2 + base / 2 * jitter
+
+
+def _classify(exc: BaseException) -> DeliveryError:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+        if codes and all(400 <= c < 500 for c in codes):
+            return TransientDeliveryError(f"recipient deferred: {detail}", code=codes[0])
+        return PermanentDeliveryError(
+            f"recipient refused: {detail}", code=codes[0] if codes else None
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = f"{exc.code} {exc.message}"
+        if 500 <= exc.code < 600 and not isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return PermanentDeliveryError(f"SMTP server refused the message: {text}", code=exc.code)
+        return TransientDeliveryError(f"SMTP server deferred the message: {text}", code=exc.code)
+    if isinstance(exc, (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError)):
+        return TransientDeliveryError(f"SMTP connection problem: {type(exc).__name__}: {exc}")
+    return TransientDeliveryError(f"unexpected error while sending: {type(exc).__name__}: {exc}")
+
+
+class SmtpSender:
+    """One reused SMTP connection; reconnects when the server has dropped it."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._client: aiosmtplib.SMTP | None = None
+        self._lock = asyncio.Lock()
+        self.connected = False
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        cfg = self.config
+        return aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            username=cfg.username or None,
+            password=cfg.password or None,
+            use_tls=cfg.security == "tls",
+            start_tls=True if cfg.security == "starttls" else False,
+            validate_certs=cfg.validate_certs,
+            timeout=cfg.timeout,
+        )
+
+    async def _ensure(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        client = self._new_client()
+        await client.connect()
+        self._client = client
+        self.connected = True
+        return client
+
+    async def send(self, mail_from: str, rcpt_to: list[str], message: bytes) -> None:
+        """Deliver one message; raises TransientDeliveryError or PermanentDeliveryError."""
+        async with self._lock:
+            for attempt in (1, 2):
+                try:
+                    client = await self._ensure()
+                    errors, _ = await client.sendmail(mail_from, rcpt_to, message)
+                except aiosmtplib.SMTPServerDisconnected as exc:
+                    # A reused connection the server closed while idle: reconnect once at once.
+                    self._drop()
+                    if attempt == 2:
+                        raise _classify(exc) from exc
+                    continue
+                except Exception as exc:
+                    err = _classify(exc)
+                    if isinstance(
+                        exc, (OSError, asyncio.TimeoutError, aiosmtplib.SMTPConnectError)
+                    ):
+                        self._drop()
+                    else:
+                        await self._reset()
+                    raise err from exc
+                if errors:
+                    detail = "; ".join(
+                        f"{r}: {resp.code} {resp.message}" for r, resp in errors.items()
+                    )
+                    cls = (
+                        TransientDeliveryError
+                        if all(400 <= resp.code < 500 for resp in errors.values())
+                        else PermanentDeliveryError
+                    )
+                    raise cls(f"some recipients refused: {detail}")
+                return
+
+    async def _reset(self) -> None:
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.rset()
+            except Exception:
+                self._drop()
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:
+                pass
+        self._client = None
+        self.connected = False
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._client is not None and self._client.is_connected:
+                try:
+                    await self._client.quit()
+                except Exception:
+                    pass
+            self._drop()
+
+
+Sender = Callable[[str, list[str], bytes], Awaitable[None]]
+
+
+class OutboxWorker:
+    """Sends due outbox rows; wakes when the gateway adds rows, sleeps until the next retry."""
+
+    def __init__(
+        self,
+        store: Store,
+        send: Sender,
+        config: SmtpConfig,
+        *,
+        on_permanent_failure: Callable[[OutboxRow, str], Awaitable[None]],
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.send = send
+        self.config = config
+        self.on_permanent_failure = on_permanent_failure
+        self.clock = clock
+        self.rand = rand
+        self._wake = asyncio.Event()
+        self.last_error: str | None = None
+        self.stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Send every row that is due now; returns how many were attempted."""
+        rows = await self.store.due_outbox(self.clock())
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        assert row.id is not None
+        try:
+            await self.send(row.mail_from, row.rcpt_to, row.message)
+        except DeliveryError as exc:
+            await self._failed(row, exc)
+            return
+        except Exception as exc:  # never let one row kill the worker
+            await self._failed(row, _classify(exc))
+            return
+        self.last_error = None
+        await self.store.outbox_sent(row.id, self.clock())
+
+    async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
+        assert row.id is not None
+        attempts = row.attempts + 1
+        self.last_error = str(exc)
+        if exc.transient and attempts < self.config.max_attempts:
+            delay = backoff_delay(
+                attempts,
+                initial=self.config.backoff_initial,
+                maximum=self.config.backoff_max,
+                jitter=self.rand(),
+            )
+            log.warning(
+                "outbox %s to %s: %s; retry %d in %.1fs", row.id, row.rcpt_to, exc, attempts, delay
+            )
+            await self.store.outbox_retry(row.id, attempts, self.clock() + delay, str(exc))
+            return
+        reason = str(exc) if not exc.transient else f"gave up after {attempts} attempts: {exc}"
+        log.error("outbox %s to %s failed: %s", row.id, row.rcpt_to, reason)
+        await self.on_permanent_failure(row, reason)
+
+    async def run(self) -> None:
+        while not self.stopping:
+            try:
+                await self.run_once()
+                due = await self.store.next_outbox_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox worker error; continuing")
+                due = self.clock() + 1.0
+            timeout = None if due is None else max(0.0, due - self.clock())
+            if timeout == 0.0:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+            self._wake.clear()

@@ -1,0 +1,552 @@
+"""Intent of a reply's new text: approve, reject (with comment or option), answer, or unclear.
+
+The grammar is deterministic and conservative: an approval needs a clear positive word in
+the first sentence that says something (after greetings and thanks), no negation of it,
+no reject word, no condition ("if", "but", "unless"), no question and no hedge anywhere.
+Anything else that is not a clear rejection is ``unclear``, and the gateway asks again.
+See docs/replies.md for the documented grammar.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .extract import extract_reply, strip_quoted
+
+__all__ = ["Decision", "decide"]
+
+Verdict = Literal["approve", "reject", "answer", "unclear"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    comment: str | None = None
+    option: str | None = None
+    reason: str | None = None
+
+
+_W = r"[\w'’-]"  # characters that continue a word (hyphen and apostrophe included)
+
+_APPROVE_WORDS = (
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "ya",
+    "ok",
+    "okay",
+    "okey",
+    "approve",
+    "approved",
+    "i approve",
+    "approving",
+    "lgtm",
+    "go ahead",
+    "go for it",
+    "proceed",
+    "sure",
+    "confirm",
+    "confirmed",
+    "accept",
+    "accepted",
+    "allow",
+    "allowed",
+    "granted",
+    "agreed",
+    "agree",
+    "do it",
+    "ship it",
+    "sounds good",
+    "looks good",
+    "fine",
+    "absolutely",
+    "affirmative",
+    "+1",
+    # de, fr, es, pt, it, nl, pl, sv, da, no, ru, uk
+    "ja",
+    "jawohl",
+    "genehmigt",
+    "einverstanden",
+    "in ordnung",
+    "oui",
+    "d'accord",
+    "approuvé",
+    "approuve",
+    "sí",
+    "aprobado",
+    "aprobar",
+    "de acuerdo",
+    "vale",
+    "sim",
+    "aprovado",
+    "aprovo",
+    "sì",
+    "approvato",
+    "approvo",
+    "va bene",
+    "akkoord",
+    "goedgekeurd",
+    "prima",
+    "tak",
+    "zatwierdzam",
+    "zatwierdzone",
+    "zgoda",
+    "godkänd",
+    "godkänt",
+    "godkendt",
+    "godkjent",
+    "да",
+    "одобряю",
+    "одобрено",
+    "согласен",
+    "так",
+    "схвалюю",
+    "схвалено",
+    "згоден",
+)
+# Scripts without word spaces: recognised only at the start of the sentence.
+_APPROVE_CJK = ("是的", "是", "好的", "好", "同意", "批准", "可以", "はい", "承認", "了解", "ok")
+_REJECT_WORDS = (
+    "no",
+    "nope",
+    "nah",
+    "reject",
+    "rejected",
+    "deny",
+    "denied",
+    "decline",
+    "declined",
+    "refuse",
+    "refused",
+    "disapprove",
+    "disapproved",
+    "veto",
+    "don't",
+    "dont",
+    "do not",
+    "stop",
+    "cancel",
+    "abort",
+    "never",
+    "-1",
+    "nein",
+    "abgelehnt",
+    "ablehnen",
+    "non",
+    "refusé",
+    "rejeté",
+    "rechazado",
+    "rechazar",
+    "não",
+    "nao",
+    "rejeitado",
+    "recusado",
+    "rifiutato",
+    "respinto",
+    "nee",
+    "afgewezen",
+    "nie",
+    "odrzucam",
+    "odrzucone",
+    "nej",
+    "avslått",
+    "avvisad",
+    "afvist",
+    "nei",
+    "нет",
+    "отклонено",
+    "ні",
+    "відхилено",
+)
+_REJECT_CJK = ("不行", "不同意", "不", "否", "拒绝", "いいえ", "却下", "ダメ")
+_NEGATORS = (
+    "not",
+    "never",
+    "don't",
+    "dont",
+    "do not",
+    "doesn't",
+    "cannot",
+    "can't",
+    "won't",
+    "shouldn't",
+    "nicht",
+    "kein",
+    "keine",
+    "pas",
+    "ne",
+    "não",
+    "nao",
+    "non",
+    "nie",
+    "не",
+    "ні",
+)
+_APPROVE_EMOJI = "👍✅✔☑👌🆗"
+_REJECT_EMOJI = "👎❌✖✗✘🚫⛔🛑"
+_HEDGES = (
+    "not sure",
+    "unsure",
+    "maybe",
+    "perhaps",
+    "possibly",
+    "probably",
+    "i think",
+    "i guess",
+    "i suppose",
+    "no idea",
+    "don't know",
+    "dont know",
+    "do not know",
+    "not yet",
+    "wait",
+    "hold on",
+    "hold off",
+    "let me check",
+    "let me think",
+    "later",
+    "depends",
+    "it depends",
+    "no problem",
+    "no worries",
+    "no objection",
+    "no objections",
+    "why not",
+    "vielleicht",
+    "peut-être",
+    "quizás",
+    "tal vez",
+    "talvez",
+    "forse",
+    "misschien",
+    "może",
+    "kanske",
+    "måske",
+    "kanskje",
+    "может быть",
+    "можливо",
+)
+_CONDITIONS = (
+    "if",
+    "unless",
+    "but",
+    "only",
+    "except",
+    "provided",
+    "as long as",
+    "assuming",
+    "once",
+    "after",
+    "when",
+    "however",
+    "though",
+    "wenn",
+    "falls",
+    "aber",
+    "sofern",
+    "nur",
+    "mais",
+    "sauf",
+    "seulement",
+    "pero",
+    "solo",
+    "sólo",
+    "siempre que",
+    "mas",
+    "se",
+    "ma",
+    "solo se",
+    "maar",
+    "alleen",
+    "tylko",
+    "jeśli",
+    "jeżeli",
+    "ale",
+    "men",
+    "om",
+    "если",
+    "но",
+    "только",
+    "якщо",
+    "але",
+    "тільки",
+)
+_CONDITIONS_CJK = ("如果", "但是", "但", "只要", "もし", "ただし", "でも")
+_COURTESY_RE = re.compile(
+    r"^(?:(?:hi|hello|hey|dear|hallo|bonjour|salut|hola|ciao|olá|oi|hej|cześć|привет|"
+    r"добрый день|привіт|good (?:morning|afternoon|evening))\b[^\n]{0,40}"
+    r"|(?:many )?thanks?(?: you)?(?: (?:so|very) much)?(?: for [^\n]{0,40})?|thx|ty|cheers|"
+    r"merci(?: beaucoup)?|danke(?: schön| sehr)?|gracias|obrigad[oa]|grazie|bedankt|dank je|"
+    r"dzięki|dziękuję|tack|takk|tak for|спасибо|дякую|谢谢|謝謝|ありがとう(?:ございます)?)"
+    r"[\s,.!]*$",
+    re.I,
+)
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _word_re(words: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(rf"(?<!{_W})(?:{_alternation(words)})(?!{_W})", re.I)
+
+
+_APPROVE_RE = re.compile(
+    rf"(?<!{_W})(?:{_alternation(_APPROVE_WORDS)})(?!{_W})|[{_APPROVE_EMOJI}]", re.I
+)
+_REJECT_RE = re.compile(
+    rf"(?<!{_W})(?:{_alternation(_REJECT_WORDS)})(?!{_W})|[{_REJECT_EMOJI}]", re.I
+)
+_NEGATED_APPROVE_RE = re.compile(
+    rf"(?<!{_W})(?:{_alternation(_NEGATORS)})(?!{_W})\s+(?:\w+\s+){{0,2}}?"
+    rf"(?:{_alternation(_APPROVE_WORDS)})(?!{_W})"
+    # "absolutely not", "sure not", "of course not"
+    rf"|(?<!{_W})(?:{_alternation(_APPROVE_WORDS)}|of course|certainly|definitely)\s+not(?!{_W})",
+    re.I,
+)
+_APPROVE_CJK_RE = re.compile(rf"^(?:{_alternation(_APPROVE_CJK)})(?:[\s,.!。！、，]|$)", re.I)
+_REJECT_CJK_RE = re.compile(rf"^(?:{_alternation(_REJECT_CJK)})")
+_HEDGE_RE = _word_re(_HEDGES)
+_CONDITION_RE = re.compile(
+    rf"(?<!{_W})(?:{_alternation(_CONDITIONS)})(?!{_W})|{_alternation(_CONDITIONS_CJK)}", re.I
+)
+# "si" is "yes" in Spanish and French but also "if": a yes only alone at the start.
+_SI_RE = re.compile(r"^si(?:[\s,.!]|$)", re.I)
+_ONE_LETTER_RE = re.compile(r"^\s*([ynk])\s*[.!]*\s*$", re.I)
+_STANDALONE_NO_RE = re.compile(r"(?:^|[.!?\n]\s*)no\s*(?:[.!,]|$)", re.I)
+_STANDALONE_YES_RE = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:yes|approved?|go ahead|ok|okay|lgtm)\s*(?:[.!]|$)", re.I
+)
+_SENTENCE_END_RE = re.compile(r"[.!?;\n。！？]")
+_LEADING_PUNCT_RE = re.compile(r"^[\s,.:;!\-–—)、，。！：]+")
+_FILLER_RE = re.compile(
+    r"^(?:please|pls|plz|to me|for me|by me|thanks?(?: you)?|thx|:\)|:-\)|お願いします|"
+    r"bitte|s'il vous plaît|por favor|per favore|proszę|пожалуйста)[\s,.!]*",
+    re.I,
+)
+_SKIN_TONES = dict.fromkeys(range(0x1F3FB, 0x1F400)) | {0xFE0F: None, 0xFE0E: None}
+
+
+def _clean(text: str) -> str:
+    return text.translate(_SKIN_TONES).replace("’", "'").strip()
+
+
+def _sentences(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, terminator) of each non-empty sentence; the terminator is "" at the end."""
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for match in _SENTENCE_END_RE.finditer(text):
+        out.append((start, match.start(), match.group(0)))
+        start = match.end()
+    out.append((start, len(text), ""))
+    return [(a, b, t) for a, b, t in out if text[a:b].strip() or t == "?"]
+
+
+def _comment(text: str) -> str | None:
+    """The free text after the decision word, without courtesy filler around it."""
+    comment = _LEADING_PUNCT_RE.sub("", text).strip()
+    for _ in range(3):
+        shorter = _LEADING_PUNCT_RE.sub("", _FILLER_RE.sub("", comment, count=1)).strip()
+        if shorter == comment:
+            break
+        comment = shorter
+    lines = comment.split("\n")
+    while lines and (not lines[-1].strip() or _COURTESY_RE.match(lines[-1].strip())):
+        lines.pop()
+    comment = "\n".join(lines).strip()
+    return comment or None
+
+
+def _option_label(option: Any) -> tuple[str, str, str]:
+    name = str(getattr(option, "name", "") or "")
+    title = str(getattr(option, "title", "") or "")
+    description = str(getattr(option, "description", "") or "")
+    return name, title, description
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s'+-]", " ", text.casefold()).split())
+
+
+_NUMBER_RE = re.compile(
+    r"^\s*(?:option\s*|choice\s*|#|nr\.?\s*|no\.\s*)?(\d{1,3})\s*(?:[.):,\-–—]+\s*|$)(.*)$",
+    re.I | re.S,
+)
+
+
+def _match_option(text: str, options: Sequence[Any]) -> tuple[Any, str] | None:
+    """The option chosen by number (1-based), name or title at the start; with the rest."""
+    if not options:
+        return None
+    first, _, remainder = text.partition("\n")
+    number = _NUMBER_RE.match(first)
+    if number:
+        index = int(number.group(1))
+        if 1 <= index <= len(options):
+            rest = (number.group(2) + ("\n" + remainder if remainder else "")).strip()
+            return options[index - 1], rest
+    lowered = first.casefold().strip()
+    best: tuple[int, Any, str] | None = None
+    for option in options:
+        for label in _option_label(option)[:2]:
+            key = label.casefold().strip()
+            if not key:
+                continue
+            if lowered == key or _norm(first) == _norm(label):
+                rest = remainder.strip()
+            elif lowered.startswith(key) and not re.match(
+                rf"{_W}", lowered[len(key) : len(key) + 1]
+            ):
+                rest = (first.strip()[len(key) :] + ("\n" + remainder if remainder else "")).strip()
+            else:
+                continue
+            if best is None or len(key) > best[0]:
+                best = (len(key), option, _LEADING_PUNCT_RE.sub("", rest))
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
+def _unclear(reason: str) -> Decision:
+    return Decision("unclear", reason=reason)
+
+
+# Longer new text is read only this far; an approval found in it is then not trusted.
+_MAX_DECISION_CHARS = 4_000
+
+
+def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
+    if not text:
+        return _unclear("The reply has no new text above the quoted message.")
+    if len(text) > _MAX_DECISION_CHARS:
+        result = _decide_approval(text[:_MAX_DECISION_CHARS], options)
+        if result.verdict == "approve":
+            return _unclear("The reply is too long to read as a clear approval.")
+        return result
+    chosen = _match_option(text, options)
+    if chosen is not None:
+        option, rest = chosen
+        name, title, description = _option_label(option)
+        return Decision("reject", comment=rest or title or description or None, option=name)
+
+    one_letter = _ONE_LETTER_RE.match(text)
+    if one_letter:
+        if one_letter.group(1).lower() in "yk":
+            return Decision("approve")
+        return Decision("reject")
+
+    sentences = _sentences(text)
+    # Skip greetings and thanks before the sentence that carries the decision.
+    index = 0
+    while index < len(sentences):
+        start, end, _ = sentences[index]
+        if not _COURTESY_RE.match(text[start:end].strip()):
+            break
+        index += 1
+    if index >= len(sentences):
+        return _unclear("The reply has no approve or reject word (only greetings or thanks).")
+    start, end, terminator = sentences[index]
+    head = text[start:end].strip()
+    rest_text = text[end:]
+
+    masked = _NEGATED_APPROVE_RE.sub(lambda m: "\0" * len(m.group(0)), head)
+    negated = masked != head
+    approve_hits = list(_APPROVE_RE.finditer(masked))
+    reject_hits = list(_REJECT_RE.finditer(masked))
+    if _APPROVE_CJK_RE.match(head) or _SI_RE.match(head):
+        approve_hits.append(re.match(r"^\S+?(?=[\s,.!。！、，]|$)", head))  # type: ignore[arg-type]
+    if _REJECT_CJK_RE.match(head):
+        reject_hits.append(re.match(r"^\S+?(?=[\s,.!。！、，]|$)", head))  # type: ignore[arg-type]
+    approve_hits = [m for m in approve_hits if m is not None]
+    reject_hits = [m for m in reject_hits if m is not None]
+    rejected = negated or bool(reject_hits)
+
+    if _HEDGE_RE.search(head):
+        return _unclear("The reply sounds unsure.")
+    if approve_hits and rejected:
+        return _unclear("The reply contains both an approve and a reject word.")
+    if rejected:
+        last_end = max(
+            [m.end() for m in reject_hits] + [m.end() for m in _NEGATED_APPROVE_RE.finditer(head)]
+        )
+        if _STANDALONE_YES_RE.search(rest_text):
+            return _unclear("The reply says both no and yes.")
+        return Decision("reject", comment=_comment(head[last_end:] + rest_text))
+    if not approve_hits:
+        if "?" in text:
+            return _unclear("The reply asks a question instead of deciding.")
+        return _unclear("The reply has no approve or reject word.")
+
+    # An approval must be unconditional and undoubted.
+    if terminator == "?" or "?" in text:
+        return _unclear("The reply asks a question; approval needs a clear yes.")
+    if _CONDITION_RE.search(head):
+        return _unclear("The approval sounds conditional.")
+    if _HEDGE_RE.search(rest_text):
+        return _unclear("The reply sounds unsure.")
+    rest_masked = _NEGATED_APPROVE_RE.sub(" ", rest_text)
+    if rest_masked != rest_text or _STRONG_REJECT_RE.search(rest_masked):
+        return _unclear("The reply says yes but also no.")
+    if _STANDALONE_NO_RE.search(rest_text):
+        return _unclear("The reply says yes but also no.")
+    last_end = max(m.end() for m in approve_hits)
+    return Decision("approve", comment=_comment(head[last_end:] + rest_text))
+
+
+_STRONG_REJECT_RE = re.compile(
+    rf"(?<!{_W})(?:reject|rejected|deny|denied|decline|declined|refuse|don't|dont|do not|"
+    rf"stop|cancel|abort|disapprove|veto|nein|abgelehnt|нет)(?!{_W})|[{_REJECT_EMOJI}]",
+    re.I,
+)
+
+
+def _decide_question(text: str, options: Sequence[Any]) -> Decision:
+    if not text:
+        return _unclear("The reply has no new text above the quoted message.")
+    chosen = _match_option(text[:_MAX_DECISION_CHARS], options)
+    if chosen is not None:
+        option, _rest = chosen
+        return Decision("answer", comment=text, option=_option_label(option)[0])
+    return Decision("answer", comment=text)
+
+
+_VERDICTS = {"approval": ("approve", "reject", "unclear"), "question": ("answer", "unclear")}
+
+
+def decide(
+    text: str,
+    *,
+    kind: str = "approval",
+    options: Sequence[Any] = (),
+    classifier: Callable[[str], Decision | None] | None = None,
+) -> Decision:
+    """Decide what a reply's new ``text`` means for a request of ``kind``.
+
+    ``kind`` is "approval" (verdict approve/reject/unclear) or "question" (answer/unclear).
+    ``options`` are response options (objects with ``name``, ``title``, ``description``),
+    chosen by number (1-based), name or title. ``classifier`` is consulted only when the
+    deterministic result is unclear; its result is used if it is a Decision valid for ``kind``.
+    """
+    extracted = extract_reply(text or "")
+    if len(extracted) > 2 * _MAX_DECISION_CHARS:
+        # only the start is read; the marker keeps an approval from being trusted
+        extracted = extracted[: 2 * _MAX_DECISION_CHARS] + "\n" + "…" * _MAX_DECISION_CHARS
+    new_text = _clean(strip_quoted(extracted))
+    options = tuple(options or ())
+    if kind == "question":
+        result = _decide_question(new_text, options)
+    else:
+        result = _decide_approval(new_text, options)
+    if result.verdict == "unclear" and classifier is not None and new_text:
+        try:
+            suggestion = classifier(new_text)
+        except Exception:
+            suggestion = None
+        allowed = _VERDICTS.get(kind, _VERDICTS["approval"])
+        if isinstance(suggestion, Decision) and suggestion.verdict in allowed:
+            return suggestion
+    return result

@@ -1,0 +1,603 @@
+"""New-text extraction from a plain-text reply body: quotes, reply headers, forwards, signatures.
+
+Each line is classified into one letter, and the trimming rules are short regular expressions
+over that string of letters (the approach of discourse/email_reply_trimmer, written anew):
+
+    e  empty line                      q  quoted line (``>``, ``|``, ``Name>``)
+    b  reply header ("On … wrote:")    h  header block line (From:/Sent:/To:/Subject:)
+    o  "Original message" / forward    d  delimiter line (``-- ``, ``____``, ``*****``)
+    s  mobile signature ("Sent from")  m  our own REPLY_MARKER (quoted or not)
+    t  text
+
+Every pattern is anchored to a single line and bounded, so no input can make a regular
+expression backtrack for long; lines longer than ``_MAX_CUE_LINE`` are plain text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+
+__all__ = ["REPLY_MARKER", "extract_reply", "strip_quoted", "classify_lines"]
+
+REPLY_MARKER = "##- Please type your reply above this line -##"
+
+# Lines longer than this cannot be a reply header or a delimiter: skip the cue regexes on them.
+_MAX_CUE_LINE = 400
+# A multi-line reply header ("On …,\n<…@…>\nwrote:") spans at most this many lines.
+_MAX_HEADER_LINES = 6
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u1427\u200b\u200c\u200d\u2060\ufeff\xa0\u00ad"), " ")
+
+# --- single-line cues -------------------------------------------------------------------
+
+_MARKER_RE = re.compile(r"^[>\s]*##-\s*please type your reply above this line\s*-##", re.I)
+
+_QUOTE_RE = re.compile(r"^[ \t]*(?:>|\|(?:[ \t]|$)|[A-Za-z][A-Za-z0-9]{0,9}>(?:[ \t]|$))")
+
+_CODE_FENCE_RE = re.compile(r"^[ \t]*(?:```|~~~)")
+
+_DELIMITER_RE = re.compile(r"^[ \t]*[-_=*~#+—–•]{2,}[ \t]*$")
+_SIG_DELIMITER_RE = re.compile(r"^[ \t]*--[ \t]*$")
+
+# Verbs that end a reply header ("… wrote:"), in many languages.
+_WROTE = (
+    r"wrote|writes|sent|schrieb|schreibt|geschreven|schreef|a\s+écrit|escribió|escreveu|"
+    r"scrisse|ha\s+scritto|napisał\(a\)|napisała|napisał|napsal\(a\)|napsal|napísal|"
+    r"написал\(а\)|написала|написал|пише|написав|написала|skrev|kirjoitti|skrifaði|írta|"
+    r"a\s+scris|yazdı|đã\s+viết|έγραψε|写道|寫道|が書きました|님이\s+작성"
+)
+_END_STRONG_RE = re.compile(r"(?<![^\W\d_])(?:" + _WROTE + r")\s*[:：]?\s*-*\s*$", re.I)
+# Literal endings for a cheap prefilter before _END_STRONG_RE (most lines end otherwise).
+_WROTE_ENDINGS = tuple(
+    re.sub(r"\\s\+", " ", word).replace("\\(", "(").replace("\\)", ")")
+    for word in _WROTE.split("|")
+)
+
+
+def _ends_with_wrote(line: str) -> bool:
+    """True when the line ends with a reply verb ("… wrote:", "… a écrit :", "wrote ----")."""
+    tail = line[-80:].rstrip(" \t-")
+    if tail.endswith((":", "：")):
+        tail = tail[:-1].rstrip()
+    tail = " ".join(tail[-40:].lower().split())
+    return tail.endswith(_WROTE_ENDINGS) and _END_STRONG_RE.search(line[-80:]) is not None
+# "…<addr@host>:" or "… um 11:53 Uhr:" end a header only when a start cue is found above.
+_END_WEAK_RE = re.compile(r"(?:[>)]\s*[:：]|\buhr\s*:)\s*$", re.I)
+
+_WEEKDAYS = (
+    r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|mo|di|mi|do|fr|sa|so|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim|"
+    r"понедельник|вторник|среда|четверг|пятница|суббота|воскресенье|пн|вт|ср|чт|пт|сб|вс"
+)
+# First line of a reply header: "On …", localized openers, a leading date or weekday.
+_START_RE = re.compile(
+    r"^[ \t*_>]*-*[ \t]*(?:"
+    r"(?:on|le|am|el|em|op|il|den|på|dnia|w\s+dniu|vào|at|στις|dne|dňa|ngày|kl\.?)\s"
+    r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}"
+    r"|\d{1,2}\.?\s+\S{2,12}\.?\s+\d{4}"
+    r"|(?:" + _WEEKDAYS + r")\.?,?\s"
+    r"|在\s*\d|\d{4}年"
+    r")",
+    re.I,
+)
+# "2016-03-03 17:21 GMT+01:00 Some One" / "2013/7/20 sam <info@x.org>": old Gmail headers.
+_DATE_HEADER_RE = re.compile(
+    r"^[ \t]*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b"
+    r"(?:.{0,30}\bGMT[+-]\d{1,2}:?\d{2}\b.{0,120}|.{0,160}<[^<>\s]+@[^<>\s]+>\s*:?)[ \t]*$"
+)
+_HAS_EMAIL_RE = re.compile(r"@[\w.-]+|<[^>]*$|mailto:", re.I)
+_HAS_DIGIT_RE = re.compile(r"\d")
+
+# "reply text On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:" on one line.
+_INLINE_HEADER_RE = re.compile(
+    r"^(?P<before>.*?\S)[ \t]*-*[ \t]*(?P<header>On\s[^\n]{0,200}\d[^\n]{0,200}?"
+    r"(?:wrote|sent)\s*:?)[ \t]*$"
+)
+
+_ORIGINAL_RE = re.compile(
+    r"^[ \t*_>]*(?:-{2,}|_{2,}|={2,})?[ \t*_]*(?:"
+    r"original message|reply message|forwarded message|ursprüngliche nachricht|"
+    r"antwort nachricht|weitergeleitete nachricht|original nachricht|oprindelig meddelelse|"
+    r"videresendt meddelelse|mensaje original|mensaje reenviado|message d'origine|"
+    r"message original|message transféré|messaggio originale|messaggio inoltrato|"
+    r"mensagem original|mensagem encaminhada|oorspronkelijk bericht|doorgestuurd bericht|"
+    r"originalmeddelande|vidarebefordrat meddelande|opprinnelig melding|"
+    r"videresendt melding|alkuperäinen viesti|välitetty viesti|wiadomość oryginalna|"
+    r"wiadomość przekazana dalej|oryginalna wiadomość|исходное сообщение|"
+    r"пересылаемое сообщение|пересланное сообщение|оригінальне повідомлення|"
+    r"původní zpráva|přeposlaná zpráva|原始邮件|转发的邮件|原始郵件|轉寄的郵件|"
+    r"元のメッセージ|転送されたメッセージ"
+    r")[ \t*_]*(?:-{2,}|_{2,}|={2,})?[ \t*_]*$"
+    r"|^[ \t>]*(?:begin forwarded message|anfang der weitergeleiteten nachricht|"
+    r"début du message réexpédié|inizio messaggio inoltrato|comienzo del mensaje reenviado|"
+    r"início da mensagem reencaminhada|begin doorgestuurd bericht)[ \t]*:?[ \t]*$",
+    re.I,
+)
+
+_MOBILE_SIGNATURE_RE = re.compile(
+    r"^[ \t(<\[*_]*(?:"
+    r"sent\s+(?:from|with|via|by|using|on)\b"
+    r"|from\s+my\s+(?:iphone|ipad|android|mobile|phone|samsung|galaxy|blackberry|smartphone)"
+    r"|get\s+\[?outlook\s+for\s+(?:ios|android)"
+    r"|envoy[ée]\s+(?:de|depuis|avec|à\s+partir)\s"
+    r"|von\s+meinem\s.{0,60}gesendet"
+    r"|gesendet\s+(?:von|mit|vom)\s"
+    r"|diese\s+nachricht\s+wurde\s+von\s+meinem\s"
+    r"|enviado\s+(?:desde|do|de|con|com|a\s+partir)\s"
+    r"|inviato\s+(?:da|dal|con)\s"
+    r"|verzonden\s+(?:vanaf|van|met|via)\s|verstuurd\s+(?:vanaf|van|met)\s"
+    r"|skickat\s+från\s|sendt\s+fra\s|lähetetty\s"
+    r"|wysłane\s+(?:z|ze|przy)\s"
+    r"|отправлено\s+(?:с|из|через)\s|надіслано\s+(?:з|із)\s"
+    r"|发自|從我的|来自我的|iphoneから送信|iPadから送信"
+    r")",
+    re.I,
+)
+
+# Header block keys (Outlook, Apple, Thunderbird, in many languages), by role.
+_HEADER_KEYS = {
+    "from": "from|von|de|da|van|fra|från|od|от|від|發件人|发件人|寄件者|差出人|보낸 사람|afzender|lähettäjä",
+    "date": "sent|date|gesendet|datum|envoyé|enviado|enviada|fecha|inviato|data|verzonden|"
+    "sendt|dato|skickat|wysłano|отправлено|дата|надіслано|发送时间|發送時間|日期|傳送時間|"
+    "送信日時|날짜|lähetetty|päivämäärä",
+    "to": "to|an|à|a|para|aan|til|till|do|кому|收件人|收件者|宛先|받는 사람|vastaanottaja",
+    "cc": "cc|kopie|copie|cópia|copia|kopia|копия|копія|抄送|副本|cc\u00a0",
+    "subject": "subject|betreff|objet|asunto|assunto|oggetto|onderwerp|emne|ämne|temat|тема|"
+    "主题|主旨|件名|제목|aihe|predmet|předmět",
+    "reply": "reply-to|risposta|antwort an|responder a|répondre à",
+}
+_HEADER_KEY_RE = re.compile(
+    r"^[ \t]*[*_]{0,2}(?:"
+    + "|".join(f"(?P<{role}>{keys})" for role, keys in _HEADER_KEYS.items())
+    + r")[*_]{0,2}[ \t]?[:：][*_]{0,2}(?:[ \t]|$)",
+    re.I,
+)
+
+# A quoted "On … wrote:" (the whole message is an old thread): see _trim.
+_QUOTED_HEADER_RE = re.compile(
+    r"^[ \t]*(?:>[ \t]*)+\S.{0,300}(?:" + _WROTE + r")\s*[:：]?\s*$", re.I
+)
+
+
+def _normalise(body: str) -> list[str]:
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    if any(chr(code) in text for code in _INVISIBLE):
+        text = text.translate(_INVISIBLE)
+    lines = text.split("\n")
+    if " On " not in text:
+        return lines
+    out: list[str] = []
+    for line in lines:
+        # Split "reply On <date>, x wrote:" into the reply and the header.
+        if len(line) <= _MAX_CUE_LINE and " On " in line and _ends_with_wrote(line):
+            match = _INLINE_HEADER_RE.match(line)
+            if match and not _QUOTE_RE.match(line) and not _START_RE.match(line):
+                out.append(match.group("before").rstrip("- \t"))
+                out.append(match.group("header"))
+                continue
+        out.append(line)
+    return out
+
+
+_PUNCTUATION_START = frozenset("-_=*~#+—–•")
+_ORIGINAL_START = frozenset("-_=*>")
+_SIGNATURE_FIRST_WORDS = frozenset(
+    "sent from get envoyé envoye von gesendet diese enviado inviato verzonden verstuurd "
+    "skickat sendt lähetetty wysłane отправлено надіслано".split()
+)
+_SIGNATURE_CJK_START = ("发自", "從我的", "来自我的", "iphone", "ipad")
+
+
+def _single_kind(line: str, in_code: bool) -> str:
+    stripped = line.strip()
+    if not stripped:
+        return "e"
+    if in_code:
+        return "t"
+    first = stripped[0]
+    if first == "#" and "##-" in line and _MARKER_RE.match(line):
+        return "m"
+    if first in ">|" or (">" in stripped[:12] and first.isalpha()):
+        if _QUOTE_RE.match(line):
+            if "##-" in line and _MARKER_RE.match(line):
+                return "m"
+            return "q"
+    if len(line) > _MAX_CUE_LINE:
+        return "t"
+    if first in _PUNCTUATION_START and _DELIMITER_RE.match(line):
+        return "d"
+    if len(stripped) <= 100 and (first in _ORIGINAL_START or stripped.endswith(":")):
+        if _ORIGINAL_RE.match(line):
+            return "o"
+    if len(stripped) <= 160:
+        word = stripped.lstrip("(<[*_ ").split(None, 1)
+        if word and (
+            word[0].lower() in _SIGNATURE_FIRST_WORDS
+            or word[0].lower().startswith(_SIGNATURE_CJK_START)
+        ):
+            if _MOBILE_SIGNATURE_RE.match(line) and not _ends_with_wrote(line):
+                return "s"
+    if first.isdigit() and _DATE_HEADER_RE.match(line):
+        return "b"
+    return "t"
+
+
+# The last line of a wrapped header can look quoted: "<a@b.org\n> wrote:" or "<a@b.org\n>:".
+_QUOTED_END_RE = re.compile(r"^[ \t]*>[ \t]*(?:(?:" + _WROTE + r")[ \t]*[:：]?|[:：])[ \t]*$", re.I)
+
+
+_SANDWICHED_RE = re.compile(r"(?<=q)t(?=q)")
+
+
+def _mark_quote_continuations(lines: list[str], kinds: list[str]) -> None:
+    """A quoted line broken by a mail client ("> see (http://x/a\nb=c)\n>") stays a quote."""
+    pattern = "".join(kinds)
+    limit = len(kinds) - _TAIL_LINES
+    for match in _SANDWICHED_RE.finditer(pattern):
+        i = match.start()
+        if _HEAD_LINES <= i < limit:
+            continue
+        above, line = lines[i - 1], lines[i].rstrip()
+        if (
+            line.endswith(">")
+            or above.count("(") > above.count(")")
+            or above.count("<") > above.count(">") + 1
+        ):
+            kinds[i] = "q"
+
+
+def _mark_reply_headers(lines: list[str], kinds: list[str], ends: list[int]) -> None:
+    """Mark "On … wrote:" headers, including those wrapped over several lines, as ``b``."""
+    for j in ends:
+        line = lines[j]
+        if kinds[j] not in "tq" or len(line) > _MAX_CUE_LINE:
+            continue
+        tail = line[-20:].rstrip()
+        strong = _ends_with_wrote(line)
+        weak = None if strong or not tail.endswith((":", "：")) else _END_WEAK_RE.search(tail)
+        if not strong and not weak:
+            continue
+        if kinds[j] == "q" and not _QUOTED_END_RE.match(line):
+            continue
+        # Walk up to the header's first line.
+        start = None
+        weak_start = None
+        k = j
+        while k >= 0 and j - k < _MAX_HEADER_LINES:
+            candidate = lines[k]
+            if k != j:
+                if kinds[k] == "e":
+                    # a blank line inside a header only before "<" (Polymail, Gmail mobile)
+                    below = lines[k + 1].lstrip()
+                    if not below.startswith("<"):
+                        break
+                    k -= 1
+                    continue
+                if kinds[k] not in "t" or len(candidate) > _MAX_CUE_LINE:
+                    break
+            if _START_RE.match(candidate):
+                start = k
+                break
+            if weak_start is None and (
+                _HAS_EMAIL_RE.search(candidate) or _ends_with_wrote(candidate)
+            ):
+                weak_start = k
+            if k != j and (
+                candidate.rstrip().endswith((".", "!", "?")) and not _HAS_EMAIL_RE.search(candidate)
+            ):
+                break
+            k -= 1
+        if start is None:
+            if weak:
+                if weak_start is None or weak_start == j:
+                    continue
+                start = weak_start
+            else:
+                start = weak_start if weak_start is not None else j
+        chunk = " ".join(lines[start : j + 1])
+        if len(chunk) > 2 * _MAX_CUE_LINE:
+            continue
+        if start == j and not (
+            _HAS_DIGIT_RE.search(chunk)
+            or _HAS_EMAIL_RE.search(chunk)
+            or chunk.strip().startswith("--")
+            or _next_is_quote(lines, kinds, j)
+        ):
+            continue
+        for i in range(start, j + 1):
+            if kinds[i] != "e":
+                kinds[i] = "b"
+
+
+def _next_is_quote(lines: list[str], kinds: list[str], j: int) -> bool:
+    for i in range(j + 1, min(len(lines), j + 4)):
+        if kinds[i] != "e":
+            return kinds[i] == "q"
+    return False
+
+
+def _mark_header_blocks(lines: list[str], kinds: list[str], candidates: list[int]) -> None:
+    """Mark From:/Sent:/To:/Subject: blocks (two or more roles, one of them from or date)."""
+    n = len(lines)
+    starts = [i for i in candidates if kinds[i] == "t"]
+    done = 0
+    for i in starts:
+        if i < done or kinds[i] != "t" or len(lines[i]) > _MAX_CUE_LINE:
+            continue
+        match = _HEADER_KEY_RE.match(lines[i])
+        if not match:
+            continue
+        roles = {match.lastgroup}
+        end = i + 1  # exclusive
+        continuation = 0
+        k = i + 1
+        while k < n:
+            if kinds[k] == "e":
+                # allow one blank line between header lines
+                if k + 1 < n and kinds[k + 1] == "t" and _HEADER_KEY_RE.match(lines[k + 1]):
+                    k += 1
+                    continue
+                break
+            if kinds[k] != "t" or len(lines[k]) > _MAX_CUE_LINE:
+                break
+            key = _HEADER_KEY_RE.match(lines[k])
+            if key:
+                roles.add(key.lastgroup)
+                continuation = 0
+                end = k + 1
+            elif continuation < 2:
+                continuation += 1
+                end = k + 1
+            else:
+                break
+            k += 1
+        if len(roles) >= 2 and roles & {"from", "date"}:
+            # trailing continuation lines after the last key are part of the block only if
+            # they are short (a wrapped subject or address)
+            for x in range(i, end):
+                kinds[x] = "h"
+            done = end
+
+
+# Only lines these scans find get a closer look; every other line is plain text. Each scan
+# runs over the whole body in C (a literal "\n" or a character class lets the regex engine
+# search fast), so a 100k-line body costs no per-line Python.
+_QUOTE_SCAN_RE = re.compile(r"\n[ \t]*>")
+_EMPTY_SCAN_RE = re.compile(r"\n[ \t]*(?=\n)")
+_CANDIDATE_SCANS = (
+    re.compile(r"\n[ \t]*[|\-_=*~#+—–•(<\[`\d]"),  # delimiters, dates, fences, "|" quotes
+    re.compile(r"\n[ \t]*[A-Za-z][A-Za-z0-9]{0,9}>"),  # "Richard> quoted"
+)
+# PERF: in very long bodies only the first and last lines are read for headers, separators
+# and signatures (new text sits at the top or, bottom-posted, at the end); the lines in
+# between are classified as empty, quoted or text only, which keeps every input fast.
+_HEAD_LINES = 5_000
+_TAIL_LINES = 1_000
+_CANDIDATE_END_RE = re.compile(r"[:：\->][ \t]*(?=\n)")
+# Mobile signatures start with a word; they matter only in the new text near the top.
+_SIGNATURE_SCAN_RE = re.compile(
+    r"\n[ \t(<\[*_]*(?i:sent|from|get|envoy|von|gesendet|diese|enviado|inviato|verzonden|"
+    r"verstuurd|skickat|sendt|lähetetty|wysłane|отправлено|надіслано|发自|從我的|来自我的|"
+    r"iphone|ipad)"
+)
+_SIGNATURE_SCAN_CHARS = 64 * 1024
+_HEADER_KEY_COLUMN = 42
+
+
+def _candidate_lines(lines: list[str], kinds: list[str]) -> tuple[list[int], list[int]]:
+    """Mark empty and ``>`` lines in ``kinds``; return (lines worth classifying, lines that
+    may end a reply header), both sorted."""
+    joined = "\n" + "\n".join(lines) + "\n"
+    # offsets[i] is the position of the "\n" in front of line i
+    offsets = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+    n = len(lines)
+    found: set[int] = set()
+    position = joined.find("##-")
+    while position >= 0:
+        found.add(bisect_right(offsets, position) - 1)
+        position = joined.find("##-", position + 1)
+    # the head and the tail of the body: a middle region is skipped in very long bodies
+    regions = [(0, offsets[min(n, _HEAD_LINES)] + 1)]
+    if n > _HEAD_LINES:
+        regions.append((offsets[max(_HEAD_LINES, n - _TAIL_LINES)], len(joined)))
+    ends: set[int] = set()
+    for start, stop in regions:
+        for scan in _CANDIDATE_SCANS:
+            found.update(
+                bisect_left(offsets, m.start()) for m in scan.finditer(joined, start, stop)
+            )
+        found.update(
+            bisect_left(offsets, m.start())
+            for m in _SIGNATURE_SCAN_RE.finditer(joined, start, min(stop, _SIGNATURE_SCAN_CHARS))
+        )
+        for colon in (":", "："):
+            position = joined.find(colon, start, stop)
+            while position >= 0:
+                line = bisect_right(offsets, position) - 1
+                if position - offsets[line] <= _HEADER_KEY_COLUMN:
+                    found.add(line)
+                # one colon per line is enough
+                following = offsets[line + 1] if line + 1 <= n else len(joined)
+                position = joined.find(colon, max(position + 1, following), stop)
+        ends.update(
+            bisect_right(offsets, m.start()) - 1
+            for m in _CANDIDATE_END_RE.finditer(joined, start, stop)
+        )
+    found.update(ends)
+    return (
+        sorted(i for i in found if i < n and kinds[i] == "t"),
+        sorted(i for i in ends if i < n),
+    )
+
+
+def classify_lines(lines: list[str]) -> str:
+    """One letter per line (see the module docstring)."""
+    kinds = [
+        "e" if not (text := line.lstrip()) else "q" if text[0] == ">" else "t" for line in lines
+    ]
+    ordered, ends = _candidate_lines(lines, kinds)
+    code: set[int] = set()
+    fences = [i for i in ordered if _CODE_FENCE_RE.match(lines[i])]
+    opened = -1
+    for i in fences:
+        if opened < 0:
+            opened = i
+        else:
+            code.update(range(opened + 1, i))
+            opened = -1
+    fence_set = set(fences)
+    for i in ordered:
+        if i not in fence_set:
+            kinds[i] = _single_kind(lines[i], i in code)
+    _mark_quote_continuations(lines, kinds)
+    _mark_reply_headers(lines, kinds, ends)
+    _mark_header_blocks(lines, kinds, ordered)
+    return "".join(kinds)
+
+
+def _may_end_header(line: str) -> bool:
+    tail = line[-80:].rstrip(" \t-")
+    return tail.endswith((":", "：")) or tail.lower().endswith(_WROTE_ENDINGS)
+
+
+_CUT_RE = re.compile(r"[bhodsm]")
+_LEADING_RE = re.compile(r"e*")
+_LEADING_FORWARD_RE = re.compile(r"(?:o[oe]*)?[he]*")
+_QUOTE_RUN_RE = re.compile(r"q[qe]*")
+# These run with .match(kinds, pos): anchored at pos, no "^".
+_INTERLEAVED_RE = re.compile(r"b[be]*q[qe]*t[te]*q")
+_WRAPPED_RE = re.compile(r"b[be]*q[qe]*(t[te]*)(?:[ds].*)?$")
+_HEADER_RUN_RE = re.compile(r"[be]*")
+_TRAILING_QUOTE_RE = re.compile(r"t([qe]+)$")
+
+
+def _trim(lines: list[str], kinds: str) -> list[str]:
+    # Our own marker: everything from it down is the original request.
+    marker = kinds.find("m")
+    if marker >= 0:
+        lines, kinds = lines[:marker], kinds[:marker]
+
+    # Leading reply headers, forwards and header blocks (bottom posting, forwarded mail).
+    at = 0
+    while True:
+        at = _LEADING_RE.match(kinds, at).end()
+        if at >= len(kinds):
+            return []
+        first = kinds[at]
+        if first in "oh":
+            skip = _LEADING_FORWARD_RE.match(kinds, at).end()
+            if kinds.find("t", skip) < 0:
+                break
+            at = skip
+            continue
+        if first == "b":
+            skip = _HEADER_RUN_RE.match(kinds, at).end()
+            quote = _QUOTE_RUN_RE.match(kinds, skip)
+            if quote and kinds.find("t", quote.end()) >= 0:
+                skip = quote.end()
+            at = skip
+            continue
+        if first in "ds":
+            # a signature or delimiter before any text: nothing new was written
+            return []
+        break
+    lines, kinds = lines[at:], kinds[at:]
+
+    if "t" not in kinds:
+        # Only quotes: an old thread with its own "On … wrote:" carries nothing new.
+        if any(
+            _ends_with_wrote(line) and _QUOTED_HEADER_RE.match(line)
+            for line in lines
+            if len(line) <= _MAX_CUE_LINE
+        ):
+            return []
+        return _strip_blank(lines)
+
+    # Cut at the first header, separator or signature after the text, except where the
+    # text goes on between quotes (inline answers) or closes with a short sign-off.
+    end = len(kinds)
+    dropped: list[tuple[int, int]] = []
+    cut = _CUT_RE.search(kinds, kinds.find("t"))
+    while cut:
+        at = cut.start()
+        if kinds[at] == "b":
+            if _INTERLEAVED_RE.match(kinds, at):
+                header_end = _HEADER_RUN_RE.match(kinds, at).end()
+                dropped.append((at, header_end))
+                cut = _CUT_RE.search(kinds, header_end)
+                continue
+            wrapped = _WRAPPED_RE.match(kinds, at)
+            if wrapped:
+                tail = [line.strip() for line in lines[wrapped.start(1) : wrapped.end(1)]]
+                tail = [line for line in tail if line]
+                if len(tail) <= 2 and sum(map(len, tail)) <= 60:
+                    # a short closing ("Regards, Roman") written under the quote
+                    dropped.append((at, wrapped.start(1)))
+                    end = wrapped.end(1)
+                    break
+        end = at
+        break
+    if dropped:
+        kept_lines: list[str] = []
+        kept_kinds: list[str] = []
+        position = 0
+        for start, stop in dropped:
+            kept_lines.extend(lines[position:start])
+            kept_kinds.append(kinds[position:start])
+            kept_lines.append("")
+            kept_kinds.append("e")
+            position = stop
+        kept_lines.extend(lines[position:end])
+        kept_kinds.append(kinds[position:end])
+        lines, kinds = kept_lines, "".join(kept_kinds)
+    else:
+        lines, kinds = lines[:end], kinds[:end]
+
+    trailing = _TRAILING_QUOTE_RE.search(kinds)
+    if trailing:
+        lines = lines[: trailing.start(1)]
+    return _strip_blank(lines)
+
+
+def _strip_blank(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return [line.rstrip() for line in lines[start:end]]
+
+
+def extract_reply(body: str, *, strip_signatures: bool = True) -> str:
+    """Return the text the sender newly wrote in a plain-text reply ``body``.
+
+    Removes quoted history ("On … wrote:" and ``>`` blocks, Outlook header blocks, original
+    message and forward separators), our own reply marker and everything below it, and
+    (unless ``strip_signatures`` is false) ``-- `` signatures and "Sent from my …" lines.
+    Inline answers written between quoted lines are kept together with those quotes.
+    """
+    if not isinstance(body, str) or not body.strip():
+        return ""
+    lines = _normalise(body)
+    kinds = classify_lines(lines)
+    if not strip_signatures:
+        kinds = "".join(
+            "t" if k == "s" or (k == "d" and _SIG_DELIMITER_RE.match(line)) else k
+            for k, line in zip(kinds, lines, strict=True)
+        )
+    return "\n".join(_trim(lines, kinds)).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """Drop ``>``-quoted lines and everything from our marker down (for intent detection)."""
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if "##-" in line and _MARKER_RE.match(line):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        out.append(line)
+    return "\n".join(out).strip()

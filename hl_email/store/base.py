@@ -1,0 +1,139 @@
+"""The store interface: rows the gateway keeps, and the operations it needs, each one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any, Protocol
+
+__all__ = [
+    "Checkpoint",
+    "InboundRecord",
+    "OutboxRow",
+    "RecipientRow",
+    "RequestRow",
+    "RequestUpdate",
+    "Store",
+]
+
+
+@dataclass
+class RequestRow:
+    id: str  # internal id, lowercase alphanumeric, part of every reply key
+    call_id: str
+    run_id: str
+    kind: str  # "function_call" | "human_contact"
+    spec: dict[str, Any]
+    status: dict[str, Any]
+    state: str = "pending"  # pending | done | failed
+    subject: str = ""
+    created_at: float = 0.0
+    resolved_at: float | None = None
+    clarifications: int = 0
+
+
+@dataclass
+class RecipientRow:
+    request_id: str
+    seq: int
+    address: str
+    field: str = "to"  # to | cc | bcc
+    state: str = "pending"  # pending | sent | failed | answered
+    reply_key: str = ""
+    message_count: int = 0  # how many messages we sent this recipient about the request
+    thread: list[str] = dc_field(default_factory=list)  # Message-IDs in this recipient's thread
+    error: str | None = None
+    auto_replied: bool = False
+
+
+@dataclass
+class OutboxRow:
+    request_id: str
+    recipient_seq: int
+    purpose: str  # ask | clarify | confirm | already_decided | note | reminder
+    mail_from: str
+    rcpt_to: list[str]
+    message: bytes
+    message_id: str = ""
+    id: int | None = None
+    state: str = "pending"  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    last_error: str | None = None
+    created_at: float = 0.0
+    sent_at: float | None = None
+
+
+@dataclass
+class InboundRecord:
+    dedupe_key: str
+    message_id: str | None
+    received_at: float
+    from_address: str | None
+    subject: str | None
+    outcome: str
+    detail: str = ""
+    request_id: str | None = None
+    recipient_seq: int | None = None
+    raw: bytes | None = None
+
+
+@dataclass
+class Checkpoint:
+    mailbox: str
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass
+class RequestUpdate:
+    """A change to one request, applied only while the request is in `expect_state`."""
+
+    request_id: str
+    status: dict[str, Any] | None = None
+    state: str | None = None
+    resolved_at: float | None = None
+    clarifications: int | None = None
+    expect_state: str | None = "pending"
+
+
+class Store(Protocol):
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> bool: ...
+
+    async def create_request(
+        self, request: RequestRow, recipients: list[RecipientRow], outbox: list[OutboxRow]
+    ) -> None: ...
+    async def get_request(
+        self, *, call_id: str | None = None, id: str | None = None
+    ) -> RequestRow | None: ...
+    async def list_requests(
+        self, *, state: str | None = None, limit: int = 50
+    ) -> list[RequestRow]: ...
+    async def get_recipients(self, request_id: str) -> list[RecipientRow]: ...
+
+    async def due_outbox(self, now: float, limit: int = 50) -> list[OutboxRow]: ...
+    async def next_outbox_due(self) -> float | None: ...
+    async def outbox_for_request(self, request_id: str) -> list[OutboxRow]: ...
+    async def outbox_sent(self, outbox_id: int, now: float) -> None: ...
+    async def outbox_retry(
+        self, outbox_id: int, attempts: int, next_at: float, error: str
+    ) -> None: ...
+
+    async def commit(
+        self,
+        *,
+        inbound: InboundRecord | None = None,
+        request: RequestUpdate | None = None,
+        recipients: list[RecipientRow] | None = None,
+        outbox: list[OutboxRow] | None = None,
+        outbox_failed: tuple[int, str] | None = None,
+    ) -> bool: ...
+    async def inbound_seen(self, dedupe_key: str) -> bool: ...
+    async def list_inbound(
+        self, *, request_id: str | None = None, limit: int = 50
+    ) -> list[InboundRecord]: ...
+
+    async def get_checkpoint(self, mailbox: str) -> Checkpoint | None: ...
+    async def set_checkpoint(self, checkpoint: Checkpoint) -> None: ...

@@ -1,0 +1,521 @@
+"""SQLite (WAL) store, the embedded default: one writer thread, every operation one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .base import (
+    Checkpoint,
+    InboundRecord,
+    OutboxRow,
+    RecipientRow,
+    RequestRow,
+    RequestUpdate,
+)
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL UNIQUE,
+    run_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    state TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    resolved_at REAL,
+    clarifications INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS requests_state ON requests(state, created_at);
+CREATE TABLE IF NOT EXISTS recipients (
+    request_id TEXT NOT NULL REFERENCES requests(id),
+    seq INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    field TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reply_key TEXT NOT NULL,
+    message_count INTEGER NOT NULL,
+    thread TEXT NOT NULL,
+    error TEXT,
+    auto_replied INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (request_id, seq)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    recipient_seq INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpt_to TEXT NOT NULL,
+    message BLOB NOT NULL,
+    message_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_request ON outbox(request_id);
+CREATE TABLE IF NOT EXISTS inbound (
+    dedupe_key TEXT PRIMARY KEY,
+    message_id TEXT,
+    received_at REAL NOT NULL,
+    from_address TEXT,
+    subject TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    request_id TEXT,
+    recipient_seq INTEGER,
+    raw BLOB
+);
+CREATE INDEX IF NOT EXISTS inbound_request ON inbound(request_id, received_at);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    mailbox TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL
+);
+"""
+
+
+class _Conflict(Exception):
+    """Raised inside a transaction to roll it back when a precondition no longer holds."""
+
+
+def _request(row: sqlite3.Row) -> RequestRow:
+    return RequestRow(
+        id=row["id"],
+        call_id=row["call_id"],
+        run_id=row["run_id"],
+        kind=row["kind"],
+        spec=json.loads(row["spec"]),
+        status=json.loads(row["status"]),
+        state=row["state"],
+        subject=row["subject"],
+        created_at=row["created_at"],
+        resolved_at=row["resolved_at"],
+        clarifications=row["clarifications"],
+    )
+
+
+def _recipient(row: sqlite3.Row) -> RecipientRow:
+    return RecipientRow(
+        request_id=row["request_id"],
+        seq=row["seq"],
+        address=row["address"],
+        field=row["field"],
+        state=row["state"],
+        reply_key=row["reply_key"],
+        message_count=row["message_count"],
+        thread=json.loads(row["thread"]),
+        error=row["error"],
+        auto_replied=bool(row["auto_replied"]),
+    )
+
+
+def _outbox(row: sqlite3.Row) -> OutboxRow:
+    return OutboxRow(
+        id=row["id"],
+        request_id=row["request_id"],
+        recipient_seq=row["recipient_seq"],
+        purpose=row["purpose"],
+        mail_from=row["mail_from"],
+        rcpt_to=json.loads(row["rcpt_to"]),
+        message=bytes(row["message"]),
+        message_id=row["message_id"],
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+def _inbound(row: sqlite3.Row) -> InboundRecord:
+    return InboundRecord(
+        dedupe_key=row["dedupe_key"],
+        message_id=row["message_id"],
+        received_at=row["received_at"],
+        from_address=row["from_address"],
+        subject=row["subject"],
+        outcome=row["outcome"],
+        detail=row["detail"],
+        request_id=row["request_id"],
+        recipient_seq=row["recipient_seq"],
+        raw=bytes(row["raw"]) if row["raw"] is not None else None,
+    )
+
+
+class SqliteStore:
+    """All SQL runs on one dedicated thread, so the event loop never blocks on disk."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl-email-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._thread_local = threading.local()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(_SCHEMA)
+        self._conn = conn
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+
+        def call() -> T:
+            if self._conn is None:
+                raise RuntimeError("store is not open")
+            return fn(self._conn)
+
+        return await loop.run_in_executor(self._executor, call)
+
+    async def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def call(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self._run(call)
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._connect)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn = self._conn
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=False)
+
+    async def ping(self) -> bool:
+        try:
+            return await self._run(lambda c: c.execute("SELECT 1").fetchone()[0] == 1)
+        except Exception:
+            return False
+
+    # -- requests -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _insert_outbox(conn: sqlite3.Connection, rows: list[OutboxRow]) -> None:
+        for row in rows:
+            cursor = conn.execute(
+                "INSERT INTO outbox (request_id, recipient_seq, purpose, mail_from, rcpt_to, message,"
+                " message_id, state, attempts, next_attempt_at, last_error, created_at, sent_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    row.request_id,
+                    row.recipient_seq,
+                    row.purpose,
+                    row.mail_from,
+                    json.dumps(row.rcpt_to),
+                    row.message,
+                    row.message_id,
+                    row.state,
+                    row.attempts,
+                    row.next_attempt_at,
+                    row.last_error,
+                    row.created_at,
+                    row.sent_at,
+                ),
+            )
+            row.id = cursor.lastrowid
+
+    @staticmethod
+    def _upsert_recipients(conn: sqlite3.Connection, rows: list[RecipientRow]) -> None:
+        for r in rows:
+            conn.execute(
+                "INSERT INTO recipients (request_id, seq, address, field, state, reply_key,"
+                " message_count, thread, error, auto_replied) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(request_id, seq) DO UPDATE SET state=excluded.state,"
+                " message_count=excluded.message_count, thread=excluded.thread,"
+                " error=excluded.error, auto_replied=excluded.auto_replied",
+                (
+                    r.request_id,
+                    r.seq,
+                    r.address,
+                    r.field,
+                    r.state,
+                    r.reply_key,
+                    r.message_count,
+                    json.dumps(r.thread),
+                    r.error,
+                    int(r.auto_replied),
+                ),
+            )
+
+    async def create_request(
+        self, request: RequestRow, recipients: list[RecipientRow], outbox: list[OutboxRow]
+    ) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO requests (id, call_id, run_id, kind, spec, status, state, subject,"
+                " created_at, resolved_at, clarifications) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    request.id,
+                    request.call_id,
+                    request.run_id,
+                    request.kind,
+                    json.dumps(request.spec),
+                    json.dumps(request.status),
+                    request.state,
+                    request.subject,
+                    request.created_at,
+                    request.resolved_at,
+                    request.clarifications,
+                ),
+            )
+            self._upsert_recipients(conn, recipients)
+            self._insert_outbox(conn, outbox)
+
+        await self._tx(tx)
+
+    async def get_request(
+        self, *, call_id: str | None = None, id: str | None = None
+    ) -> RequestRow | None:
+        if call_id is not None:
+            query, arg = "SELECT * FROM requests WHERE call_id = ?", call_id
+        elif id is not None:
+            query, arg = "SELECT * FROM requests WHERE id = ?", id
+        else:
+            raise ValueError("get_request needs call_id or id")
+
+        def q(conn: sqlite3.Connection) -> RequestRow | None:
+            row = conn.execute(query, (arg,)).fetchone()
+            return _request(row) if row else None
+
+        return await self._run(q)
+
+    async def list_requests(self, *, state: str | None = None, limit: int = 50) -> list[RequestRow]:
+        def q(conn: sqlite3.Connection) -> list[RequestRow]:
+            if state:
+                rows = conn.execute(
+                    "SELECT * FROM requests WHERE state = ? ORDER BY created_at DESC LIMIT ?",
+                    (state, limit),
+                )
+            else:
+                rows = conn.execute(
+                    "SELECT * FROM requests ORDER BY created_at DESC LIMIT ?", (limit,)
+                )
+            return [_request(r) for r in rows]
+
+        return await self._run(q)
+
+    async def get_recipients(self, request_id: str) -> list[RecipientRow]:
+        def q(conn: sqlite3.Connection) -> list[RecipientRow]:
+            rows = conn.execute(
+                "SELECT * FROM recipients WHERE request_id = ? ORDER BY seq", (request_id,)
+            )
+            return [_recipient(r) for r in rows]
+
+        return await self._run(q)
+
+    # -- outbox ---------------------------------------------------------------------------------
+
+    async def due_outbox(self, now: float, limit: int = 50) -> list[OutboxRow]:
+        def q(conn: sqlite3.Connection) -> list[OutboxRow]:
+            rows = conn.execute(
+                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+                " ORDER BY next_attempt_at, id LIMIT ?",
+                (now, limit),
+            )
+            return [_outbox(r) for r in rows]
+
+        return await self._run(q)
+
+    async def next_outbox_due(self) -> float | None:
+        def q(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute(
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
+            ).fetchone()
+            return row[0]
+
+        return await self._run(q)
+
+    async def outbox_for_request(self, request_id: str) -> list[OutboxRow]:
+        def q(conn: sqlite3.Connection) -> list[OutboxRow]:
+            rows = conn.execute(
+                "SELECT * FROM outbox WHERE request_id = ? ORDER BY id", (request_id,)
+            )
+            return [_outbox(r) for r in rows]
+
+        return await self._run(q)
+
+    async def outbox_sent(self, outbox_id: int, now: float) -> None:
+        def tx(conn: sqlite3.Connection) -> None:
+            row = conn.execute(
+                "SELECT request_id, recipient_seq FROM outbox WHERE id = ?", (outbox_id,)
+            ).fetchone()
+            conn.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,"
+                " last_error = NULL WHERE id = ?",
+                (now, outbox_id),
+            )
+            if row is not None:
+                conn.execute(
+                    "UPDATE recipients SET state = 'sent' WHERE request_id = ? AND seq = ?"
+                    " AND state = 'pending'",
+                    (row["request_id"], row["recipient_seq"]),
+                )
+
+        await self._tx(tx)
+
+    async def outbox_retry(self, outbox_id: int, attempts: int, next_at: float, error: str) -> None:
+        await self._tx(
+            lambda conn: conn.execute(
+                "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (attempts, next_at, error, outbox_id),
+            )
+        )
+
+    # -- the one transaction that applies an outcome ----------------------------------------------
+
+    async def commit(
+        self,
+        *,
+        inbound: InboundRecord | None = None,
+        request: RequestUpdate | None = None,
+        recipients: list[RecipientRow] | None = None,
+        outbox: list[OutboxRow] | None = None,
+        outbox_failed: tuple[int, str] | None = None,
+    ) -> bool:
+        """Apply everything or nothing; False when the inbound message was already recorded or
+        the request was no longer in the expected state."""
+
+        def tx(conn: sqlite3.Connection) -> None:
+            if inbound is not None:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO inbound (dedupe_key, message_id, received_at,"
+                    " from_address, subject, outcome, detail, request_id, recipient_seq, raw)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        inbound.dedupe_key,
+                        inbound.message_id,
+                        inbound.received_at,
+                        inbound.from_address,
+                        inbound.subject,
+                        inbound.outcome,
+                        inbound.detail,
+                        inbound.request_id,
+                        inbound.recipient_seq,
+                        inbound.raw,
+                    ),
+                )
+                if cursor.rowcount == 0:
+                    raise _Conflict("duplicate inbound message")
+            if request is not None:
+                sets: list[str] = []
+                args: list[Any] = []
+                if request.status is not None:
+                    sets.append("status = ?")
+                    args.append(json.dumps(request.status))
+                if request.state is not None:
+                    sets.append("state = ?")
+                    args.append(request.state)
+                if request.resolved_at is not None:
+                    sets.append("resolved_at = ?")
+                    args.append(request.resolved_at)
+                if request.clarifications is not None:
+                    sets.append("clarifications = ?")
+                    args.append(request.clarifications)
+                if sets:
+                    where = "id = ?"
+                    args.append(request.request_id)
+                    if request.expect_state is not None:
+                        where += " AND state = ?"
+                        args.append(request.expect_state)
+                    cursor = conn.execute(
+                        f"UPDATE requests SET {', '.join(sets)} WHERE {where}", args
+                    )
+                    if cursor.rowcount == 0:
+                        raise _Conflict("request changed state")
+            if recipients:
+                self._upsert_recipients(conn, recipients)
+            if outbox:
+                self._insert_outbox(conn, outbox)
+            if outbox_failed is not None:
+                conn.execute(
+                    "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1"
+                    " WHERE id = ?",
+                    (outbox_failed[1], outbox_failed[0]),
+                )
+
+        try:
+            await self._tx(tx)
+        except _Conflict:
+            return False
+        return True
+
+    async def inbound_seen(self, dedupe_key: str) -> bool:
+        return await self._run(
+            lambda conn: (
+                conn.execute("SELECT 1 FROM inbound WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
+                is not None
+            )
+        )
+
+    async def list_inbound(
+        self, *, request_id: str | None = None, limit: int = 50
+    ) -> list[InboundRecord]:
+        def q(conn: sqlite3.Connection) -> list[InboundRecord]:
+            if request_id is not None:
+                rows = conn.execute(
+                    "SELECT * FROM inbound WHERE request_id = ? ORDER BY received_at DESC LIMIT ?",
+                    (request_id, limit),
+                )
+            else:
+                rows = conn.execute(
+                    "SELECT * FROM inbound ORDER BY received_at DESC LIMIT ?", (limit,)
+                )
+            return [_inbound(r) for r in rows]
+
+        return await self._run(q)
+
+    # -- IMAP checkpoint ------------------------------------------------------------------------
+
+    async def get_checkpoint(self, mailbox: str) -> Checkpoint | None:
+        def q(conn: sqlite3.Connection) -> Checkpoint | None:
+            row = conn.execute("SELECT * FROM checkpoints WHERE mailbox = ?", (mailbox,)).fetchone()
+            return Checkpoint(row["mailbox"], row["uidvalidity"], row["last_uid"]) if row else None
+
+        return await self._run(q)
+
+    async def set_checkpoint(self, checkpoint: Checkpoint) -> None:
+        await self._tx(
+            lambda conn: conn.execute(
+                "INSERT INTO checkpoints (mailbox, uidvalidity, last_uid) VALUES (?,?,?)"
+                " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
+                " last_uid = excluded.last_uid",
+                (checkpoint.mailbox, checkpoint.uidvalidity, checkpoint.last_uid),
+            )
+        )

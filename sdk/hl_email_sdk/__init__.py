@@ -1,0 +1,37 @@
+"""What agent code imports: the HumanLayer 0.7.x API, answered by email through hl-email."""
+
+from hl_email.models import (
+    ContactChannel,
+    EmailContactChannel,
+    EmailRecipient,
+    Escalation,
+    FunctionCall,
+    FunctionCallSpec,
+    FunctionCallStatus,
+    HumanContact,
+    HumanContactSpec,
+    HumanContactStatus,
+    ResponseOption,
+)
+
+from .client import AsyncHumanLayer, HumanLayer
+from .errors import DeliveryFailedError, HumanLayerException, HumanLayerTimeoutError
+
+__all__ = [
+    "AsyncHumanLayer",
+    "ContactChannel",
+    "DeliveryFailedError",
+    "EmailContactChannel",
+    "EmailRecipient",
+    "Escalation",
+    "FunctionCall",
+    "FunctionCallSpec",
+    "FunctionCallStatus",
+    "HumanContact",
+    "HumanContactSpec",
+    "HumanContactStatus",
+    "HumanLayer",
+    "HumanLayerException",
+    "HumanLayerTimeoutError",
+    "ResponseOption",
+]

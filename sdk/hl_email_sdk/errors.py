@@ -1,0 +1,17 @@
+"""Exceptions the SDK raises; the decorators turn them into a message for the LLM instead."""
+
+from __future__ import annotations
+
+__all__ = ["HumanLayerException", "HumanLayerTimeoutError", "DeliveryFailedError"]
+
+
+class HumanLayerException(Exception):
+    """Same name as the HumanLayer SDK's base exception, so `except HumanLayerException` ports."""
+
+
+class HumanLayerTimeoutError(HumanLayerException, TimeoutError):
+    """No answer in time. The gated function was NOT run (fail closed)."""
+
+
+class DeliveryFailedError(HumanLayerException):
+    """The email could not be delivered to anyone who may answer; nobody will answer."""

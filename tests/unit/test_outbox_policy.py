@@ -1,0 +1,28 @@
+"""Outbox retry policy: pure parts."""
+
+from __future__ import annotations
+
+import aiosmtplib
+
+from hl_email.outbox import PermanentDeliveryError, TransientDeliveryError, _classify, backoff_delay
+
+
+def test_backoff_grows_and_is_capped():
+    delays = [backoff_delay(n, initial=2, maximum=60, jitter=0.0) for n in range(1, 10)]
+    assert delays[:4] == [1, 2, 4, 8]
+    assert max(delays) == 30
+    assert backoff_delay(3, initial=2, maximum=60, jitter=0.999) < 8
+
+
+def test_4xx_is_transient_5xx_permanent():
+    assert isinstance(
+        _classify(aiosmtplib.SMTPResponseException(451, "try later")), TransientDeliveryError
+    )
+    assert isinstance(
+        _classify(aiosmtplib.SMTPResponseException(550, "no")), PermanentDeliveryError
+    )
+    refused = aiosmtplib.SMTPRecipientsRefused(
+        [aiosmtplib.SMTPRecipientRefused(550, "no such user", "a@b")]
+    )
+    assert isinstance(_classify(refused), PermanentDeliveryError)
+    assert isinstance(_classify(ConnectionResetError()), TransientDeliveryError)
