@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from .routing import Groups, RouteConfig, gateway_routes_check
 
 __all__ = ["ConfigError", "GatewayConfig", "load_config", "normalize_address"]
 
@@ -131,7 +133,11 @@ class WebhookConfig(_Section):
 
     url: str
     events: list[str] = Field(
-        default_factory=lambda: ["function_call.completed", "human_contact.completed"]
+        default_factory=lambda: [
+            "function_call.completed",
+            "human_contact.completed",
+            "agent_email.received",
+        ]
     )
     secret: str = ""
     timeout: float = Field(10.0, gt=0)
@@ -154,6 +160,7 @@ class WebhookConfig(_Section):
             "human_contact.completed",
             "function_call.failed",
             "human_contact.failed",
+            "agent_email.received",
         }
         for event in v:
             if event not in known:
@@ -167,6 +174,28 @@ class RepliesConfig(_Section):
     # Addresses (or @domain) besides the bound recipient allowed to answer; empty = only the bound recipient.
     send_confirmations: bool = True
     max_clarifications: int = Field(3, ge=0)
+
+
+class AgentInboxConfig(_Section):
+    """Email to the agent that answers no request: handed to the agent when the sender is allowed."""
+
+    enabled: bool = True
+    # Addresses or "@domain" entries; empty means nobody (every such email is recorded and dropped).
+    allowed_senders: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_senders")
+    @classmethod
+    def _senders(cls, v: list[str]) -> list[str]:
+        out = []
+        for entry in v:
+            if entry.startswith("@"):
+                domain = entry[1:].strip().lower()
+                if not domain or "@" in domain or any(c in domain for c in " \r\n,;"):
+                    raise ValueError(f"{entry!r} is not a valid @domain entry")
+                out.append("@" + domain)
+            else:
+                out.append(normalize_address(entry))
+        return out
 
 
 class GatewayConfig(BaseSettings):
@@ -186,10 +215,20 @@ class GatewayConfig(BaseSettings):
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    agent_inbox: AgentInboxConfig = Field(default_factory=AgentInboxConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    # Routing (docs/routing.md): `[groups]` first, so `[[routes]]` can be checked against it.
+    groups: Groups = Field(default_factory=dict)
+    routes: list[RouteConfig] = Field(default_factory=list)
+    default_route: RouteConfig | None = None
     templates_dir: str | None = None
     # Where relative paths in the file (store url, templates dir) are resolved from.
     base_dir: str | None = None
+
+    @field_validator("routes", "default_route")
+    @classmethod
+    def _routes_against_groups(cls, value: Any, info: ValidationInfo) -> Any:
+        return gateway_routes_check(value, info)
 
     @classmethod
     def settings_customise_sources(

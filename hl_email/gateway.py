@@ -6,12 +6,13 @@ import asyncio
 import email
 import email.policy
 import hashlib
+import inspect
 import logging
 import re
 import secrets
 import string
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -26,6 +27,7 @@ from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
     ContactChannel,
     EmailContactChannel,
+    EmailPayload,
     Escalation,
     FunctionCall,
     FunctionCallSpec,
@@ -36,12 +38,14 @@ from .models import (
     ResponseOption,
 )
 from .outbox import OutboxWorker, SmtpSender
+from .policy import Vote, tally
 from .render import (
     AskContext,
     FollowupContext,
     HeaderInjectionError,
     Renderer,
     TemplateError,
+    reply_subject,
 )
 from .replies import (
     Decision,
@@ -50,6 +54,7 @@ from .replies import (
     decide,
     extract_reply_from_message,
 )
+from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
     InboundRecord,
     OutboxRow,
@@ -57,6 +62,7 @@ from .store import (
     RequestRow,
     RequestUpdate,
     Store,
+    TimerRow,
     open_store,
 )
 from .tokens import (
@@ -164,6 +170,18 @@ class Gateway:
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._stopping = False
+        self._timer_wake = asyncio.Event()
+        self._email_handlers: set[Callable[[EmailPayload], Any]] = set()
+        self._handler_tasks: set[asyncio.Future[Any]] = set()
+        self._last_subject = ""
+        self.router = Router(
+            RoutingConfig(
+                routes=list(config.routes),
+                default=config.default_route,
+                groups=dict(config.groups),
+            )
+        )
         if not config.security.secret:
             log.warning(
                 "security.secret is empty: reply keys are signed with an empty key; set "
@@ -172,17 +190,23 @@ class Gateway:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self, *, inbound: bool | None = None, outbox: bool = True) -> None:
+    async def start(
+        self, *, inbound: bool | None = None, outbox: bool = True, timers: bool = True
+    ) -> None:
         await self.store.open()
+        self._stopping = False
         if outbox:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="hl-email-outbox"))
         if inbound if inbound is not None else self.config.imap.enabled:
             self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
+        if timers:
+            self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
         self._started = True
 
     async def stop(self) -> None:
         self.outbox.stopping = True
         self.watcher.stopping = True
+        self._stopping = True
         for task in self._tasks:
             # Libraries that wrap I/O in wait_for can swallow one cancellation (a known
             # asyncio pitfall before 3.12), so cancel until the task is really done.
@@ -244,47 +268,158 @@ class Gateway:
                     f"call_id {call_id!r} already exists with a different request"
                 )
             return existing  # idempotent: the same call re-submitted after a restart
-        channel = _email_channel(spec.channel, "spec.channel")
+        channel = spec.channel.email if spec.channel is not None else None
+        if spec.channel is not None and channel is None:
+            raise RequestInvalidError(
+                "spec.channel: this gateway delivers email only; set channel.email "
+                "(EmailContactChannel(address=...))"
+            )
+        route = self._route(kind, run_id, spec, channel)
         now = self.clock()
         request_id = _new_request_id()
-        recipients = self._recipients_for(request_id, channel)
-        options = (
-            spec.reject_options if isinstance(spec, FunctionCallSpec) else spec.response_options
-        ) or []
+        recipients: list[RecipientRow] = []
+        for field, addresses in (("to", route["to"]), ("cc", route["cc"]), ("bcc", route["bcc"])):
+            for address in addresses:
+                if address not in {r.address for r in recipients}:
+                    recipients.append(
+                        RecipientRow(request_id, len(recipients), address, field=field)
+                    )
+        if not recipients:
+            raise RequestInvalidError("no recipients: the route or channel names no address")
+        row = RequestRow(
+            id=request_id,
+            call_id=call_id,
+            run_id=run_id,
+            kind=kind,
+            spec=spec.model_dump(mode="json"),
+            status={"requested_at": _iso(now)},
+            created_at=now,
+            route=route,
+        )
+        outbox = self._asks(row, recipients, channel=channel, purpose="ask")
+        row.subject = self._last_subject
+        timers = [
+            TimerRow(request_id, "reminder", now + delay, {"n": i + 1})
+            for i, delay in enumerate(route.get("reminders") or [])
+        ]
+        timers += [
+            TimerRow(request_id, "escalation", now + step["after"], step)
+            for step in route.get("escalations") or []
+        ]
+        if route.get("timeout"):
+            timers.append(TimerRow(request_id, "timeout", now + route["timeout"], {}))
+        await self.store.create_request(row, recipients, outbox, timers)
+        self.outbox.wake()
+        if timers:
+            self._timer_wake.set()
+        return row
+
+    def _route(
+        self,
+        kind: Kind,
+        run_id: str,
+        spec: FunctionCallSpec | HumanContactSpec,
+        channel: EmailContactChannel | None,
+    ) -> dict[str, Any]:
+        """Who is asked and under which policy, as a JSON-able dict stored with the request."""
+        channel_addresses: list[tuple[str, str]] = []
+        if channel is not None:
+            pairs = [(channel.address, "to", "spec.channel.email.address")]
+            for i, extra in enumerate(channel.additional_recipients or []):
+                pairs.append(
+                    (extra.address, extra.field or "to", f"additional_recipients[{i}].address")
+                )
+            for address, field, where in pairs:
+                try:
+                    channel_addresses.append((normalize_address(address, field=where), field))
+                except ValueError as exc:
+                    raise RequestInvalidError(str(exc)) from None
+        try:
+            decision = self.router.resolve(
+                kind="approval" if kind == "function_call" else "question",
+                fn=spec.fn if isinstance(spec, FunctionCallSpec) else None,
+                kwargs=spec.kwargs if isinstance(spec, FunctionCallSpec) else {},
+                run_id=run_id,
+                agent=self.config.agent.name,
+                channel_addresses=channel_addresses,
+            )
+        except RouteError as exc:
+            raise RequestInvalidError(str(exc)) from None
+        return {
+            "source": decision.source,
+            "rule": decision.rule,
+            "to": list(decision.to),
+            "cc": list(decision.cc),
+            "bcc": list(decision.bcc),
+            "responders": list(decision.responders),
+            "policy": decision.policy if kind == "function_call" else "any",
+            "quorum": decision.quorum,
+            "timeout": decision.timeout,
+            "reminders": list(decision.reminders),
+            "escalations": [
+                step.model_dump() if hasattr(step, "model_dump") else dict(step)
+                for step in decision.escalations
+            ],
+            "delegates": dict(decision.delegates),
+            "why": list(decision.why),
+        }
+
+    def _asks(
+        self,
+        request: RequestRow,
+        recipients: list[RecipientRow],
+        *,
+        channel: EmailContactChannel | None = None,
+        escalation_msg: str | None = None,
+        purpose: str = "ask",
+    ) -> list[OutboxRow]:
+        """Render the ask for each recipient (each gets an own email and own reply key)."""
+        spec = request.spec
+        approval = request.kind == "function_call"
+        options = [
+            ResponseOption.model_validate(o)
+            for o in (spec.get("reject_options" if approval else "response_options") or [])
+        ]
+        now = self.clock()
         outbox: list[OutboxRow] = []
-        subject = ""
         for recipient in recipients:
             key = mint_reply_key(
-                self.config.security.secret, request_id, recipient.seq, recipient.address
+                self.config.security.secret, request.id, recipient.seq, recipient.address
             )
             recipient.reply_key = str(key)
-            recipient.message_count = 1
-            message_id = make_message_id(key, 1, self.domain)
-            references: list[str] = []
-            in_reply_to = channel.in_reply_to_message_id
-            if channel.references_message_id:
-                references = channel.references_message_id.split()
-            elif in_reply_to:
-                references = [in_reply_to]
+            recipient.message_count += 1
+            message_id = make_message_id(key, recipient.message_count, self.domain)
+            if recipient.thread:
+                references = list(recipient.thread[-20:])
+                in_reply_to: str | None = recipient.thread[-1]
+                subject: str | None = reply_subject(request.subject) if request.subject else None
+            else:
+                in_reply_to = channel.in_reply_to_message_id if channel else None
+                references = []
+                if channel and channel.references_message_id:
+                    references = channel.references_message_id.split()
+                elif in_reply_to:
+                    references = [in_reply_to]
+                subject = (spec.get("subject") or None) or (channel.subject if channel else None)
+                if subject is None and request.subject:
+                    subject = request.subject
             ctx = AskContext(
-                kind="approval" if kind == "function_call" else "question",
-                call_id=call_id,
-                run_id=run_id,
+                kind="approval" if approval else "question",
+                call_id=request.call_id,
+                run_id=request.run_id,
                 agent_name=self.config.agent.name,
                 agent_address=self.config.agent.address,
                 reply_address=self._reply_address(key),
                 to=[recipient.address],
                 recipient=recipient.address,
-                fn=spec.fn if isinstance(spec, FunctionCallSpec) else None,
-                kwargs=spec.kwargs if isinstance(spec, FunctionCallSpec) else None,
-                msg=spec.msg if isinstance(spec, HumanContactSpec) else None,
-                subject=(
-                    spec.subject if isinstance(spec, HumanContactSpec) and spec.subject else None
-                )
-                or channel.subject,
+                fn=spec.get("fn") if approval else None,
+                kwargs=spec.get("kwargs") if approval else None,
+                msg=spec.get("msg") if not approval else None,
+                subject=subject,
                 options=options,
-                context_about_user=channel.context_about_user,
-                html_template=channel.template,
+                context_about_user=channel.context_about_user if channel else None,
+                html_template=channel.template if channel else None,
+                escalation_msg=escalation_msg,
                 message_id=message_id,
                 in_reply_to=in_reply_to,
                 references=references,
@@ -292,19 +427,19 @@ class Gateway:
             )
             try:
                 message = self.renderer.render_ask(ctx)
-                subject = subject or self.renderer.subject_for(ctx)
-            except (HeaderInjectionError, TemplateError) as exc:
+                self._last_subject = request.subject or self.renderer.subject_for(ctx)
+            except (HeaderInjectionError, TemplateError, ValueError) as exc:
                 raise RequestInvalidError(str(exc)) from None
-            recipient.thread = [
+            thread = list(recipient.thread) or [
                 *references,
                 *([in_reply_to] if in_reply_to and in_reply_to not in references else []),
-                message_id,
             ]
+            recipient.thread = [*thread, message_id]
             outbox.append(
                 OutboxRow(
-                    request_id=request_id,
+                    request_id=request.id,
                     recipient_seq=recipient.seq,
-                    purpose="ask",
+                    purpose=purpose,
                     mail_from=self.config.agent.address,
                     rcpt_to=[recipient.address],
                     message=message.as_bytes(),
@@ -313,43 +448,7 @@ class Gateway:
                     created_at=now,
                 )
             )
-        status = {"requested_at": _iso(now)}
-        row = RequestRow(
-            id=request_id,
-            call_id=call_id,
-            run_id=run_id,
-            kind=kind,
-            spec=spec.model_dump(mode="json"),
-            status=status,
-            subject=subject,
-            created_at=now,
-        )
-        await self.store.create_request(row, recipients, outbox)
-        self.outbox.wake()
-        return row
-
-    def _recipients_for(self, request_id: str, channel: EmailContactChannel) -> list[RecipientRow]:
-        pairs: list[tuple[str, str, str]] = [(channel.address, "to", "spec.channel.email.address")]
-        for i, extra in enumerate(channel.additional_recipients or []):
-            pairs.append(
-                (extra.address, extra.field or "to", f"additional_recipients[{i}].address")
-            )
-        recipients: list[RecipientRow] = []
-        seen: set[str] = set()
-        for address, field, where in pairs:
-            try:
-                normalized = normalize_address(address, field=where)
-            except ValueError as exc:
-                raise RequestInvalidError(str(exc)) from None
-            if normalized in seen:
-                continue
-            seen.add(normalized)
-            recipients.append(
-                RecipientRow(
-                    request_id=request_id, seq=len(recipients), address=normalized, field=field
-                )
-            )
-        return recipients
+        return outbox
 
     def _reply_address(self, key: ReplyKey) -> str:
         if self.config.agent.plus_addressing:
@@ -501,99 +600,67 @@ class Gateway:
         self, call_id: str, escalation: Escalation
     ) -> FunctionCall | HumanContact:
         """HumanLayer's escalate_email: re-ask in the same thread, adding recipients or a channel."""
+        _check_header_free("escalation_msg", escalation.escalation_msg, allow_newlines=True)
+        additions: list[tuple[str, str]] = []
+        extra: list[Any] = []
+        if escalation.channel is not None and escalation.channel.email is not None:
+            extra.append(escalation.channel.email)
+            extra.extend(escalation.channel.email.additional_recipients or [])
+        extra.extend(escalation.additional_recipients or [])
+        for i, recipient in enumerate(extra):
+            try:
+                address = normalize_address(
+                    recipient.address, field=f"additional_recipients[{i}].address"
+                )
+            except ValueError as exc:
+                raise RequestInvalidError(str(exc)) from None
+            additions.append((address, getattr(recipient, "field", None) or "to"))
         async with self._lock:
             row = await self.store.get_request(call_id=call_id)
             if row is None:
                 raise NotFoundError(f"no request with call_id {call_id!r}")
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to escalate")
-            _check_header_free("escalation_msg", escalation.escalation_msg, allow_newlines=True)
-            existing = await self.store.get_recipients(row.id)
-            known = {r.address for r in existing}
-            new: list[tuple[str, str]] = []
-            extra = list(escalation.additional_recipients or [])
-            if escalation.channel and escalation.channel.email:
-                extra.insert(0, escalation.channel.email)  # type: ignore[arg-type]
-            for i, recipient in enumerate(extra):
-                try:
-                    address = normalize_address(
-                        recipient.address, field=f"additional_recipients[{i}].address"
-                    )
-                except ValueError as exc:
-                    raise RequestInvalidError(str(exc)) from None
-                if address not in known:
-                    known.add(address)
-                    new.append((address, getattr(recipient, "field", None) or "to"))
-            now = self.clock()
-            spec = row.spec
-            options = [
-                ResponseOption.model_validate(o)
-                for o in (spec.get("reject_options") or spec.get("response_options") or [])
-            ]
-            recipients: list[RecipientRow] = []
-            outbox: list[OutboxRow] = []
-            targets = [r for r in existing if r.state not in ("failed",)]
-            for address, field in new:
-                targets.append(
-                    RecipientRow(
-                        request_id=row.id,
-                        seq=len(existing) + len(recipients),
-                        address=address,
-                        field=field,
-                    )
-                )
-                recipients.append(targets[-1])
-            for recipient in targets:
-                key = mint_reply_key(
-                    self.config.security.secret, row.id, recipient.seq, recipient.address
-                )
-                recipient.reply_key = str(key)
-                recipient.message_count += 1
-                message_id = make_message_id(key, recipient.message_count, self.domain)
-                in_reply_to = recipient.thread[-1] if recipient.thread else None
-                ctx = AskContext(
-                    kind="approval" if row.kind == "function_call" else "question",
-                    call_id=row.call_id,
-                    run_id=row.run_id,
-                    agent_name=self.config.agent.name,
-                    agent_address=self.config.agent.address,
-                    reply_address=self._reply_address(key),
-                    to=[recipient.address],
-                    recipient=recipient.address,
-                    fn=spec.get("fn"),
-                    kwargs=spec.get("kwargs"),
-                    msg=spec.get("msg"),
-                    subject=("Re: " + row.subject) if recipient.thread else row.subject,
-                    options=options,
-                    escalation_msg=escalation.escalation_msg,
-                    message_id=message_id,
-                    in_reply_to=in_reply_to,
-                    references=list(recipient.thread),
-                    date=datetime.fromtimestamp(now, tz=UTC),
-                )
-                try:
-                    message = self.renderer.render_ask(ctx)
-                except (HeaderInjectionError, TemplateError) as exc:
-                    raise RequestInvalidError(str(exc)) from None
-                recipient.thread = [*recipient.thread, message_id]
-                if recipient not in recipients:
-                    recipients.append(recipient)
-                outbox.append(
-                    OutboxRow(
-                        request_id=row.id,
-                        recipient_seq=recipient.seq,
-                        purpose="escalation",
-                        mail_from=self.config.agent.address,
-                        rcpt_to=[recipient.address],
-                        message=message.as_bytes(),
-                        message_id=message_id,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-            await self.store.commit(recipients=recipients, outbox=outbox)
-        self.outbox.wake()
+            await self._escalate(row, add=additions, message=escalation.escalation_msg)
         return await self.get_request(call_id)
+
+    async def _escalate(
+        self,
+        request: RequestRow,
+        *,
+        add: list[tuple[str, str]],
+        message: str | None,
+        handover: bool = False,
+        timer_done: int | None = None,
+        inbound: InboundRecord | None = None,
+    ) -> bool:
+        """Add recipients (or hand over to them) and ask in the thread; one transaction."""
+        existing = await self.store.get_recipients(request.id)
+        known = {r.address for r in existing}
+        new: list[RecipientRow] = []
+        for address, field in add:
+            if address not in known:
+                known.add(address)
+                new.append(RecipientRow(request.id, len(existing) + len(new), address, field=field))
+        changed: list[RecipientRow] = []
+        if handover:
+            for r in existing:
+                if r.state in ("pending", "sent"):
+                    r.state = "handed_over"
+                    changed.append(r)
+            targets = new
+        else:
+            targets = [r for r in existing if r.state in ("pending", "sent")] + new
+        outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
+        ok = await self.store.commit(
+            inbound=inbound,
+            recipients=changed + targets,
+            outbox=outbox,
+            timer_done=timer_done,
+        )
+        if ok:
+            self.outbox.wake()
+        return ok
 
     # -- delivery failures ----------------------------------------------------------------------
 
@@ -626,11 +693,35 @@ class Gateway:
         if request is not None and target is not None and count_as_delivery:
             target.state = "failed"
             target.error = reason
-            if request.state == "pending" and all(r.state == "failed" for r in recipients):
+            votes = [
+                Vote(v["address"], "reject" if v["verdict"] == "reject" else "approve")
+                for v in request.status.get("responders") or []
+            ]
+            reachable = sum(1 for r in recipients if r.state not in ("failed", "handed_over"))
+            approval = request.kind == "function_call"
+            result = tally(
+                request.route.get("policy", "any") if approval else "any",
+                int(request.route.get("quorum") or 1),
+                votes,
+                max(reachable, len(votes)),
+            )
+            if request.state == "pending" and result.outcome in ("unreachable", "reject"):
                 now = self.clock()
-                detail = "; ".join(f"{r.address}: {r.error}" for r in recipients)
-                status = {**request.status, "error": f"email delivery failed: {detail}"}
-                update = RequestUpdate(request_id, status=status, state="failed", resolved_at=now)
+                failed = [r for r in recipients if r.state == "failed"]
+                detail = "; ".join(f"{r.address}: {r.error}" for r in failed)
+                status = {**request.status, "responded_at": _iso(now)}
+                if result.outcome == "reject" and approval:
+                    status.update(
+                        approved=False,
+                        comment=(_join_comments(status, "reject") or "rejected")
+                        + f" (and email delivery failed: {detail})",
+                    )
+                    update = RequestUpdate(request_id, status=status, state="done", resolved_at=now)
+                else:
+                    status["error"] = f"email delivery failed, nobody left who can answer: {detail}"
+                    update = RequestUpdate(
+                        request_id, status=status, state="failed", resolved_at=now
+                    )
         ok = await self.store.commit(
             inbound=inbound,
             request=update,
@@ -638,7 +729,7 @@ class Gateway:
             outbox_failed=outbox_failed,
         )
         if ok and update is not None and request is not None:
-            self._notify(request.call_id, "failed")
+            self._notify(request.call_id, update.state or "failed")
         return ok
 
     # -- inbound --------------------------------------------------------------------------------
@@ -714,15 +805,13 @@ class Gateway:
             if target is not None:
                 record.request_id, record.recipient_seq = target[0].id, target[1].seq
                 if kind == "auto_reply":
-                    target[1].auto_replied = True
-                    await self.store.commit(recipients=[target[1]])
+                    return await self._handle_auto_reply(msg, record, *target)
             return await finish(kind, f"not a human answer ({kind}); ignored")
 
         keys = candidate_keys(msg) or _body_ref_keys(msg)
+        sender, why = sender_address(msg)
         if not keys:
-            return await finish(
-                "unmatched", "no reply key in In-Reply-To, References or the address"
-            )
+            return await self._handle_agent_email(msg, record, sender, why, raw)
         target = await self._lookup_key(keys)
         if target is None:
             return await finish("unknown_key", f"reply key {keys[0]} matches no request")
@@ -734,21 +823,29 @@ class Gateway:
         if not verify_reply_key(self.config.security.secret, key, recipient.address):
             return await finish("bad_key", f"reply key {key} has an invalid signature")
 
-        sender, why = sender_address(msg)
         if sender is None:
             return await finish("sender_invalid", why)
-        if sender != recipient.address:
-            return await finish(
-                "sender_mismatch",
-                f"reply from {sender}, but this reply key belongs to {recipient.address}",
-            )
+        recipients = await self.store.get_recipients(request.id)
+        responders = request.route.get("responders") or []
+        if responders:
+            allowed = may_answer(responders, [r.address for r in recipients], sender)
+            refusal = f"{sender} is not among those who may answer ({', '.join(responders)})"
+        else:
+            allowed = sender == recipient.address
+            refusal = f"reply from {sender}, but this reply key belongs to {recipient.address}"
+        if not allowed:
+            return await finish("sender_mismatch", refusal)
         if self.config.security.trusted_authserv_id:
             auth = dmarc_verdict(msg, self.config.security.trusted_authserv_id, sender)
             if not auth.ok:
                 return await finish("dmarc_failed", auth.reason)
+        # The one who answered: the bound recipient, or (with route responders) whoever wrote.
+        responder = next((r for r in recipients if r.address == sender), recipient)
 
         if request.state != "pending":
-            return await finish("late", f"request already {request.state}")
+            return await self._late(request, responder, msg, record)
+        if any(v.get("address") == sender for v in request.status.get("responders") or []):
+            return await finish("already_answered", f"{sender} has already answered")
 
         try:
             text = extract_reply_from_message(msg)
@@ -773,8 +870,149 @@ class Gateway:
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
         ):
-            return await self._ask_again(request, recipient, msg, record, text, decision, options)
-        return await self._apply(request, recipient, msg, record, text, decision, options)
+            return await self._ask_again(request, responder, msg, record, text, decision, options)
+        return await self._apply(
+            request, responder, sender, recipients, msg, record, text, decision, options
+        )
+
+    async def _handle_auto_reply(
+        self, msg: Message, record: InboundRecord, request: RequestRow, recipient: RecipientRow
+    ) -> InboundOutcome:
+        """Out-of-office: recorded on the recipient; a route's delegate is asked instead."""
+        record.outcome = "auto_reply"
+        record.detail = f"automatic reply from {recipient.address}; not an answer"
+        recipient.auto_replied = True
+        sender, _ = sender_address(msg)
+        delegate = (request.route.get("delegates") or {}).get(recipient.address)
+        if delegate and sender == recipient.address and request.state == "pending":
+            try:
+                delegate = normalize_address(delegate)
+            except ValueError:
+                delegate = None
+        else:
+            delegate = None
+        if delegate:
+            record.detail += f"; asking the delegate {delegate}"
+            await self.store.commit(recipients=[recipient])
+            ok = await self._escalate(
+                request,
+                add=[(delegate, "to")],
+                message=(
+                    f"{recipient.address} is away (automatic reply), and you are named as their "
+                    "delegate for this request."
+                ),
+                inbound=record,
+            )
+            return InboundOutcome(
+                "auto_reply" if ok else "duplicate", record.detail, request.call_id
+            )
+        ok = await self.store.commit(inbound=record, recipients=[recipient])
+        return InboundOutcome("auto_reply" if ok else "duplicate", record.detail, request.call_id)
+
+    async def _handle_agent_email(
+        self, msg: Message, record: InboundRecord, sender: str | None, why: str, raw: bytes
+    ) -> InboundOutcome:
+        """Mail to the agent that answers no request: a new conversation (the outer loop)."""
+        inbox = self.config.agent_inbox
+        if not inbox.enabled:
+            record.outcome, record.detail = "unmatched", "no reply key; the agent inbox is off"
+        elif sender is None:
+            record.outcome, record.detail = "agent_email_refused", why
+        elif not may_answer(inbox.allowed_senders, [], sender) if inbox.allowed_senders else True:
+            record.outcome = "agent_email_refused"
+            record.detail = f"{sender} is not in agent_inbox.allowed_senders"
+        else:
+            record.outcome, record.detail = "agent_email", f"new conversation from {sender}"
+            if self.config.security.trusted_authserv_id:
+                auth = dmarc_verdict(msg, self.config.security.trusted_authserv_id, sender)
+                if not auth.ok:
+                    record.outcome, record.detail = "agent_email_refused", auth.reason
+        ok = await self.store.commit(inbound=record)
+        if not ok:
+            return InboundOutcome("duplicate", "processed concurrently")
+        if record.outcome == "agent_email" and sender is not None:
+            try:
+                text = _REF_LINE.sub("", extract_reply_from_message(msg)).strip()
+            except Exception:
+                text = ""
+            payload = EmailPayload(
+                from_address=sender,
+                to_address=self.config.agent.address,
+                subject=_safe_header(msg, "Subject") or "",
+                body=text,
+                message_id=record.message_id or record.dedupe_key,
+                previous_thread=None,
+                raw_email=raw.decode("utf-8", "replace"),
+            )
+            self._emit_email(payload)
+        return InboundOutcome(record.outcome, record.detail)
+
+    def on_email(self, handler: Callable[[EmailPayload], Any]) -> Callable[[], None]:
+        """Call `handler(payload)` (sync or async) for each new conversation; returns unsubscribe."""
+        self._email_handlers.add(handler)
+        return lambda: self._email_handlers.discard(handler)
+
+    async def agent_emails(self) -> AsyncIterator[EmailPayload]:
+        """Async iterator over new conversations, from now on."""
+        queue: asyncio.Queue[EmailPayload] = asyncio.Queue()
+        unsubscribe = self.on_email(queue.put_nowait)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            unsubscribe()
+
+    def _emit_email(self, payload: EmailPayload) -> None:
+        for handler in list(self._email_handlers):
+            try:
+                result = handler(payload)
+                if inspect.isawaitable(result):
+                    task = asyncio.ensure_future(result)
+                    self._handler_tasks.add(task)
+                    task.add_done_callback(self._handler_tasks.discard)
+            except Exception:
+                log.exception("agent email handler failed")
+
+    async def _late(
+        self, request: RequestRow, responder: RecipientRow, msg: Message, record: InboundRecord
+    ) -> InboundOutcome:
+        """An answer after the request was decided: an in-thread note, and nothing changes."""
+        record.outcome = "late"
+        record.detail = f"request already {request.state}"
+        outbox: list[OutboxRow] = []
+        if request.state in ("done", "failed"):
+            outbox.append(
+                self._followup(
+                    request,
+                    responder,
+                    msg,
+                    kind="already_decided",
+                    message=f"Thanks, but this request was already {self._verdict_text(request)}. "
+                    "Your reply did not change anything.",
+                    quoted=None,
+                    options=[],
+                    purpose="already_decided",
+                )
+            )
+        ok = await self.store.commit(inbound=record, recipients=[responder], outbox=outbox)
+        if ok:
+            self.outbox.wake()
+        return InboundOutcome("late" if ok else "duplicate", record.detail, request.call_id)
+
+    @staticmethod
+    def _verdict_text(request: RequestRow) -> str:
+        status = request.status
+        who = ", ".join(
+            v["address"] for v in status.get("responders") or [] if v.get("verdict") != "unclear"
+        )
+        by = f" by {who}" if who else ""
+        if request.state == "failed":
+            return "closed without an answer"
+        if request.kind == "function_call":
+            if status.get("timed_out"):
+                return "closed because it timed out"
+            return ("approved" if status.get("approved") else "rejected") + by
+        return "answered" + by
 
     async def _lookup_key(self, keys: list[ReplyKey]) -> tuple[RequestRow, RecipientRow] | None:
         for key in keys:
@@ -927,64 +1165,97 @@ class Gateway:
     async def _apply(
         self,
         request: RequestRow,
-        recipient: RecipientRow,
+        responder: RecipientRow,
+        sender: str,
+        recipients: list[RecipientRow],
         msg: Message,
         record: InboundRecord,
         text: str,
         decision: Decision,
         options: list[ResponseOption],
     ) -> InboundOutcome:
+        """Record one person's decisive answer; resolve the request when its policy is met."""
         now = self.clock()
-        responder = {
-            "address": recipient.address,
+        option = next((o for o in options if o.name == decision.option), None)
+        approval = request.kind == "function_call"
+        comment = decision.comment
+        if approval and decision.verdict == "reject" and not comment:
+            # HumanLayer's SDK requires a comment on a rejection.
+            comment = (
+                (option.title or option.description or option.name)
+                if option
+                else "rejected by email without a reason"
+            )
+        vote = {
+            "address": sender,
             "verdict": decision.verdict,
-            "comment": decision.comment,
+            "comment": comment,
             "option": decision.option,
             "at": _iso(now),
         }
         status = dict(request.status)
-        status["responded_at"] = _iso(now)
-        status["user_info"] = {"email": recipient.address}
-        status["responders"] = [*(status.get("responders") or []), responder]
-        option = next((o for o in options if o.name == decision.option), None)
-        if request.kind == "function_call":
-            approved = decision.verdict == "approve"
-            comment = decision.comment
-            if not approved and not comment:
-                # HumanLayer's SDK requires a comment on a rejection.
-                comment = (
-                    (option.title or option.description or option.name)
-                    if option
-                    else "rejected by email without a reason"
-                )
-            status.update(
-                approved=approved,
-                comment=comment,
-                reject_option_name=decision.option if not approved else None,
-            )
-            confirm = (
-                "Approved. Thanks, the agent will go ahead."
-                if approved
-                else "Rejected. Thanks, the agent will not go ahead and has been told why."
-            )
-        else:
-            response = decision.comment or text
-            if option is not None:
-                chosen = option.prompt_fill or option.title or option.name
-                response = (
-                    chosen
-                    if not decision.comment or decision.comment == chosen
-                    else f"{chosen}\n\n{decision.comment}"
-                )
-            status.update(response=response, response_option_name=decision.option)
-            confirm = "Thanks, your answer has been passed on to the agent."
-        recipient.state = "answered"
+        status["responders"] = [*(status.get("responders") or []), vote]
+        votes = [
+            Vote(v["address"], "reject" if v["verdict"] == "reject" else "approve")
+            for v in status["responders"]
+        ]
+        reachable = sum(1 for r in recipients if r.state not in ("failed", "handed_over"))
+        route = request.route
+        result = tally(
+            route.get("policy", "any") if approval else "any",
+            int(route.get("quorum") or 1),
+            votes,
+            max(reachable, len(votes)),
+        )
+        responder.state = "answered"
         outbox: list[OutboxRow] = []
+        update: RequestUpdate
+        resolved = result.outcome in ("approve", "reject")
+        if resolved:
+            status["responded_at"] = _iso(now)
+            status["user_info"] = {"email": sender, "responders": [v.address for v in votes]}
+            if approval:
+                approved = result.outcome == "approve"
+                if approved:
+                    final_comment = (
+                        comment if len(votes) == 1 else _join_comments(status, "approve")
+                    )
+                else:
+                    final_comment = _join_comments(status, "reject") or comment
+                status.update(
+                    approved=approved,
+                    comment=final_comment,
+                    reject_option_name=None if approved else _first_option(status),
+                )
+                confirm = (
+                    "Approved. Thanks, the agent will go ahead."
+                    if approved
+                    else "Rejected. Thanks, the agent will not go ahead and has been told why."
+                )
+            else:
+                response = decision.comment or text
+                if option is not None:
+                    chosen = option.prompt_fill or option.title or option.name
+                    response = (
+                        chosen
+                        if not decision.comment or decision.comment == chosen
+                        else f"{chosen}\n\n{decision.comment}"
+                    )
+                status.update(response=response, response_option_name=decision.option)
+                confirm = "Thanks, your answer has been passed on to the agent."
+            update = RequestUpdate(request.id, status=status, state="done", resolved_at=now)
+        else:
+            update = RequestUpdate(request.id, status=status)
+            confirm = (
+                f"Thanks, your {'approval' if decision.verdict == 'approve' else 'answer'} is "
+                f"recorded ({result.reason}). The request is still open: "
+                f"{result.needed} approval(s) are needed."
+            )
         if self.config.replies.send_confirmations:
             outbox.append(
                 self._followup(
                     request,
-                    recipient,
+                    responder,
                     msg,
                     kind="confirm",
                     message=confirm,
@@ -993,21 +1264,201 @@ class Gateway:
                     purpose="confirm",
                 )
             )
-        record.outcome = "applied"
+        changed = [responder]
+        if resolved:
+            decided = RequestRow(**{**request.__dict__, "status": status, "state": "done"})
+            verdict_text = self._verdict_text(decided)
+            for other in recipients:
+                if other.seq == responder.seq or other.state in ("failed", "answered"):
+                    continue
+                outbox.append(
+                    self._note(
+                        request,
+                        other,
+                        f"This request was {verdict_text}. No action is needed from you.",
+                    )
+                )
+                changed.append(other)
+        record.outcome = "applied" if resolved else "vote_recorded"
         record.detail = f"{decision.verdict}" + (
             f" option={decision.option}" if decision.option else ""
         )
+        if not resolved:
+            record.detail += f"; {result.reason}"
         ok = await self.store.commit(
-            inbound=record,
-            request=RequestUpdate(request.id, status=status, state="done", resolved_at=now),
-            recipients=[recipient],
-            outbox=outbox,
+            inbound=record, request=update, recipients=changed, outbox=outbox
         )
         if not ok:
             return InboundOutcome("duplicate", "processed concurrently", request.call_id)
         self.outbox.wake()
-        self._notify(request.call_id, "done")
-        return InboundOutcome("applied", record.detail, request.call_id, decision.verdict)
+        if resolved:
+            self._notify(request.call_id, "done")
+        return InboundOutcome(record.outcome, record.detail, request.call_id, decision.verdict)
+
+    def _note(
+        self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str = "note"
+    ) -> OutboxRow:
+        """An in-thread message that needs no answer (no reply it provokes is an answer)."""
+        key = mint_reply_key(
+            self.config.security.secret, request.id, recipient.seq, recipient.address
+        )
+        recipient.message_count += 1
+        message_id = make_message_id(key, recipient.message_count, self.domain)
+        thread = list(recipient.thread)
+        ctx = FollowupContext(
+            kind=kind,  # type: ignore[arg-type]
+            call_id=request.call_id,
+            agent_name=self.config.agent.name,
+            agent_address=self.config.agent.address,
+            reply_address=self._reply_address(key),
+            to=[recipient.address],
+            thread_subject=request.subject,
+            message=message,
+            quoted_reply=None,
+            options=[],
+            kind_of_request="approval" if request.kind == "function_call" else "question",
+            message_id=message_id,
+            in_reply_to=thread[-1] if thread else None,
+            references=thread[-20:],
+            date=datetime.fromtimestamp(self.clock(), tz=UTC),
+        )
+        rendered = self.renderer.render_followup(ctx)
+        recipient.thread = [*thread, message_id]
+        now = self.clock()
+        return OutboxRow(
+            request_id=request.id,
+            recipient_seq=recipient.seq,
+            purpose=kind,
+            mail_from=self.config.agent.address,
+            rcpt_to=[recipient.address],
+            message=rendered.as_bytes(),
+            message_id=message_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    async def run_timers_once(self) -> int:
+        """Run every timer that is due; a step missed while the gateway was down runs once."""
+        timers = await self.store.due_timers(self.clock())
+        for timer in timers:
+            async with self._lock:
+                try:
+                    await self._run_timer(timer)
+                except Exception:
+                    log.exception("timer %s (%s) failed", timer.id, timer.kind)
+                    await self.store.commit(timer_done=timer.id)
+        return len(timers)
+
+    async def _run_timer(self, timer: TimerRow) -> None:
+        request = await self.store.get_request(id=timer.request_id)
+        if request is None or request.state != "pending":
+            await self.store.commit(timer_done=timer.id)
+            return
+        recipients = await self.store.get_recipients(request.id)
+        waiting = [r for r in recipients if r.state in ("pending", "sent")]
+        if timer.kind == "reminder":
+            outbox = [
+                self._note(
+                    request,
+                    r,
+                    "A reminder: this request is still waiting for your answer. "
+                    + (
+                        "Reply APPROVE, or REJECT and a reason."
+                        if request.kind == "function_call"
+                        else "Reply with your answer above the quoted text."
+                    ),
+                    kind="reminder",
+                )
+                for r in waiting
+            ]
+            if await self.store.commit(timer_done=timer.id, recipients=waiting, outbox=outbox):
+                self.outbox.wake()
+        elif timer.kind == "escalation":
+            step = timer.payload
+            adds = [(normalize_address(a), "to") for a in step.get("add") or []]
+            handover = [(normalize_address(a), "to") for a in step.get("handover") or []]
+            await self._escalate(
+                request,
+                add=adds + handover,
+                message=step.get("message")
+                or "Nobody has answered this request yet, so it is escalated to you.",
+                handover=bool(handover),
+                timer_done=timer.id,
+            )
+        elif timer.kind == "timeout":
+            now = self.clock()
+            seconds = request.route.get("timeout") or 0
+            reason = f"no decision within {_duration_text(seconds)}: timed out (fail closed)"
+            status = {**request.status, "responded_at": _iso(now), "timed_out": True}
+            if request.kind == "function_call":
+                status.update(approved=False, comment=reason)
+                state = "done"
+            else:
+                status["error"] = reason
+                state = "failed"
+            notes = [
+                self._note(request, r, "This request timed out; no action is needed any more.")
+                for r in waiting
+            ]
+            ok = await self.store.commit(
+                request=RequestUpdate(request.id, status=status, state=state, resolved_at=now),
+                recipients=waiting,
+                outbox=notes,
+                timer_done=timer.id,
+            )
+            if ok:
+                self.outbox.wake()
+                self._notify(request.call_id, state)
+        else:
+            await self.store.commit(timer_done=timer.id)
+
+    async def _timer_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_timers_once()
+                due = await self.store.next_timer_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("timer loop error; continuing")
+                due = self.clock() + 1.0
+            delay = None if due is None else max(0.0, due - self.clock())
+            if delay == 0.0:
+                continue
+            try:
+                await asyncio.wait_for(self._timer_wake.wait(), min(delay or 60.0, 60.0))
+            except TimeoutError:
+                pass
+            self._timer_wake.clear()
+
+
+def _duration_text(seconds: float) -> str:
+    seconds = float(seconds)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+def _join_comments(status: dict[str, Any], verdict: str) -> str | None:
+    parts = [
+        f"{v['address']}: {v['comment']}" if v.get("comment") else v["address"]
+        for v in status.get("responders") or []
+        if v.get("verdict") == verdict
+    ]
+    if len(parts) == 1 and ": " in parts[0]:
+        return parts[0].split(": ", 1)[1]
+    return "; ".join(parts) or None
+
+
+def _first_option(status: dict[str, Any]) -> str | None:
+    for v in status.get("responders") or []:
+        if v.get("verdict") == "reject" and v.get("option"):
+            return v["option"]
+    return None
 
 
 _REF_LINE = re.compile(r"^[ \t>]*Ref:\s*hl1-[a-z0-9]+-[0-9]+-[a-z2-7]{20}[ \t]*$", re.I | re.M)

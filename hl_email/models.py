@@ -9,6 +9,9 @@ from pydantic import BaseModel, field_validator, model_validator
 
 __all__ = [
     "ContactChannel",
+    "EmailMessage",
+    "EmailPayload",
+    "V1Beta2EmailEventReceived",
     "EmailContactChannel",
     "EmailRecipient",
     "Escalation",
@@ -245,3 +248,34 @@ class Escalation(BaseModel):
 
 FunctionCall.Completed.model_rebuild()
 HumanContact.Completed.model_rebuild()
+
+
+class EmailMessage(BaseModel):
+    """A message in an email thread (HumanLayer's agent-webhook shape)."""
+
+    from_address: str
+    to_address: list[str]
+    cc_address: list[str]
+    bcc_address: list[str]
+    subject: str
+    content: str
+    datetime: str
+
+
+class EmailPayload(BaseModel):
+    """An email to the agent that belongs to no request: a new conversation (the outer loop)."""
+
+    from_address: str
+    to_address: str
+    subject: str
+    body: str
+    message_id: str
+    previous_thread: list[EmailMessage] | None = None
+    raw_email: str
+    is_test: bool | None = None
+
+
+class V1Beta2EmailEventReceived(BaseModel):
+    is_test: bool | None = None
+    type: Literal["agent_email.received"] = "agent_email.received"
+    event: EmailPayload

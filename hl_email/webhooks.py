@@ -106,6 +106,7 @@ class WebhookDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_email: Callable[[], None] | None = None
         if not hasattr(self.store, "_tx") or not hasattr(self.store, "_run"):
             raise RuntimeError("webhooks need the SQLite store (store.url = sqlite:///...)")
 
@@ -120,6 +121,8 @@ class WebhookDispatcher:
         # Subscribe first, then catch up: a resolution in between is enqueued twice at most,
         # which the UNIQUE (hook_url, event_id) constraint turns into one row.
         self._unsubscribe = self.gateway.subscribe(self._on_change)
+        if hasattr(self.gateway, "on_email"):
+            self._unsubscribe_email = self.gateway.on_email(self._on_email)
         await self._catch_up()
         self._task = asyncio.create_task(self._run(), name="hl-email-webhooks")
 
@@ -127,6 +130,9 @@ class WebhookDispatcher:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_email is not None:
+            self._unsubscribe_email()
+            self._unsubscribe_email = None
         for task in list(self._pending):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -147,6 +153,43 @@ class WebhookDispatcher:
         task = asyncio.get_running_loop().create_task(self._enqueue_call(call_id))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    def _on_email(self, payload: Any) -> None:
+        """`agent_email.received`: a new conversation for the agent (HumanLayer's shape)."""
+        task = asyncio.get_running_loop().create_task(self._enqueue_email(payload))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _enqueue_email(self, payload: Any) -> None:
+        event_type = "agent_email.received"
+        hooks = [hook for hook in self.hooks.values() if event_type in hook.events]
+        if not hooks:
+            return
+        body = json.dumps(
+            {"is_test": False, "type": event_type, "event": payload.model_dump(mode="json")},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        eid = event_id(event_type, payload.message_id)
+        now = self.clock()
+
+        def tx(conn: sqlite3.Connection) -> int:
+            added = 0
+            for hook in hooks:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO webhook_deliveries (hook_url, event_id, event_type,"
+                    " call_id, body, state, attempts, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                    (hook.url, eid, event_type, payload.message_id, body, now, now),
+                )
+                added += cur.rowcount
+            return added
+
+        try:
+            if await self.store._tx(tx):
+                self._wake.set()
+        except Exception:
+            log.exception("could not enqueue agent_email.received")
 
     async def _enqueue_call(self, call_id: str) -> None:
         try:

@@ -63,6 +63,8 @@ def _ends_with_wrote(line: str) -> bool:
         tail = tail[:-1].rstrip()
     tail = " ".join(tail[-40:].lower().split())
     return tail.endswith(_WROTE_ENDINGS) and _END_STRONG_RE.search(line[-80:]) is not None
+
+
 # "…<addr@host>:" or "… um 11:53 Uhr:" end a header only when a start cue is found above.
 _END_WEAK_RE = re.compile(r"(?:[>)]\s*[:：]|\buhr\s*:)\s*$", re.I)
 
@@ -319,6 +321,9 @@ def _next_is_quote(lines: list[str], kinds: list[str], j: int) -> bool:
     return False
 
 
+_MAX_HEADER_BLOCK_LINES = 30
+
+
 def _mark_header_blocks(lines: list[str], kinds: list[str], candidates: list[int]) -> None:
     """Mark From:/Sent:/To:/Subject: blocks (two or more roles, one of them from or date)."""
     n = len(lines)
@@ -334,7 +339,7 @@ def _mark_header_blocks(lines: list[str], kinds: list[str], candidates: list[int
         end = i + 1  # exclusive
         continuation = 0
         k = i + 1
-        while k < n:
+        while k < min(n, i + _MAX_HEADER_BLOCK_LINES):
             if kinds[k] == "e":
                 # allow one blank line between header lines
                 if k + 1 < n and kinds[k + 1] == "t" and _HEADER_KEY_RE.match(lines[k + 1]):
@@ -397,7 +402,9 @@ def _candidate_lines(lines: list[str], kinds: list[str]) -> tuple[list[int], lis
     found: set[int] = set()
     position = joined.find("##-")
     while position >= 0:
-        found.add(bisect_right(offsets, position) - 1)
+        line = bisect_right(offsets, position) - 1
+        if line < n and _MARKER_RE.match(lines[line]):
+            kinds[line] = "m"
         position = joined.find("##-", position + 1)
     # the head and the tail of the body: a middle region is skipped in very long bodies
     regions = [(0, offsets[min(n, _HEAD_LINES)] + 1)]
@@ -510,7 +517,7 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
         # Only quotes: an old thread with its own "On … wrote:" carries nothing new.
         if any(
             _ends_with_wrote(line) and _QUOTED_HEADER_RE.match(line)
-            for line in lines
+            for line in lines[:_HEAD_LINES]
             if len(line) <= _MAX_CUE_LINE
         ):
             return []

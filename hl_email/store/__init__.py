@@ -10,6 +10,7 @@ from .base import (
     RequestRow,
     RequestUpdate,
     Store,
+    TimerRow,
 )
 from .sqlite import SqliteStore
 
@@ -22,6 +23,7 @@ __all__ = [
     "RequestUpdate",
     "SqliteStore",
     "Store",
+    "TimerRow",
     "open_store",
 ]
 

@@ -14,6 +14,7 @@ __all__ = [
     "RequestRow",
     "RequestUpdate",
     "Store",
+    "TimerRow",
 ]
 
 
@@ -30,6 +31,19 @@ class RequestRow:
     created_at: float = 0.0
     resolved_at: float | None = None
     clarifications: int = 0
+    route: dict[str, Any] = dc_field(default_factory=dict)
+
+
+@dataclass
+class TimerRow:
+    """A durable timer: a reminder, an escalation step or the timeout of one request."""
+
+    request_id: str
+    kind: str  # reminder | escalation | timeout
+    due_at: float
+    payload: dict[str, Any] = dc_field(default_factory=dict)
+    id: int | None = None
+    state: str = "pending"  # pending | done | cancelled
 
 
 @dataclass
@@ -103,7 +117,11 @@ class Store(Protocol):
     async def ping(self) -> bool: ...
 
     async def create_request(
-        self, request: RequestRow, recipients: list[RecipientRow], outbox: list[OutboxRow]
+        self,
+        request: RequestRow,
+        recipients: list[RecipientRow],
+        outbox: list[OutboxRow],
+        timers: list[TimerRow] | None = None,
     ) -> None: ...
     async def get_request(
         self, *, call_id: str | None = None, id: str | None = None
@@ -129,7 +147,12 @@ class Store(Protocol):
         recipients: list[RecipientRow] | None = None,
         outbox: list[OutboxRow] | None = None,
         outbox_failed: tuple[int, str] | None = None,
+        timers: list[TimerRow] | None = None,
+        timer_done: int | None = None,
     ) -> bool: ...
+    async def due_timers(self, now: float, limit: int = 100) -> list[TimerRow]: ...
+    async def next_timer_due(self) -> float | None: ...
+    async def cancel_timers(self, request_id: str) -> None: ...
     async def inbound_seen(self, dedupe_key: str) -> bool: ...
     async def list_inbound(
         self, *, request_id: str | None = None, limit: int = 50

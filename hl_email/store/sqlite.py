@@ -18,6 +18,7 @@ from .base import (
     RecipientRow,
     RequestRow,
     RequestUpdate,
+    TimerRow,
 )
 
 __all__ = ["SqliteStore"]
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS requests (
     subject TEXT NOT NULL,
     created_at REAL NOT NULL,
     resolved_at REAL,
-    clarifications INTEGER NOT NULL DEFAULT 0
+    clarifications INTEGER NOT NULL DEFAULT 0,
+    route TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS requests_state ON requests(state, created_at);
 CREATE TABLE IF NOT EXISTS recipients (
@@ -83,6 +85,15 @@ CREATE TABLE IF NOT EXISTS inbound (
     raw BLOB
 );
 CREATE INDEX IF NOT EXISTS inbound_request ON inbound(request_id, received_at);
+CREATE TABLE IF NOT EXISTS timers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    due_at REAL NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timers_due ON timers(state, due_at);
 CREATE TABLE IF NOT EXISTS checkpoints (
     mailbox TEXT PRIMARY KEY,
     uidvalidity INTEGER NOT NULL,
@@ -108,6 +119,7 @@ def _request(row: sqlite3.Row) -> RequestRow:
         created_at=row["created_at"],
         resolved_at=row["resolved_at"],
         clarifications=row["clarifications"],
+        route=json.loads(row["route"] or "{}"),
     )
 
 
@@ -252,6 +264,15 @@ class SqliteStore:
             row.id = cursor.lastrowid
 
     @staticmethod
+    def _insert_timers(conn: sqlite3.Connection, rows: list[TimerRow]) -> None:
+        for row in rows:
+            cursor = conn.execute(
+                "INSERT INTO timers (request_id, kind, due_at, payload, state) VALUES (?,?,?,?,?)",
+                (row.request_id, row.kind, row.due_at, json.dumps(row.payload), row.state),
+            )
+            row.id = cursor.lastrowid
+
+    @staticmethod
     def _upsert_recipients(conn: sqlite3.Connection, rows: list[RecipientRow]) -> None:
         for r in rows:
             conn.execute(
@@ -275,12 +296,16 @@ class SqliteStore:
             )
 
     async def create_request(
-        self, request: RequestRow, recipients: list[RecipientRow], outbox: list[OutboxRow]
+        self,
+        request: RequestRow,
+        recipients: list[RecipientRow],
+        outbox: list[OutboxRow],
+        timers: list[TimerRow] | None = None,
     ) -> None:
         def tx(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO requests (id, call_id, run_id, kind, spec, status, state, subject,"
-                " created_at, resolved_at, clarifications) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " created_at, resolved_at, clarifications, route) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     request.id,
                     request.call_id,
@@ -293,10 +318,12 @@ class SqliteStore:
                     request.created_at,
                     request.resolved_at,
                     request.clarifications,
+                    json.dumps(request.route),
                 ),
             )
             self._upsert_recipients(conn, recipients)
             self._insert_outbox(conn, outbox)
+            self._insert_timers(conn, timers or [])
 
         await self._tx(tx)
 
@@ -408,6 +435,8 @@ class SqliteStore:
         recipients: list[RecipientRow] | None = None,
         outbox: list[OutboxRow] | None = None,
         outbox_failed: tuple[int, str] | None = None,
+        timers: list[TimerRow] | None = None,
+        timer_done: int | None = None,
     ) -> bool:
         """Apply everything or nothing; False when the inbound message was already recorded or
         the request was no longer in the expected state."""
@@ -463,6 +492,15 @@ class SqliteStore:
                 self._upsert_recipients(conn, recipients)
             if outbox:
                 self._insert_outbox(conn, outbox)
+            if timers:
+                self._insert_timers(conn, timers)
+            if timer_done is not None:
+                cursor = conn.execute(
+                    "UPDATE timers SET state = 'done' WHERE id = ? AND state = 'pending'",
+                    (timer_done,),
+                )
+                if cursor.rowcount == 0:
+                    raise _Conflict("timer already ran")
             if outbox_failed is not None:
                 conn.execute(
                     "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1"
@@ -500,6 +538,44 @@ class SqliteStore:
             return [_inbound(r) for r in rows]
 
         return await self._run(q)
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    async def due_timers(self, now: float, limit: int = 100) -> list[TimerRow]:
+        def q(conn: sqlite3.Connection) -> list[TimerRow]:
+            rows = conn.execute(
+                "SELECT * FROM timers WHERE state = 'pending' AND due_at <= ?"
+                " ORDER BY due_at, id LIMIT ?",
+                (now, limit),
+            )
+            return [
+                TimerRow(
+                    id=r["id"],
+                    request_id=r["request_id"],
+                    kind=r["kind"],
+                    due_at=r["due_at"],
+                    payload=json.loads(r["payload"]),
+                    state=r["state"],
+                )
+                for r in rows
+            ]
+
+        return await self._run(q)
+
+    async def next_timer_due(self) -> float | None:
+        return await self._run(
+            lambda conn: conn.execute(
+                "SELECT MIN(due_at) FROM timers WHERE state = 'pending'"
+            ).fetchone()[0]
+        )
+
+    async def cancel_timers(self, request_id: str) -> None:
+        await self._tx(
+            lambda conn: conn.execute(
+                "UPDATE timers SET state = 'cancelled' WHERE request_id = ? AND state = 'pending'",
+                (request_id,),
+            )
+        )
 
     # -- IMAP checkpoint ------------------------------------------------------------------------
 

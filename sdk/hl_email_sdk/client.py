@@ -9,11 +9,12 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from hl_email.models import (
     ContactChannel,
+    EmailPayload,
     Escalation,
     FunctionCall,
     FunctionCallSpec,
@@ -137,6 +138,26 @@ class AsyncHumanLayer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    # -- the agent inbox (outer loop) --------------------------------------------------------------
+
+    def _local_gateway(self) -> Any:
+        gateway = getattr(self.transport, "gateway", None)
+        if gateway is None:
+            raise HumanLayerException(
+                "on_email needs the in-process gateway (AsyncHumanLayer.local); with a remote "
+                "gateway, subscribe a [[webhooks]] url to agent_email.received instead"
+            )
+        return gateway
+
+    def on_email(self, handler: Callable[[EmailPayload], Any]) -> Callable[[], None]:
+        """Call `handler(payload)` (sync or async) for every new email to the agent that answers
+        no request and comes from an allowed sender; returns an unsubscribe function."""
+        return self._local_gateway().on_email(handler)
+
+    def emails(self) -> AsyncIterator[EmailPayload]:
+        """`async for email in hl.emails():` the same stream as on_email."""
+        return self._local_gateway().agent_emails()
 
     # -- the decorator and the tool -------------------------------------------------------------
 
@@ -408,6 +429,14 @@ class HumanLayer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def on_email(self, handler: Callable[[EmailPayload], Any]) -> Callable[[], None]:
+        """Like AsyncHumanLayer.on_email; the handler runs on the gateway's loop thread."""
+
+        async def register() -> Callable[[], None]:
+            return self._core.on_email(handler)
+
+        return self._loop.run(register())
 
     def require_approval(
         self,

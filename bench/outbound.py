@@ -1,0 +1,137 @@
+"""Outbound throughput: requests submitted → accepted by an aiosmtpd sink, against a bare
+aiosmtplib send loop of the same messages to the same sink, in the same process and run.
+
+Ours includes everything the gateway does per request: validation, routing, rendering (Jinja,
+text + HTML), one SQLite transaction for the request and its outbox row, the outbox worker's
+delivery over one reused SMTP connection, and marking the row sent. The baseline only sends the
+pre-rendered bytes over one aiosmtplib connection.
+
+Usage: python bench/outbound.py [--requests 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import aiosmtplib
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hl_email.config import load_config  # noqa: E402
+from hl_email.gateway import Gateway  # noqa: E402
+from hl_email.models import (  # noqa: E402
+    ContactChannel,
+    EmailContactChannel,
+    FunctionCall,
+    FunctionCallSpec,
+)
+
+AGENT = "agent@example.test"
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+        self.target = 0
+        self.done = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self.lock:
+            self.count += 1
+            if self.target and self.count >= self.target:
+                self.done.set()
+        return "250 OK"
+
+    def expect(self, n: int) -> None:
+        with self.lock:
+            self.count = 0
+            self.target = n
+            self.done.clear()
+
+
+async def baseline(port: int, messages: list[bytes]) -> float:
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+    await client.connect()
+    start = time.perf_counter()
+    for raw in messages:
+        await client.sendmail(AGENT, ["alice@corp.test"], raw)
+    elapsed = time.perf_counter() - start
+    await client.quit()
+    return elapsed
+
+
+async def ours(port: int, n: int, sink: Sink, db: str) -> tuple[float, list[bytes]]:
+    config = load_config(
+        None,
+        agent={"address": AGENT, "name": "Bench agent"},
+        smtp={"host": "127.0.0.1", "port": port, "security": "none"},
+        imap={"enabled": False},
+        store={"url": f"sqlite:///{db}"},
+        security={"secret": "bench-secret"},
+    )
+    gateway = Gateway(config)
+    await gateway.start(inbound=False)
+    channel = ContactChannel(email=EmailContactChannel(address="alice@corp.test"))
+    sink.expect(n)
+    start = time.perf_counter()
+    for i in range(n):
+        await gateway.create_function_call(
+            FunctionCall(
+                run_id="bench",
+                call_id=f"call-{i}-{time.monotonic_ns()}",
+                spec=FunctionCallSpec(
+                    fn="send_refund", kwargs={"order": f"A-{i}", "amount": i}, channel=channel
+                ),
+            )
+        )
+    await asyncio.get_running_loop().run_in_executor(None, sink.done.wait, 120)
+    elapsed = time.perf_counter() - start
+    rows = await gateway.store.list_requests(limit=n)
+    messages = []
+    for row in rows:
+        messages.extend(o.message for o in await gateway.store.outbox_for_request(row.id))
+    await gateway.stop()
+    return elapsed, messages
+
+
+async def main(n: int) -> None:
+    sink = Sink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            t_ours, messages = await ours(port, n, sink, f"{tmp}/bench.db")
+            sink.expect(0)
+            t_base = await baseline(port, messages[:n])
+            # Second round, reversed order, to even out warm-up effects.
+            t_base2 = await baseline(port, messages[:n])
+            t_ours2, _ = await ours(port, n, sink, f"{tmp}/bench2.db")
+    finally:
+        controller.stop()
+    ours_rate = 2 * n / (t_ours + t_ours2)
+    base_rate = 2 * n / (t_base + t_base2)
+    size = sum(len(m) for m in messages[:n]) / max(1, len(messages[:n]))
+    print(f"bench/outbound.py: {n} requests x 2 rounds, ~{size / 1024:.1f} KiB per message")
+    print(f"  bare aiosmtplib loop     {base_rate:8.1f} msg/s")
+    print(f"  hl-email submit → sink   {ours_rate:8.1f} req/s")
+    print(f"  ratio                    {ours_rate / base_rate:8.2f}x   (goal ≥ 0.8x)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+    asyncio.run(main(args.requests))

@@ -1,0 +1,182 @@
+"""Reply-stage speed: extraction + classification + decision over the public corpora.
+
+Prints messages/s over every corpus input, the slowest single input (corpus and generated
+adversarial bodies), and the same figures for email-reply-parser (MIT) on the same inputs
+as a same-process baseline. Run: python bench/replies.py  (corpora: ../shared/corpora or
+HL_EMAIL_CORPORA). Printed only; no thresholds.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hl_email.replies import (  # noqa: E402
+    classify_message,
+    decide,
+    extract_reply,
+    extract_reply_from_message,
+)
+
+CORPORA = Path(
+    os.environ.get("HL_EMAIL_CORPORA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+)
+
+
+def corpus_inputs() -> tuple[list[str], list[bytes]]:
+    """Plain-text bodies and raw messages from the corpora."""
+    bodies: list[str] = []
+    messages: list[bytes] = []
+    trimmer = CORPORA / "discourse_email_reply_trimmer"
+    for case in json.loads((trimmer / "expected.json").read_text())["fixtures"].values():
+        bodies.append((trimmer / case["input"]).read_text(encoding="utf-8"))
+    talon = CORPORA / "talon"
+    expected = json.loads((talon / "expected.json").read_text())
+    bodies.extend(case["input"] for case in expected["inline_cases"].values())
+    for name in expected["fixtures"]:
+        if name.endswith(".eml"):
+            messages.append((talon / name).read_bytes())
+    for path in sorted((CORPORA / "sisimai_bounces_dev" / "maildir").iterdir()):
+        messages.append(path.read_bytes())
+    return bodies, messages
+
+
+def adversarial_inputs() -> dict[str, str]:
+    quote_line = "> some quoted history line, with text in it\n"
+    return {
+        "1 MB quoted history (top-posted)": "Yes\n\nOn Mon, 1 Jan 2024, Bot <b@x.org> wrote:\n"
+        + quote_line * (1_000_000 // len(quote_line)),
+        "1 MB quoted history (bottom-posted)": "On Mon, 1 Jan 2024, Bot <b@x.org> wrote:\n"
+        + quote_line * (1_000_000 // len(quote_line))
+        + "\nApproved\n",
+        "100k-line body": "\n".join(f"line {i} of plain text" for i in range(100_000)),
+        "100k empty lines": "\n" * 100_000 + "yes",
+        "1 MB single line": "x" * 1_000_000,
+        "backtracking 'On … wrote' line": "On " + "a " * 200_000 + "wrote:",
+        "20k 'On … wrote' lines": "\n".join(
+            "On 1 Jan 2020, " + "x@y " * 30 + "wrote" for _ in range(20_000)
+        ),
+        "20k interleaved headers": "\n".join(
+            "t\nOn 1 Jan 2020 a@b.c wrote:\n> q\nt\n> q" for _ in range(20_000)
+        ),
+        "20k wrapped mailto headers": "\n".join("<\nmailto:a@b.c\n> wrote:" for _ in range(20_000)),
+        "100k mobile signatures": "\n".join("Sent from my iPhone" for _ in range(100_000)),
+        "200k decision words": "yes " * 200_000,
+        "200k negations": "not " * 200_000 + "approve",
+        "20k header blocks (500 kB)": "\n".join(
+            "From: x\nTo: y\nSubject: z" for _ in range(20_000)
+        ),
+    }
+
+
+def measure(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def ours_body(body: str) -> None:
+    decide(extract_reply(body))
+
+
+def ours_message(raw: bytes) -> None:
+    # the gateway parses each inbound message once and passes the Message around
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    classify_message(message)
+    decide(extract_reply_from_message(message))
+
+
+def _baseline_in_child(body: str) -> float:
+    from email_reply_parser import EmailReplyParser
+
+    return measure(lambda: EmailReplyParser.parse_reply(body))
+
+
+def baseline_with_timeout(body: str, seconds: float = 20.0) -> float:
+    """email-reply-parser time for one input in a child process (its regexes can hang)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        result = pool.apply_async(_baseline_in_child, (body,))
+        try:
+            return result.get(timeout=seconds)
+        except multiprocessing.TimeoutError:
+            pool.terminate()
+            return float("inf")
+
+
+def main() -> None:
+    try:
+        from email_reply_parser import EmailReplyParser
+    except ImportError:  # pragma: no cover - optional baseline
+        EmailReplyParser = None  # noqa: N806
+        print("email-reply-parser not installed: pip install email-reply-parser (MIT)")
+
+    bodies, messages = corpus_inputs()
+    count = len(bodies) + len(messages)
+    for _ in range(2):  # warm-up (regex compilation, imports)
+        for body in bodies:
+            ours_body(body)
+    rounds = 5
+    start = time.perf_counter()
+    worst_ours = (0.0, "")
+    for _ in range(rounds):
+        for index, body in enumerate(bodies):
+            elapsed = measure(lambda body=body: ours_body(body))
+            worst_ours = max(worst_ours, (elapsed, f"body #{index}"))
+        for index, raw in enumerate(messages):
+            elapsed = measure(lambda raw=raw: ours_message(raw))
+            worst_ours = max(worst_ours, (elapsed, f"message #{index}"))
+    ours_rate = count * rounds / (time.perf_counter() - start)
+    parsed = [email.message_from_bytes(raw, policy=email.policy.compat32) for raw in messages]
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for body in bodies:
+            ours_body(body)
+        for message in parsed:
+            classify_message(message)
+            decide(extract_reply_from_message(message))
+    preparsed_rate = count * rounds / (time.perf_counter() - start)
+    print(f"corpus: {len(bodies)} bodies + {len(messages)} raw messages")
+    print(
+        f"hl_email.replies   extract+classify+decide, stdlib parse included: {ours_rate:8,.0f} msg/s"
+    )
+    print(
+        f"hl_email.replies   extract+classify+decide, messages pre-parsed:   {preparsed_rate:8,.0f} msg/s"
+    )
+    print(f"  slowest corpus input: {worst_ours[0] * 1000:.2f} ms ({worst_ours[1]})")
+
+    if EmailReplyParser is not None:
+        texts = bodies + [
+            extract_reply_from_message(raw, strip_signatures=False) for raw in messages
+        ]
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for text in texts:
+                EmailReplyParser.parse_reply(text)
+        base_rate = len(texts) * rounds / (time.perf_counter() - start)
+        print(f"email-reply-parser parse_reply only:        {base_rate:10,.0f} messages/s")
+        print(f"  ratio ours/baseline: {ours_rate / base_rate:.2f}x")
+
+    print("\nadversarial inputs (single run each, ms):")
+    print(f"  {'input':42} {'size':>10} {'ours':>9} {'email-reply-parser':>19}")
+    worst = (0.0, "")
+    for name, body in adversarial_inputs().items():
+        ours = measure(lambda body=body: ours_body(body)) * 1000
+        worst = max(worst, (ours, name))
+        base = baseline_with_timeout(body) * 1000 if EmailReplyParser is not None else float("nan")
+        shown = f"{base:19.1f}" if base != float("inf") else f"{'> 20 s (killed)':>19}"
+        print(f"  {name:42} {len(body):>10,} {ours:9.1f} {shown}")
+    print(f"worst single input (ours): {worst[0]:.1f} ms ({worst[1]})")
+
+
+if __name__ == "__main__":
+    main()

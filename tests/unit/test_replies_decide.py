@@ -1,0 +1,150 @@
+"""Decision grammar: approve, reject, options, answers and the many ways to be unclear."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from hl_email.replies import REPLY_MARKER, Decision, decide
+
+OPTIONS = (
+    SimpleNamespace(name="too_expensive", title="Too expensive", description="Over budget"),
+    SimpleNamespace(name="wrong_customer", title="Wrong customer", description=None),
+    SimpleNamespace(name="later", title=None, description="Ask again next week"),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes", "Yes.", "YES!", "approve", "Approved", "I approve", "ok", "OK", "okay", "lgtm",
+        "LGTM!", "go ahead", "Go for it", "sure", "y", "Y", "k", "👍", "👍🏽", "✅", "✔️",
+        "ja", "Jawohl", "oui", "sí", "si", "sim", "sì", "tak", "да", "так", "是", "好的",
+        "はい", "Hi Bot,\n\nYes please.\n\nThanks", "Thanks! Approved.", "sounds good",
+        "Yes.\n\n-- \nAnna\nHead of Finance",
+    ],
+)  # fmt: skip
+def test_clear_approvals(text: str) -> None:
+    assert decide(text).verdict == "approve", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no", "No.", "n", "N", "nope", "reject", "Rejected", "deny", "denied", "decline",
+        "👎", "❌", "not approved", "I do not approve", "I don't approve this", "don't",
+        "Don't do it", "absolutely not", "nein", "non", "não", "nie", "нет", "ні", "いいえ",
+        "不同意",
+    ],
+)  # fmt: skip
+def test_clear_rejections(text: str) -> None:
+    assert decide(text).verdict == "reject", text
+
+
+def test_comment_follows_the_decision_word() -> None:
+    assert decide("Yes, go ahead. Notify finance.") == Decision("approve", "Notify finance.")
+    assert decide("approved - notify finance today").comment == "notify finance today"
+    assert decide("No, too expensive") == Decision("reject", "too expensive")
+    assert decide("Reject: the customer is flagged").comment == "the customer is flagged"
+    assert decide("I do not approve, wrong account").comment == "wrong account"
+    assert decide("no").comment is None
+    assert decide("yes").comment is None
+    assert decide("Yes please.\n\nThanks").comment is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason_word"),
+    [
+        ("yes if under $100", "conditional"),
+        ("Yes, but only the small one", "conditional"),
+        ("approve unless it is over 500", "conditional"),
+        ("yes no", "both"),
+        ("Yes.\nNo.", "no"),
+        ("approved, don't tell finance", "both"),
+        ("approve? not sure", "question"),
+        ("Can you tell me more about the customer?", "question"),
+        ("Yes. Why is this needed though?", "question"),
+        ("Thanks!", "thanks"),
+        ("Thank you for the details.", "thanks"),
+        ("", "no new text"),
+        ("   \n\n  ", "no new text"),
+        ("maybe", "unsure"),
+        ("I think so", "unsure"),
+        ("Not sure, let me check", "unsure"),
+        ("Let me look at it tomorrow", "no approve"),
+        ("No problem", "unsure"),
+    ],
+)
+def test_unclear_replies(text: str, reason_word: str) -> None:
+    result = decide(text)
+    assert result.verdict == "unclear", text
+    assert result.reason and reason_word in result.reason.lower(), result.reason
+
+
+def test_quoted_text_is_not_new_text() -> None:
+    assert decide("> yes\n> approved").verdict == "unclear"
+    assert decide(
+        "No\n\nOn Mon, 1 Jan 2024, Bot <bot@example.test> wrote:\n> approve?"
+    ).verdict == ("reject")
+    assert decide("yes\n\n> no, never").verdict == "approve"
+    quoted_marker = f"> {REPLY_MARKER}\n> Approve the refund? yes / no"
+    assert decide(quoted_marker).verdict == "unclear"
+    assert decide(f"Approved\n\n{REPLY_MARKER}\nReply yes or no").verdict == "approve"
+
+
+def test_reject_options_by_number_name_and_title() -> None:
+    chosen = decide("2", options=OPTIONS)
+    assert chosen == Decision("reject", comment="Wrong customer", option="wrong_customer")
+    assert decide("1 - way over the limit", options=OPTIONS) == Decision(
+        "reject", comment="way over the limit", option="too_expensive"
+    )
+    assert decide("option 3", options=OPTIONS).option == "later"
+    assert decide("option 3", options=OPTIONS).comment == "Ask again next week"
+    assert decide("Too expensive", options=OPTIONS).option == "too_expensive"
+    assert decide("wrong_customer: it is ACME", options=OPTIONS).comment == "it is ACME"
+    assert decide("4", options=OPTIONS).verdict == "unclear"
+    assert decide("yes", options=OPTIONS).verdict == "approve"
+
+
+def test_question_kind_answers() -> None:
+    assert decide("Blue, please", kind="question") == Decision("answer", comment="Blue, please")
+    picked = decide("2", kind="question", options=OPTIONS)
+    assert (picked.verdict, picked.option) == ("answer", "wrong_customer")
+    assert decide("Wrong customer, it was ACME", kind="question", options=OPTIONS).option == (
+        "wrong_customer"
+    )
+    assert decide("2 weeks", kind="question", options=OPTIONS).option is None
+    assert decide("", kind="question").verdict == "unclear"
+    assert decide("> quoted only", kind="question").verdict == "unclear"
+
+
+def test_classifier_is_consulted_only_when_unclear() -> None:
+    calls: list[str] = []
+
+    def classifier(text: str) -> Decision:
+        calls.append(text)
+        return Decision("approve", comment="llm")
+
+    assert decide("no", classifier=classifier).verdict == "reject"
+    assert calls == []
+    assert decide("ship it when ready, sure thing?", classifier=classifier).comment == "llm"
+    assert calls == ["ship it when ready, sure thing?"]
+
+
+def test_classifier_failures_fall_back_to_unclear() -> None:
+    def broken(text: str) -> Decision:
+        raise RuntimeError("model down")
+
+    assert decide("hmm", classifier=broken).verdict == "unclear"
+    assert decide("hmm", classifier=lambda text: None).verdict == "unclear"
+    # a verdict that does not fit the kind is ignored
+    assert decide("hmm", kind="question", classifier=lambda t: Decision("approve")).verdict == (
+        "answer"
+    )
+    assert decide("hmm", classifier=lambda t: Decision("answer")).verdict == "unclear"
+
+
+def test_decision_is_frozen() -> None:
+    with pytest.raises(AttributeError):
+        decide("yes").verdict = "reject"  # type: ignore[misc]

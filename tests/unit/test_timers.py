@@ -1,0 +1,95 @@
+"""Durable timers with an injected clock: reminders, escalation and timeout, no sockets."""
+
+from __future__ import annotations
+
+import email
+
+import pytest
+
+from hl_email.config import load_config
+from hl_email.gateway import Gateway
+from hl_email.models import FunctionCall, FunctionCallSpec
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def make_gateway(tmp_path):
+    def make(clock, **route):
+        config = load_config(
+            None,
+            agent={"address": "agent@example.test"},
+            imap={"enabled": False},
+            store={"url": f"sqlite:///{tmp_path / 'hl.db'}"},
+            security={"secret": "unit"},
+            routes=[{"name": "r", "fn": "*", "to": ["alice@corp.test"], **route}],
+        )
+        return Gateway(config, clock=clock)
+
+    return make
+
+
+async def purposes(gateway, request_id):
+    return [o.purpose for o in await gateway.store.outbox_for_request(request_id)]
+
+
+async def test_reminder_escalation_timeout_in_order(make_gateway):
+    clock = Clock()
+    gateway = make_gateway(
+        clock,
+        reminders=["1h"],
+        escalations=[{"after": "4h", "add": ["lead@corp.test"]}],
+        timeout="1d",
+    )
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        call = FunctionCall(run_id="r", call_id="c1", spec=FunctionCallSpec(fn="deploy", kwargs={}))
+        await gateway.create_function_call(call)
+        row = await gateway.store.get_request(call_id="c1")
+        assert await gateway.run_timers_once() == 0
+        clock.now += 3600
+        assert await gateway.run_timers_once() == 1
+        assert await purposes(gateway, row.id) == ["ask", "reminder"]
+        reminder = email.message_from_bytes(
+            (await gateway.store.outbox_for_request(row.id))[1].message
+        )
+        assert reminder["Subject"].startswith("Re: ")
+        clock.now += 3 * 3600
+        await gateway.run_timers_once()
+        assert (await purposes(gateway, row.id))[-2:] == ["escalation", "escalation"]
+        recipients = await gateway.store.get_recipients(row.id)
+        assert [r.address for r in recipients] == ["alice@corp.test", "lead@corp.test"]
+        clock.now += 20 * 3600
+        await gateway.run_timers_once()
+        status = (await gateway.get_function_call("c1")).status
+        assert status.approved is False and "1 day" in status.comment
+        # Nothing runs twice.
+        clock.now += 10 * 86400
+        assert await gateway.run_timers_once() == 0
+    finally:
+        await gateway.stop()
+
+
+async def test_timers_of_a_decided_request_do_nothing(make_gateway):
+    clock = Clock()
+    gateway = make_gateway(clock, reminders=["1h"], timeout="2h")
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        call = FunctionCall(run_id="r", call_id="c2", spec=FunctionCallSpec(fn="deploy", kwargs={}))
+        await gateway.create_function_call(call)
+        from hl_email.models import FunctionCallStatus
+
+        await gateway.respond_to_function_call("c2", FunctionCallStatus(approved=True))
+        clock.now += 3 * 3600
+        assert await gateway.run_timers_once() == 2
+        row = await gateway.store.get_request(call_id="c2")
+        assert await purposes(gateway, row.id) == ["ask"]
+        assert (await gateway.get_function_call("c2")).status.approved is True
+    finally:
+        await gateway.stop()
