@@ -158,6 +158,74 @@ def _row_json(row: Any) -> dict[str, Any]:
     }
 
 
+def _routes_test(args: argparse.Namespace) -> int:
+    """`hl-email routes test`: where would this call go, and why; no mail is sent."""
+    from .config import normalize_address
+    from .routing import NoRouteError, RouteError, Router, explain
+
+    try:
+        kwargs = json.loads(args.kwargs)
+    except json.JSONDecodeError as exc:
+        print(f"hl-email: --kwargs is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(kwargs, dict):
+        print("hl-email: --kwargs must be a JSON object, e.g. '{\"amount\": 900}'", file=sys.stderr)
+        return 2
+    if args.kind == "approval" and not args.fn:
+        print("hl-email: --fn is required for --kind approval", file=sys.stderr)
+        return 2
+    config = _load(args.config)
+    channel: list[tuple[str, str]] = []
+    for entry in args.channel or []:
+        field, sep, address = entry.partition(":")
+        if not sep or field not in ("to", "cc", "bcc"):
+            field, address = "to", entry
+        try:
+            channel.append((normalize_address(address, field="--channel"), field))
+        except ValueError as exc:
+            print(f"hl-email: {exc}", file=sys.stderr)
+            return 2
+    router = Router.from_gateway_config(config)
+    try:
+        decision = router.resolve(
+            kind=args.kind,
+            fn=args.fn if args.kind == "approval" else None,
+            kwargs=kwargs,
+            run_id=args.run_id,
+            agent=args.agent if args.agent is not None else config.agent.name,
+            channel_addresses=channel,
+        )
+    except NoRouteError as exc:
+        print(f"no route: {exc}")
+        print("why:")
+        for line in exc.why:
+            print(f"  {line}")
+        return 1
+    except RouteError as exc:
+        print(f"hl-email: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        data = {
+            name: getattr(decision, name)
+            for name in ("source", "rule", "policy", "quorum", "timeout", "language")
+        }
+        data.update(
+            to=list(decision.to),
+            cc=list(decision.cc),
+            bcc=list(decision.bcc),
+            responders=list(decision.responders),
+            reminders=list(decision.reminders),
+            escalations=[step.model_dump() for step in decision.escalations],
+            delegates=dict(decision.delegates),
+            template_set=decision.template_set,
+            why=list(decision.why),
+        )
+        print(json.dumps(data, indent=2))
+    else:
+        print(explain(decision))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hl-email",
@@ -207,6 +275,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="seconds to wait for the test message (default 60)",
     )
+    routes = sub.add_parser("routes", help="check routing rules ([[routes]]) without sending mail")
+    routes_sub = routes.add_subparsers(dest="routes_cmd", required=True, metavar="ACTION")
+    rtest = routes_sub.add_parser(
+        "test", help="show who would be asked for a call, under which policy, and why"
+    )
+    rtest.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    rtest.add_argument("--fn", help="function name (required for approvals)")
+    rtest.add_argument("--kwargs", default="{}", help="the call's arguments as a JSON object")
+    rtest.add_argument("--kind", choices=["approval", "question"], default="approval")
+    rtest.add_argument("--run-id", default="", help="the agent's run_id (default empty)")
+    rtest.add_argument("--agent", help="agent name (default: agent.name from the config)")
+    rtest.add_argument(
+        "--channel",
+        action="append",
+        metavar="ADDRESS",
+        help="an explicit contact channel address (repeatable; prefix cc: or bcc: for those)",
+    )
+    rtest.add_argument("--json", action="store_true", help="print the decision as JSON")
     return parser
 
 
@@ -234,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
 
         config = _load(args.config)
         return asyncio.run(run_doctor(config, wait_seconds=args.timeout))
+    if args.command == "routes":
+        return _routes_test(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

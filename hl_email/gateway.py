@@ -828,7 +828,10 @@ class Gateway:
         recipients = await self.store.get_recipients(request.id)
         responders = request.route.get("responders") or []
         if responders:
-            allowed = may_answer(responders, [r.address for r in recipients], sender)
+            # Listed responders, plus anyone the request was sent to (escalation recipients and
+            # out-of-office delegates are asked by the route, so they may answer too).
+            addresses = [r.address for r in recipients if r.state != "failed"]
+            allowed = sender in addresses or may_answer(responders, addresses, sender)
             refusal = f"{sender} is not among those who may answer ({', '.join(responders)})"
         else:
             allowed = sender == recipient.address
