@@ -159,40 +159,55 @@ class ImapWatcher:
         return uidvalidity
 
     async def sync(self, client: aioimaplib.IMAP4, uidvalidity: int) -> int:
-        """Process everything after the checkpoint; returns how many messages were handled."""
+        """Process everything after the checkpoint; returns how many messages were handled.
+
+        Searches again until nothing new turns up: a message that arrives while we work is
+        announced in the answer to one of our commands, not later in IDLE, so we must look.
+        """
+        handled = 0
+        while True:
+            uids, last_uid, floor = await self._new_uids(client, uidvalidity)
+            for uid in uids:
+                response = _check(
+                    await client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"UID FETCH {uid}"
+                )
+                raw = parse_fetch_literal(response.lines)
+                if raw is not None:
+                    try:
+                        await self.handle(raw)
+                    except Exception:
+                        # The pipeline records outcomes itself; this is a bug, not bad input.
+                        # Stop so the checkpoint does not move past an unprocessed message.
+                        log.exception("processing IMAP UID %s failed; will retry", uid)
+                        raise
+                await client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)")
+                last_uid = max(last_uid, uid)
+                await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, last_uid))
+                handled += 1
+            if floor > last_uid:
+                # First run, all unread mail done: continue after what was already there.
+                await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, floor))
+            if not uids:
+                return handled
+
+    async def _new_uids(
+        self, client: aioimaplib.IMAP4, uidvalidity: int
+    ) -> tuple[list[int], int, int]:
+        """(UIDs to process, the checkpoint's last UID, the UID to move the checkpoint to)."""
         checkpoint = await self.store.get_checkpoint(self.mailbox_key)
-        if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
-            # First run (or the server renumbered the folder): take what nobody has read yet.
-            # Re-processing is harmless: inbound messages are de-duplicated by Message-ID.
-            response = _check(await client.uid_search("UNSEEN"), "UID SEARCH UNSEEN")
-            uids = parse_search_uids(response.lines)
-            last_uid = 0
-            if checkpoint is None or checkpoint.uidvalidity != uidvalidity:
-                await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, 0))
-        else:
+        if checkpoint is not None and checkpoint.uidvalidity == uidvalidity:
             last_uid = checkpoint.last_uid
             response = _check(await client.uid_search(f"UID {last_uid + 1}:*"), "UID SEARCH")
             # "n:*" always matches the highest UID, even when it is below n.
             uids = [u for u in parse_search_uids(response.lines) if u > last_uid]
-        handled = 0
-        for uid in uids:
-            response = _check(
-                await client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"UID FETCH {uid}"
-            )
-            raw = parse_fetch_literal(response.lines)
-            if raw is not None:
-                try:
-                    await self.handle(raw)
-                except Exception:
-                    # The pipeline records outcomes itself; this is a bug, not bad input.
-                    # Stop here so the checkpoint does not move past an unprocessed message.
-                    log.exception("processing IMAP UID %s failed; will retry", uid)
-                    raise
-            await client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)")
-            last_uid = max(last_uid, uid)
-            await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, last_uid))
-            handled += 1
-        return handled
+            return uids, last_uid, last_uid
+        # First run (or the server renumbered the folder): take what nobody has read yet, then
+        # continue after everything already there, so old mail is not replayed. Re-processing
+        # would be harmless anyway: inbound messages are de-duplicated by Message-ID.
+        unseen = _check(await client.uid_search("UNSEEN"), "UID SEARCH UNSEEN")
+        everything = _check(await client.uid_search("ALL"), "UID SEARCH ALL")
+        baseline = max(parse_search_uids(everything.lines), default=0)
+        return parse_search_uids(unseen.lines), 0, baseline
 
     async def _wait_for_change(self, client: aioimaplib.IMAP4) -> None:
         if self.idle_supported:

@@ -1,0 +1,568 @@
+"""`hl-email doctor --config FILE`: check a configuration against the real mail servers.
+
+One line per check, ✓ or ✗ (with the fix), ⚠ for advice that does not fail the run:
+SMTP connect, TLS (when configured), AUTH; IMAP connect, TLS, login, folder, IDLE and UIDPLUS;
+a test message sent to the agent address and seen arriving over IMAP (round-trip time);
+plus-addressing (when enabled); configuration warnings. Exit status 0 only when no check fails.
+
+The test message carries `X-HL-Email-Doctor: 1` and `Auto-Submitted: auto-generated`, so the
+gateway's classifier ignores it, and doctor marks it \\Seen (it deletes nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import re
+import secrets
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any, Literal, TextIO
+
+import aioimaplib
+import aiosmtplib
+
+from .config import GatewayConfig
+from .inbound.imap import parse_search_uids
+
+__all__ = ["CheckResult", "DoctorReport", "diagnose", "run_doctor"]
+
+Status = Literal["ok", "fail", "warn", "skip"]
+SYMBOL = {"ok": "✓", "fail": "✗", "warn": "⚠", "skip": "-"}
+DOCTOR_HEADER = "X-HL-Email-Doctor"
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{SYMBOL[self.status]} {self.name}: {self.detail}"
+        if self.fix and self.status in ("fail", "warn"):
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+@dataclass
+class DoctorReport:
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.status == "fail" for r in self.results)
+
+    def get(self, name: str) -> CheckResult | None:
+        return next((r for r in self.results if r.name == name), None)
+
+
+def _err(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return re.sub(r"\s+", " ", text)[:300]
+
+
+def _imap_text(lines: list[Any]) -> str:
+    out = []
+    for line in lines:
+        if isinstance(line, (bytes, bytearray)):
+            line = bytes(line).decode("utf-8", "replace")
+        out.append(str(line))
+    return re.sub(r"\s+", " ", " ".join(out)).strip()[:300]
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _ssl_context(validate: bool) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    if not validate:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def _tls_fix(what: str, security: str) -> str:
+    other = "starttls" if security == "tls" else "tls"
+    port = "587 (STARTTLS) or 465 (TLS)" if what == "smtp" else "143 (STARTTLS) or 993 (TLS)"
+    return (
+        f"check {what}.security ({security!r}) matches the port: usually {port}; try "
+        f"{what}.security = {other!r}, or {what}.validate_certs = false for a self-signed test server"
+    )
+
+
+def _doctor_message(config: GatewayConfig, to: str, token: str) -> EmailMessage:
+    domain = config.agent.address.rpartition("@")[2]
+    msg = EmailMessage()
+    msg["From"] = config.agent.address
+    msg["To"] = to
+    msg["Subject"] = f"hl-email doctor test {token}"
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = f"<hl-doctor-{token}@{domain}>"
+    msg[DOCTOR_HEADER] = "1"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(
+        "This is a test message from `hl-email doctor`, checking that mail sent to the agent\n"
+        "address arrives in its IMAP folder. The gateway ignores it; you can delete it.\n"
+    )
+    return msg
+
+
+class _Doctor:
+    def __init__(
+        self, config: GatewayConfig, *, timeout: float, emit: Callable[[CheckResult], None]
+    ):
+        self.config = config
+        self.timeout = timeout
+        self.emit = emit
+        self.report = DoctorReport()
+        self.smtp: aiosmtplib.SMTP | None = None
+        self.imap: aioimaplib.IMAP4 | None = None
+        self.smtp_ready = False
+        self.imap_ready = False
+
+    def add(self, name: str, status: Status, detail: str, fix: str = "") -> CheckResult:
+        result = CheckResult(name, status, detail, fix)
+        self.report.results.append(result)
+        self.emit(result)
+        return result
+
+    # -- SMTP -----------------------------------------------------------------------------------
+
+    async def check_smtp(self) -> None:
+        cfg = self.config.smtp
+        where = f"{cfg.host}:{cfg.port}"
+        self.smtp = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            use_tls=cfg.security == "tls",
+            start_tls=False,
+            validate_certs=cfg.validate_certs,
+            tls_context=_ssl_context(cfg.validate_certs) if cfg.security == "tls" else None,
+            timeout=min(cfg.timeout, self.timeout),
+        )
+        try:
+            response = await self.smtp.connect()
+        except (ssl.SSLError, aiosmtplib.SMTPConnectError, OSError, TimeoutError) as exc:
+            if cfg.security == "tls" and isinstance(exc.__cause__ or exc, ssl.SSLError):
+                self.add(
+                    "SMTP connect",
+                    "fail",
+                    f"TLS handshake with {where} failed: {_err(exc)}",
+                    _tls_fix("smtp", "tls"),
+                )
+            else:
+                self.add(
+                    "SMTP connect",
+                    "fail",
+                    f"cannot connect to {where}: {_err(exc)}",
+                    "check smtp.host and smtp.port (HL_EMAIL_SMTP__HOST / __PORT) and that the "
+                    "server is reachable from this machine",
+                )
+            self.smtp = None
+            return
+        banner = _err(Exception(response.message)) if response.message else ""
+        self.add("SMTP connect", "ok", f"{where} answered {response.code} {banner}".rstrip())
+        try:
+            await self.smtp.ehlo()
+        except aiosmtplib.SMTPException as exc:
+            self.add(
+                "SMTP EHLO", "fail", f"{where} refused EHLO: {_err(exc)}", "is this an SMTP port?"
+            )
+            return
+        if cfg.security == "tls":
+            self.add("SMTP TLS", "ok", 'implicit TLS (smtp.security = "tls")')
+        elif cfg.security == "starttls":
+            if not self.smtp.supports_extension("starttls"):
+                self.add(
+                    "SMTP TLS",
+                    "fail",
+                    f"{where} does not offer STARTTLS",
+                    _tls_fix("smtp", "starttls"),
+                )
+                return
+            try:
+                await self.smtp.starttls(tls_context=_ssl_context(cfg.validate_certs))
+            except (aiosmtplib.SMTPException, ssl.SSLError, OSError) as exc:
+                self.add(
+                    "SMTP TLS",
+                    "fail",
+                    f"STARTTLS failed: {_err(exc)}",
+                    _tls_fix("smtp", "starttls"),
+                )
+                return
+            self.add("SMTP TLS", "ok", "STARTTLS negotiated")
+        if cfg.username:
+            if not self.smtp.supports_extension("auth"):
+                self.add(
+                    "SMTP AUTH",
+                    "fail",
+                    f"{where} offers no AUTH" + (" before TLS" if cfg.security == "none" else ""),
+                    'most servers offer AUTH only after TLS: set smtp.security = "starttls" or '
+                    '"tls"; or leave smtp.username empty if this relay needs no login',
+                )
+                return
+            try:
+                await self.smtp.login(cfg.username, cfg.password or "")
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                self.add(
+                    "SMTP AUTH",
+                    "fail",
+                    f"login as {cfg.username} refused: {exc.code} {_err(Exception(exc.message))}",
+                    "check smtp.username and smtp.password (HL_EMAIL_SMTP__PASSWORD); with Gmail "
+                    "or Microsoft 365 use an app password",
+                )
+                return
+            except aiosmtplib.SMTPException as exc:
+                self.add(
+                    "SMTP AUTH",
+                    "fail",
+                    f"login as {cfg.username} failed: {_err(exc)}",
+                    "check smtp.username and smtp.password",
+                )
+                return
+            self.add("SMTP AUTH", "ok", f"logged in as {cfg.username}")
+        else:
+            self.add("SMTP AUTH", "skip", "no smtp.username set: sending without login")
+        self.smtp_ready = True
+
+    # -- IMAP -----------------------------------------------------------------------------------
+
+    async def check_imap(self) -> None:
+        cfg = self.config.imap
+        where = f"{cfg.host}:{cfg.port}"
+        timeout = min(cfg.timeout, self.timeout)
+        try:
+            if cfg.security == "tls":
+                client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
+                    host=cfg.host,
+                    port=cfg.port,
+                    timeout=timeout,
+                    ssl_context=_ssl_context(cfg.validate_certs),
+                )
+            else:
+                client = aioimaplib.IMAP4(host=cfg.host, port=cfg.port, timeout=timeout)
+            await asyncio.wait_for(client.wait_hello_from_server(), timeout)
+        except (OSError, TimeoutError, ssl.SSLError, aioimaplib.Abort) as exc:
+            fix = (
+                _tls_fix("imap", "tls")
+                if cfg.security == "tls"
+                else "check imap.host and imap.port (HL_EMAIL_IMAP__HOST / __PORT) and that the "
+                "server is reachable from this machine"
+            )
+            self.add("IMAP connect", "fail", f"cannot connect to {where}: {_err(exc)}", fix)
+            return
+        protocol = client.protocol
+        if protocol is None or protocol.state not in ("NONAUTH", "AUTH"):
+            self.add(
+                "IMAP connect",
+                "fail",
+                f"{where} did not greet as an IMAP server",
+                "is this an IMAP port?",
+            )
+            return
+        self.imap = client
+        self.add("IMAP connect", "ok", f"{where}" + (" (TLS)" if cfg.security == "tls" else ""))
+        if cfg.security == "starttls":
+            try:
+                response = await protocol.execute(
+                    aioimaplib.Command(
+                        "STARTTLS", protocol.new_tag(), loop=asyncio.get_running_loop()
+                    )
+                )
+                if response.result != "OK":
+                    raise RuntimeError(f"{response.result} {_imap_text(response.lines)}")
+                loop = asyncio.get_running_loop()
+                transport = await loop.start_tls(
+                    protocol.transport,
+                    protocol,
+                    _ssl_context(cfg.validate_certs),
+                    server_hostname=cfg.host,
+                )
+                protocol.transport = transport
+                await protocol.capability()
+            except Exception as exc:
+                self.add(
+                    "IMAP TLS",
+                    "fail",
+                    f"STARTTLS failed: {_err(exc)}",
+                    _tls_fix("imap", "starttls"),
+                )
+                return
+            self.add("IMAP TLS", "ok", "STARTTLS negotiated")
+        elif cfg.security == "tls":
+            self.add("IMAP TLS", "ok", 'implicit TLS (imap.security = "tls")')
+        if not cfg.username:
+            self.add(
+                "IMAP login",
+                "fail",
+                "imap.username is not set",
+                "set imap.username and imap.password for the agent's mailbox",
+            )
+            return
+        try:
+            response = await client.login(cfg.username, cfg.password or "")
+        except Exception as exc:
+            self.add(
+                "IMAP login",
+                "fail",
+                f"login as {cfg.username} failed: {_err(exc)}",
+                "check imap.username and imap.password",
+            )
+            return
+        if response.result != "OK":
+            self.add(
+                "IMAP login",
+                "fail",
+                f"login as {cfg.username} refused: {response.result} {_imap_text(response.lines)}",
+                "check imap.username and imap.password (HL_EMAIL_IMAP__PASSWORD); with Gmail or "
+                "Microsoft 365 use an app password and enable IMAP access",
+            )
+            return
+        self.add("IMAP login", "ok", f"logged in as {cfg.username}")
+        response = await client.select(cfg.folder)
+        if response.result != "OK":
+            folders = await self._folders(client)
+            self.add(
+                "IMAP folder",
+                "fail",
+                f"cannot select {cfg.folder!r}: {response.result} {_imap_text(response.lines)}",
+                "set imap.folder to an existing folder"
+                + (f"; this account has: {', '.join(folders[:15])}" if folders else ""),
+            )
+            return
+        text = _imap_text(response.lines)
+        exists = re.search(r"(\d+) EXISTS", text)
+        uidvalidity = re.search(r"UIDVALIDITY (\d+)", text)
+        self.add(
+            "IMAP folder",
+            "ok",
+            f"{cfg.folder} selected"
+            + (f" ({exists.group(1)} messages" if exists else " (")
+            + (f", UIDVALIDITY {uidvalidity.group(1)})" if uidvalidity else ")"),
+        )
+        caps = {c.upper() for c in protocol.capabilities}
+        if "IDLE" in caps:
+            self.add("IMAP IDLE", "ok", "supported: replies arrive by push")
+        else:
+            self.add(
+                "IMAP IDLE",
+                "warn",
+                f"not supported: the gateway polls every {cfg.poll_interval:g} s instead of push",
+                "use a server with IDLE (nearly all have it), or lower imap.poll_interval",
+            )
+        if "UIDPLUS" in caps:
+            self.add("IMAP UIDPLUS", "ok", "supported")
+        else:
+            self.add(
+                "IMAP UIDPLUS",
+                "warn",
+                "not supported (RFC 4315): the gateway works, but cannot target single messages by UID when moving them",
+                "use a server with UIDPLUS if you can",
+            )
+        self.imap_ready = True
+
+    async def _folders(self, client: aioimaplib.IMAP4) -> list[str]:
+        with contextlib.suppress(Exception):
+            response = await client.list('""', "*")
+            names = []
+            for line in response.lines:
+                text = (
+                    bytes(line).decode("utf-8", "replace")
+                    if isinstance(line, (bytes, bytearray))
+                    else str(line)
+                )
+                m = re.search(r'\)\s+(?:"[^"]*"|NIL)\s+(.+)$', text)
+                if m:
+                    names.append(m.group(1).strip().strip('"'))
+            return names
+        return []
+
+    # -- round trip -----------------------------------------------------------------------------
+
+    async def _wait_for(self, token: str, deadline: float) -> int | None:
+        assert self.imap is not None
+        while True:
+            await self.imap.noop()
+            response = await self.imap.uid_search(f"HEADER Message-ID hl-doctor-{token}")
+            if response.result == "OK":
+                uids = parse_search_uids(response.lines)
+                if uids:
+                    return uids[-1]
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(0.1)
+
+    async def round_trip(self, name: str, to: str, fix: str) -> None:
+        assert self.smtp is not None and self.imap is not None
+        token = secrets.token_hex(8)
+        msg = _doctor_message(self.config, to, token)
+        started = time.monotonic()
+        try:
+            errors, _ = await self.smtp.send_message(
+                msg, sender=self.config.agent.address, recipients=[to]
+            )
+        except aiosmtplib.SMTPException as exc:
+            self.add(
+                name,
+                "fail",
+                f"sending to {to} failed: {_err(exc)}",
+                "the SMTP server refused the test message; see its message",
+            )
+            return
+        if errors:
+            self.add(name, "fail", f"the SMTP server refused {to}: {errors}", fix)
+            return
+        uid = await self._wait_for(token, started + self.timeout)
+        if uid is None:
+            self.add(
+                name,
+                "fail",
+                f"sent to {to}, but it did not arrive in {self.config.imap.folder} within {self.timeout:g} s",
+                fix,
+            )
+            return
+        elapsed_ms = (time.monotonic() - started) * 1000
+        await self.imap.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)")
+        self.add(
+            name,
+            "ok",
+            f"test message to {to} arrived in {self.config.imap.folder} in {elapsed_ms:.0f} ms "
+            f"(marked \\Seen, Message-ID <hl-doctor-{token}@…>)",
+        )
+
+    # -- config ---------------------------------------------------------------------------------
+
+    def check_config(self) -> None:
+        cfg = self.config
+        secret = cfg.security.secret
+        if not secret:
+            self.add(
+                "security.secret",
+                "fail",
+                "not set: reply keys are signed with an empty key, so anyone can forge a reply",
+                "set security.secret (HL_EMAIL_SECURITY__SECRET) to a long random string, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`",
+            )
+        elif len(secret) < 16 or secret.startswith("change-me"):
+            self.add(
+                "security.secret",
+                "fail",
+                "too short or still the example value",
+                "use at least 16 random characters (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+            )
+        else:
+            self.add("security.secret", "ok", "set")
+        if cfg.security.trusted_authserv_id:
+            self.add(
+                "security.trusted_authserv_id",
+                "ok",
+                f"{cfg.security.trusted_authserv_id}: replies need dmarc=pass from it",
+            )
+        else:
+            self.add(
+                "security.trusted_authserv_id",
+                "warn",
+                "not set: a reply's sender address is trusted without checking DMARC",
+                "set it to your receiving server's authserv-id (the first word of the "
+                'Authentication-Results headers it adds, e.g. "mx.google.com")',
+            )
+        for section in ("smtp", "imap"):
+            sub = getattr(cfg, section)
+            if sub.security == "none" and not _is_loopback(sub.host):
+                self.add(
+                    f"{section}.security",
+                    "warn",
+                    f'"none" to {sub.host}: the password and mail cross the network unencrypted',
+                    f'set {section}.security = "starttls" or "tls"',
+                )
+
+    async def close(self) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.smtp.quit(), 3)
+        if self.imap is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.imap.logout(), 3)
+
+    async def run(self) -> DoctorReport:
+        try:
+            await self.check_smtp()
+            await self.check_imap()
+            agent = self.config.agent.address
+            if self.smtp_ready and self.imap_ready:
+                await self.round_trip(
+                    "Round trip",
+                    agent,
+                    f"check that mail for {agent} is delivered to the IMAP account "
+                    f"{self.config.imap.username} (folder {self.config.imap.folder}); a spam "
+                    "filter or a forwarding rule may be moving it",
+                )
+                if self.config.agent.plus_addressing:
+                    local, _, domain = agent.rpartition("@")
+                    sep = self.config.agent.plus_separator
+                    plus = f"{local}{sep}doctor{secrets.token_hex(3)}@{domain}"
+                    if self.report.get("Round trip").status == "ok":  # type: ignore[union-attr]
+                        await self.round_trip(
+                            "Plus addressing",
+                            plus,
+                            f"the server does not deliver {local}{sep}…@{domain} to {agent}: enable "
+                            "subaddressing on the server, or set agent.plus_addressing = false",
+                        )
+                    else:
+                        self.add("Plus addressing", "skip", "skipped: the plain round trip failed")
+            else:
+                self.add("Round trip", "skip", "skipped: needs working SMTP and IMAP (see above)")
+            self.check_config()
+        finally:
+            await self.close()
+        return self.report
+
+
+async def diagnose(
+    config: GatewayConfig,
+    *,
+    wait_seconds: float = 60.0,
+    emit: Callable[[CheckResult], None] | None = None,
+) -> DoctorReport:
+    """Run every check; `emit` gets each result as soon as it is known. `wait_seconds` bounds
+    each network step and the wait for the test message."""
+    return await _Doctor(config, timeout=wait_seconds, emit=emit or (lambda r: None)).run()
+
+
+async def run_doctor(
+    config: GatewayConfig, *, wait_seconds: float = 60.0, out: TextIO | None = None
+) -> int:
+    """`hl-email doctor`: print one line per check; 0 when nothing failed, else 1."""
+    stream = out or sys.stdout
+
+    def emit(result: CheckResult) -> None:
+        print(result.line(), file=stream, flush=True)
+
+    print(
+        f"hl-email doctor: checking the gateway for {config.agent.address}", file=stream, flush=True
+    )
+    report = await diagnose(config, wait_seconds=wait_seconds, emit=emit)
+    failed = [r for r in report.results if r.status == "fail"]
+    warned = [r for r in report.results if r.status == "warn"]
+    if failed:
+        print(f"\n{len(failed)} check(s) failed: {', '.join(r.name for r in failed)}", file=stream)
+        return 1
+    note = f" ({len(warned)} warning(s))" if warned else ""
+    print(f"\nAll checks passed{note}.", file=stream)
+    return 0
