@@ -25,6 +25,7 @@ from hl_email.replies import (  # noqa: E402
     decide,
     extract_reply,
     extract_reply_from_message,
+    parse_message,
 )
 
 CORPORA = Path(
@@ -90,7 +91,14 @@ def ours_body(body: str) -> None:
 
 
 def ours_message(raw: bytes) -> None:
-    # the gateway parses each inbound message once and passes the Message around
+    # from raw bytes: parsed once (parse_message: the stdlib's compat32 tree, built faster)
+    # and the Message passed to classification and extraction
+    message = parse_message(raw)
+    classify_message(message)
+    decide(extract_reply_from_message(message))
+
+
+def ours_message_stdlib(raw: bytes) -> None:
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     classify_message(message)
     decide(extract_reply_from_message(message))
@@ -136,6 +144,13 @@ def main() -> None:
             elapsed = measure(lambda raw=raw: ours_message(raw))
             worst_ours = max(worst_ours, (elapsed, f"message #{index}"))
     ours_rate = count * rounds / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for body in bodies:
+            ours_body(body)
+        for raw in messages:
+            ours_message_stdlib(raw)
+    stdlib_rate = count * rounds / (time.perf_counter() - start)
     parsed = [email.message_from_bytes(raw, policy=email.policy.compat32) for raw in messages]
     start = time.perf_counter()
     for _ in range(rounds):
@@ -147,7 +162,10 @@ def main() -> None:
     preparsed_rate = count * rounds / (time.perf_counter() - start)
     print(f"corpus: {len(bodies)} bodies + {len(messages)} raw messages")
     print(
-        f"hl_email.replies   extract+classify+decide, stdlib parse included: {ours_rate:8,.0f} msg/s"
+        f"hl_email.replies   extract+classify+decide, from raw bytes:        {ours_rate:8,.0f} msg/s"
+    )
+    print(
+        f"hl_email.replies   the same, stdlib compat32 parser instead:       {stdlib_rate:8,.0f} msg/s"
     )
     print(
         f"hl_email.replies   extract+classify+decide, messages pre-parsed:   {preparsed_rate:8,.0f} msg/s"

@@ -12,7 +12,7 @@ from .classify import MessageKind, bounce_original_message_ids, classify_message
 from .decide import Decision, decide
 from .extract import REPLY_MARKER, extract_reply
 from .html import html_to_text
-from .mime import as_message, reply_body
+from .mime import as_message, parse_message, reply_body
 
 __all__ = [
     "REPLY_MARKER",
@@ -24,6 +24,7 @@ __all__ = [
     "extract_reply",
     "extract_reply_from_html",
     "extract_reply_from_message",
+    "parse_message",
 ]
 
 

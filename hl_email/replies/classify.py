@@ -113,15 +113,63 @@ _SES_NOTIFICATION_RE = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"(?:Bounce
 _SPAM_STATUS_RE = re.compile(r"^\s*yes\b", re.I)
 
 
-def _headers_lower(msg: email.message.Message) -> dict[str, str]:
-    try:
-        items = msg.items()
-    except Exception:
-        return {}
-    out: dict[str, str] = {}
-    for key, value in items:
-        out.setdefault(str(key).lower(), header_text(value))
-    return out
+class _Headers:
+    """Header values by lower-case name (first occurrence), decoded only when read."""
+
+    __slots__ = ("_msg", "_raw", "_decoded")
+
+    def __init__(self, msg: email.message.Message) -> None:
+        self._msg = msg
+        self._raw: dict[str, tuple[str, object]] = {}
+        self._decoded: dict[str, str] = {}
+        try:
+            for key, value in msg.raw_items():
+                self._raw.setdefault(str(key).lower(), (key, value))
+        except Exception:
+            self._raw = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._raw)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._raw
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        if name in self._decoded:
+            return self._decoded[name]
+        if name not in self._raw:
+            return default
+        key, value = self._raw[name]
+        try:
+            text = header_text(self._msg.policy.header_fetch_parse(key, value))
+        except Exception:
+            text = ""
+        self._decoded[name] = text
+        return text
+
+
+class _Parts:
+    """The leaf parts with their content types; text of text/* and message/* parts decoded
+    once, however many patterns look at it."""
+
+    __slots__ = ("types", "_parts", "_texts")
+
+    def __init__(self, msg: email.message.Message) -> None:
+        self._parts = list(iter_parts(msg))
+        self.types = [content_type(part) for part in self._parts]
+        self._texts: list[str] | None = None
+
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            self._texts = [
+                part_text(part)[:_BODY_SCAN_CHARS]
+                for part, ctype in zip(self._parts, self.types, strict=True)
+                if ctype.startswith("text/") or ctype.startswith("message/")
+            ]
+        return self._texts
+
+    def matches(self, pattern: re.Pattern[str]) -> bool:
+        return any(pattern.search(text) for text in self.texts())
 
 
 def _report_type(msg: email.message.Message) -> str:
@@ -132,17 +180,18 @@ def _report_type(msg: email.message.Message) -> str:
 
 
 def _classify(msg: email.message.Message) -> MessageKind:
-    headers = _headers_lower(msg)
+    headers = _Headers(msg)
     if not headers:
         return MessageKind.SPAM
     ctype = content_type(msg)
-    report = _report_type(msg)
-    sender = header(msg, "From")
-    subject = header(msg, "Subject")
+    report = _report_type(msg) if "content-type" in headers else ""
+    sender = headers.get("from", "")
+    subject = headers.get("subject", "")
     return_path = headers.get("return-path", "")
+    parts = _Parts(msg)
 
     # RFC 5965 feedback reports and RFC 3464 delivery status notifications.
-    part_types = [content_type(part) for part in iter_parts(msg)]
+    part_types = parts.types
     if report == "feedback-report" or "message/feedback-report" in part_types:
         return MessageKind.FEEDBACK_REPORT
     if (
@@ -156,10 +205,10 @@ def _classify(msg: email.message.Message) -> MessageKind:
     if headers.get("x-failed-recipients"):
         return MessageKind.BOUNCE
     if _BOUNCE_SENDER_RE.search(sender) and (
-        _BOUNCE_SUBJECT_RE.search(subject) or _body_matches(msg, _BOUNCE_BODY_RE)
+        _BOUNCE_SUBJECT_RE.search(subject) or parts.matches(_BOUNCE_BODY_RE)
     ):
         return MessageKind.BOUNCE
-    if _BOUNCE_SUBJECT_RE.search(subject) and _body_matches(msg, _BOUNCE_BODY_RE):
+    if _BOUNCE_SUBJECT_RE.search(subject) and parts.matches(_BOUNCE_BODY_RE):
         return MessageKind.BOUNCE
 
     # RFC 3834 and the vendor conventions for automatic responses.
@@ -183,7 +232,7 @@ def _classify(msg: email.message.Message) -> MessageKind:
         return MessageKind.AUTO_REPLY
     if _MACHINE_SENDER_RE.search(sender):
         # no-reply senders are machines; Amazon SNS wraps SES bounces in JSON
-        ses = _body_matches(msg, _SES_NOTIFICATION_RE)
+        ses = parts.matches(_SES_NOTIFICATION_RE)
         if ses:
             return MessageKind.BOUNCE
         return MessageKind.AUTO_REPLY
@@ -210,33 +259,22 @@ def _classify(msg: email.message.Message) -> MessageKind:
     # Bounces that carry none of the conventions: a mailer sender or an attached original.
     if _BOUNCE_SENDER_RE.search(sender):
         return MessageKind.BOUNCE
-    if ctype.startswith("multipart/") and _body_matches(msg, _FEEDBACK_BODY_RE):
+    if ctype.startswith("multipart/") and parts.matches(_FEEDBACK_BODY_RE):
         return MessageKind.FEEDBACK_REPORT
     if _BOUNCE_SUBJECT_RE.search(subject):
         return MessageKind.BOUNCE
-    if _body_matches(msg, _FEEDBACK_BODY_RE):
+    if parts.matches(_FEEDBACK_BODY_RE):
         return MessageKind.FEEDBACK_REPORT
     return MessageKind.HUMAN
 
 
-def _has_list_headers(headers: dict[str, str]) -> bool:
+def _has_list_headers(headers: _Headers) -> bool:
     if any(key in headers for key in ("list-id", "list-post", "mailing-list", "x-mailman-version")):
         return True
     if "list-unsubscribe" in headers and (
         "precedence" in headers or "x-precedence" in headers or "list-help" in headers
     ):
         return True
-    return False
-
-
-def _body_matches(msg: email.message.Message, pattern: re.Pattern[str]) -> bool:
-    for part in iter_parts(msg):
-        ctype = content_type(part)
-        if not (ctype.startswith("text/") or ctype.startswith("message/")):
-            continue
-        text = part_text(part)[:_BODY_SCAN_CHARS]
-        if pattern.search(text):
-            return True
     return False
 
 

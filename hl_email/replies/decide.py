@@ -10,7 +10,7 @@ See docs/replies.md for the documented grammar.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,7 +36,6 @@ _APPROVE_WORDS = (
     "yeah",
     "yep",
     "yup",
-    "ya",
     "ok",
     "okay",
     "okey",
@@ -80,7 +79,6 @@ _APPROVE_WORDS = (
     "aprobado",
     "aprobar",
     "de acuerdo",
-    "vale",
     "sim",
     "aprovado",
     "aprovo",
@@ -90,8 +88,6 @@ _APPROVE_WORDS = (
     "va bene",
     "akkoord",
     "goedgekeurd",
-    "prima",
-    "tak",
     "zatwierdzam",
     "zatwierdzone",
     "zgoda",
@@ -108,6 +104,11 @@ _APPROVE_WORDS = (
     "схвалено",
     "згоден",
 )
+# Words that mean yes in one listed language but something else in another: a yes only
+# when the sentence is that word alone ("si" is "if" in es/fr, "vale" is "is worth" in it,
+# "prima" is "before" in it, "ya" is "already" in es). "tak" (yes in pl, thanks in da/no)
+# is read as thanks: it never approves on its own.
+_ALONE_ONLY_APPROVE = ("si", "vale", "prima", "ya")
 # Scripts without word spaces: recognised only at the start of the sentence.
 _APPROVE_CJK = ("是的", "是", "好的", "好", "同意", "批准", "可以", "はい", "承認", "了解", "ok")
 _REJECT_WORDS = (
@@ -258,6 +259,7 @@ _CONDITIONS = (
     "siempre que",
     "mas",
     "se",
+    "si",
     "ma",
     "solo se",
     "maar",
@@ -281,7 +283,7 @@ _COURTESY_RE = re.compile(
     r"добрый день|привіт|good (?:morning|afternoon|evening))\b[^\n]{0,40}"
     r"|(?:many )?thanks?(?: you)?(?: (?:so|very) much)?(?: for [^\n]{0,40})?|thx|ty|cheers|"
     r"merci(?: beaucoup)?|danke(?: schön| sehr)?|gracias|obrigad[oa]|grazie|bedankt|dank je|"
-    r"dzięki|dziękuję|tack|takk|tak for|спасибо|дякую|谢谢|謝謝|ありがとう(?:ございます)?)"
+    r"dzięki|dziękuję|tack|takk|tak(?: for [^\n]{0,40})?|mange tak|tusen takk|спасибо|дякую|谢谢|謝謝|ありがとう(?:ございます)?)"
     r"[\s,.!]*$",
     re.I,
 )
@@ -314,8 +316,7 @@ _HEDGE_RE = _word_re(_HEDGES)
 _CONDITION_RE = re.compile(
     rf"(?<!{_W})(?:{_alternation(_CONDITIONS)})(?!{_W})|{_alternation(_CONDITIONS_CJK)}", re.I
 )
-# "si" is "yes" in Spanish and French but also "if": a yes only alone at the start.
-_SI_RE = re.compile(r"^si(?:[\s,.!]|$)", re.I)
+_ALONE_RE = re.compile(rf"^(?:{_alternation(_ALONE_ONLY_APPROVE)})[\s.!]*$", re.I)
 _ONE_LETTER_RE = re.compile(r"^\s*([ynk])\s*[.!]*\s*$", re.I)
 _STANDALONE_NO_RE = re.compile(r"(?:^|[.!?\n]\s*)no\s*(?:[.!,]|$)", re.I)
 _STANDALONE_YES_RE = re.compile(
@@ -335,15 +336,18 @@ def _clean(text: str) -> str:
     return text.translate(_SKIN_TONES).replace("’", "'").strip()
 
 
-def _sentences(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, terminator) of each non-empty sentence; the terminator is "" at the end."""
-    out: list[tuple[int, int, str]] = []
+def _sentences(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, terminator) of each non-empty sentence; the terminator is "" at the end.
+
+    Lazy: the decision reads only the first sentences, however long the text is."""
     start = 0
     for match in _SENTENCE_END_RE.finditer(text):
-        out.append((start, match.start(), match.group(0)))
+        end, terminator = match.start(), match.group(0)
+        if terminator == "?" or not text[start:end].isspace() and start < end:
+            yield start, end, terminator
         start = match.end()
-    out.append((start, len(text), ""))
-    return [(a, b, t) for a, b, t in out if text[a:b].strip() or t == "?"]
+    if text[start:].strip():
+        yield start, len(text), ""
 
 
 def _comment(text: str) -> str | None:
@@ -439,17 +443,12 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
             return Decision("approve")
         return Decision("reject")
 
-    sentences = _sentences(text)
     # Skip greetings and thanks before the sentence that carries the decision.
-    index = 0
-    while index < len(sentences):
-        start, end, _ = sentences[index]
+    for start, end, terminator in _sentences(text):  # noqa: B007 - used after the loop
         if not _COURTESY_RE.match(text[start:end].strip()):
             break
-        index += 1
-    if index >= len(sentences):
+    else:
         return _unclear("The reply has no approve or reject word (only greetings or thanks).")
-    start, end, terminator = sentences[index]
     head = text[start:end].strip()
     rest_text = text[end:]
 
@@ -457,7 +456,8 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
     negated = masked != head
     approve_hits = list(_APPROVE_RE.finditer(masked))
     reject_hits = list(_REJECT_RE.finditer(masked))
-    if _APPROVE_CJK_RE.match(head) or _SI_RE.match(head):
+    alone = _ALONE_RE.match(head) is not None
+    if _APPROVE_CJK_RE.match(head) or alone:
         approve_hits.append(re.match(r"^\S+?(?=[\s,.!。！、，]|$)", head))  # type: ignore[arg-type]
     if _REJECT_CJK_RE.match(head):
         reject_hits.append(re.match(r"^\S+?(?=[\s,.!。！、，]|$)", head))  # type: ignore[arg-type]
@@ -484,7 +484,7 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
     # An approval must be unconditional and undoubted.
     if terminator == "?" or "?" in text:
         return _unclear("The reply asks a question; approval needs a clear yes.")
-    if _CONDITION_RE.search(head):
+    if _CONDITION_RE.search(head) and not alone:
         return _unclear("The approval sounds conditional.")
     if _HEDGE_RE.search(rest_text):
         return _unclear("The reply sounds unsure.")
@@ -531,6 +531,7 @@ def decide(
     chosen by number (1-based), name or title. ``classifier`` is consulted only when the
     deterministic result is unclear; its result is used if it is a Decision valid for ``kind``.
     """
+    # PERF: text that extract_reply returned is not extracted again (an ExtractedText)
     extracted = extract_reply(text or "")
     if len(extracted) > 2 * _MAX_DECISION_CHARS:
         # only the start is read; the marker keeps an approval from being trusted

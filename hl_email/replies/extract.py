@@ -19,7 +19,7 @@ import re
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
-__all__ = ["REPLY_MARKER", "extract_reply", "strip_quoted", "classify_lines"]
+__all__ = ["REPLY_MARKER", "ExtractedText", "extract_reply", "strip_quoted", "classify_lines"]
 
 REPLY_MARKER = "##- Please type your reply above this line -##"
 
@@ -578,6 +578,14 @@ def _strip_blank(lines: list[str]) -> list[str]:
     return [line.rstrip() for line in lines[start:end]]
 
 
+class ExtractedText(str):
+    """The result of :func:`extract_reply`: a plain ``str`` that remembers it is already new
+    text, so :func:`~hl_email.replies.decide` does not extract it a second time (extraction
+    is idempotent). Any string operation on it returns an ordinary ``str``."""
+
+    __slots__ = ()
+
+
 def extract_reply(body: str, *, strip_signatures: bool = True) -> str:
     """Return the text the sender newly wrote in a plain-text reply ``body``.
 
@@ -587,7 +595,9 @@ def extract_reply(body: str, *, strip_signatures: bool = True) -> str:
     Inline answers written between quoted lines are kept together with those quotes.
     """
     if not isinstance(body, str) or not body.strip():
-        return ""
+        return ExtractedText()
+    if type(body) is ExtractedText and strip_signatures:
+        return body
     lines = _normalise(body)
     kinds = classify_lines(lines)
     if not strip_signatures:
@@ -595,7 +605,8 @@ def extract_reply(body: str, *, strip_signatures: bool = True) -> str:
             "t" if k == "s" or (k == "d" and _SIG_DELIMITER_RE.match(line)) else k
             for k, line in zip(kinds, lines, strict=True)
         )
-    return "\n".join(_trim(lines, kinds)).strip()
+    text = "\n".join(_trim(lines, kinds)).strip()
+    return ExtractedText(text) if strip_signatures else text
 
 
 def strip_quoted(text: str) -> str:

@@ -20,7 +20,7 @@ OPTIONS = (
     [
         "yes", "Yes.", "YES!", "approve", "Approved", "I approve", "ok", "OK", "okay", "lgtm",
         "LGTM!", "go ahead", "Go for it", "sure", "y", "Y", "k", "👍", "👍🏽", "✅", "✔️",
-        "ja", "Jawohl", "oui", "sí", "si", "sim", "sì", "tak", "да", "так", "是", "好的",
+        "ja", "Jawohl", "oui", "sí", "si", "sim", "sì", "Tak, zatwierdzam", "да", "так", "是", "好的",
         "はい", "Hi Bot,\n\nYes please.\n\nThanks", "Thanks! Approved.", "sounds good",
         "Yes.\n\n-- \nAnna\nHead of Finance",
     ],
@@ -148,3 +148,32 @@ def test_classifier_failures_fall_back_to_unclear() -> None:
 def test_decision_is_frozen() -> None:
     with pytest.raises(AttributeError):
         decide("yes").verdict = "reject"  # type: ignore[misc]
+
+
+# Cross-language collisions: a word that is "yes" in one listed language and something else
+# in another never approves on its own meaning alone.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tak", "Tak.", "Tak!", "Mange tak", "Tak for det", "Tusen takk", "Tak, dziękuję",
+        "Si vous voulez", "Si el precio es menor", "Sí, si es menos de 100",
+        "Se for menos, sim", "Vale 100 euro", "Vale la pena", "Prima verifica il conto",
+        "Prima di procedere, controlla", "Ya veremos", "Ya lo hice",
+    ],
+)  # fmt: skip
+def test_cross_language_collisions_are_not_approvals(text: str) -> None:
+    assert decide(text).verdict == "unclear", text
+
+
+@pytest.mark.parametrize("text", ["Si", "si.", "Vale", "Vale!", "Prima", "Ya", "Ja", "Так"])
+def test_ambiguous_words_alone_still_approve(text: str) -> None:
+    assert decide(text).verdict == "approve", text
+
+
+def test_decide_does_not_extract_twice_but_matches() -> None:
+    from hl_email.replies import extract_reply
+
+    body = "Approved\n\nOn Mon, 1 Jan 2024, Bot <b@x.org> wrote:\n> No\n"
+    extracted = extract_reply(body)
+    assert extract_reply(extracted) == extracted
+    assert decide(extracted) == decide(body) == decide(str(extracted))
