@@ -244,11 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     requests.add_argument("--config", "-c", help="TOML config file")
     rsub = requests.add_subparsers(dest="requests_cmd", required=True, metavar="ACTION")
     lst = rsub.add_parser("list", help="list recent requests")
+    lst.add_argument("--config", "-c", default=argparse.SUPPRESS, help="TOML config file")
     lst.add_argument("--state", choices=["pending", "done", "failed"], help="only this state")
     lst.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     lst.add_argument("--json", action="store_true", help="print JSON")
     show = rsub.add_parser("show", help="show one request with recipients, emails and replies")
     show.add_argument("call_id", help="the call_id of the request")
+    show.add_argument("--config", "-c", default=argparse.SUPPRESS, help="TOML config file")
 
     dev = sub.add_parser(
         "dev", help="run a sandbox: gateway, local SMTP capture, web inbox and API; no mail account"

@@ -95,6 +95,8 @@ class ImapConfig(_Section):
     # IDLE is re-issued before the RFC 2177 29-minute limit.
     idle_timeout: float = Field(25 * 60, gt=0, le=29 * 60)
     poll_interval: float = Field(30.0, gt=0)
+    # Use IDLE when the server offers it; false forces polling every poll_interval seconds.
+    idle: bool = True
     reconnect_initial: float = Field(1.0, gt=0)
     reconnect_max: float = Field(120.0, gt=0)
     enabled: bool = True

@@ -130,7 +130,7 @@ class ImapWatcher:
         if cfg.username:
             _check(await client.login(cfg.username, cfg.password or ""), "LOGIN")
         self.capabilities = set(client.protocol.capabilities)
-        self.idle_supported = "IDLE" in self.capabilities
+        self.idle_supported = "IDLE" in self.capabilities and cfg.idle
         return client
 
     async def _starttls(self, client: aioimaplib.IMAP4) -> None:
