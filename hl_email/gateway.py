@@ -426,8 +426,8 @@ class Gateway:
                 date=datetime.fromtimestamp(now, tz=UTC),
             )
             try:
-                message = self.renderer.render_ask(ctx)
-                self._last_subject = request.subject or self.renderer.subject_for(ctx)
+                rendered = self.renderer.render_ask_raw(ctx)
+                self._last_subject = request.subject or rendered.subject
             except (HeaderInjectionError, TemplateError, ValueError) as exc:
                 raise RequestInvalidError(str(exc)) from None
             thread = list(recipient.thread) or [
@@ -442,7 +442,7 @@ class Gateway:
                     purpose=purpose,
                     mail_from=self.config.agent.address,
                     rcpt_to=[recipient.address],
-                    message=message.as_bytes(),
+                    message=rendered.data,
                     message_id=message_id,
                     next_attempt_at=now,
                     created_at=now,
@@ -548,25 +548,12 @@ class Gateway:
     ) -> FunctionCall:
         if status.approved is None:
             raise RequestInvalidError("status.approved must be true or false")
-        async with self._lock:
-            row = await self._row(call_id, "function_call")
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}")
-            now = self.clock()
-            new_status = {
-                **row.status,
-                "approved": status.approved,
-                "comment": status.comment,
-                "reject_option_name": status.reject_option_name,
-                "responded_at": _iso(now),
-                "user_info": {"via": "api"},
-            }
-            ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=new_status, state="done", resolved_at=now)
-            )
-        if not ok:
-            raise RequestInvalidError(f"{call_id} was answered meanwhile")
-        self._notify(call_id, "done")
+        fields = {
+            "approved": status.approved,
+            "comment": status.comment,
+            "reject_option_name": status.reject_option_name,
+        }
+        await self._respond(call_id, "function_call", fields)
         return await self.get_function_call(call_id)
 
     async def respond_to_human_contact(
@@ -574,25 +561,29 @@ class Gateway:
     ) -> HumanContact:
         if status.response is None:
             raise RequestInvalidError("status.response is required")
+        fields = {"response": status.response, "response_option_name": status.response_option_name}
+        await self._respond(call_id, "human_contact", fields)
+        return await self.get_human_contact(call_id)
+
+    async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
+        """An answer given through the API instead of by email; the first answer still wins."""
         async with self._lock:
-            row = await self._row(call_id, "human_contact")
+            row = await self._row(call_id, kind)
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}")
             now = self.clock()
-            new_status = {
+            status = {
                 **row.status,
-                "response": status.response,
-                "response_option_name": status.response_option_name,
+                **fields,
                 "responded_at": _iso(now),
                 "user_info": {"via": "api"},
             }
             ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=new_status, state="done", resolved_at=now)
+                request=RequestUpdate(row.id, status=status, state="done", resolved_at=now)
             )
         if not ok:
             raise RequestInvalidError(f"{call_id} was answered meanwhile")
         self._notify(call_id, "done")
-        return await self.get_human_contact(call_id)
 
     # -- escalation -----------------------------------------------------------------------------
 
@@ -983,7 +974,14 @@ class Gateway:
         record.outcome = "late"
         record.detail = f"request already {request.state}"
         outbox: list[OutboxRow] = []
-        if request.state in ("done", "failed"):
+        earlier = [
+            o
+            for o in await self.store.outbox_for_request(request.id)
+            if o.purpose == "already_decided" and o.recipient_seq == responder.seq
+        ]
+        # At most two such notes per person: a mail loop with a robot that does not mark its
+        # mail as automatic ends here.
+        if request.state in ("done", "failed") and len(earlier) < 2:
             outbox.append(
                 self._followup(
                     request,
@@ -1102,7 +1100,7 @@ class Gateway:
             references=thread[-20:],
             date=datetime.fromtimestamp(self.clock(), tz=UTC),
         )
-        rendered = self.renderer.render_followup(ctx)
+        rendered = self.renderer.render_followup_raw(ctx)
         recipient.thread = [*thread, message_id]
         now = self.clock()
         return OutboxRow(
@@ -1111,7 +1109,7 @@ class Gateway:
             purpose=purpose,
             mail_from=self.config.agent.address,
             rcpt_to=[recipient.address],
-            message=rendered.as_bytes(),
+            message=rendered.data,
             message_id=message_id,
             next_attempt_at=now,
             created_at=now,
@@ -1325,7 +1323,7 @@ class Gateway:
             references=thread[-20:],
             date=datetime.fromtimestamp(self.clock(), tz=UTC),
         )
-        rendered = self.renderer.render_followup(ctx)
+        rendered = self.renderer.render_followup_raw(ctx)
         recipient.thread = [*thread, message_id]
         now = self.clock()
         return OutboxRow(
@@ -1334,7 +1332,7 @@ class Gateway:
             purpose=kind,
             mail_from=self.config.agent.address,
             rcpt_to=[recipient.address],
-            message=rendered.as_bytes(),
+            message=rendered.data,
             message_id=message_id,
             next_attempt_at=now,
             created_at=now,

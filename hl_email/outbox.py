@@ -189,16 +189,51 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self.last_error: str | None = None
         self.stopping = False
+        # Delivered rows waiting to be marked sent, and the task marking them (group commit).
+        self._sent: list[tuple[int, float]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> int:
-        """Send every row that is due now; returns how many were attempted."""
+        """Send every row that is due now; returns how many were attempted. Every delivered
+        row is marked sent when this returns."""
         rows = await self.store.due_outbox(self.clock())
-        for row in rows:
-            await self._deliver(row)
+        try:
+            for row in rows:
+                await self._deliver(row)
+        finally:
+            await self._marked()
         return len(rows)
+
+    def _mark_sent(self, row_id: int) -> None:
+        """Queue a row the server accepted to be marked sent. The SMTP connection goes on with
+        the next row meanwhile; rows accepted while one transaction commits share the next one
+        (a crash in between re-sends them, as a crash between accept and commit always could)."""
+        self._sent.append((row_id, self.clock()))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_pending())
+
+    async def _mark_pending(self) -> None:
+        many = getattr(self.store, "outbox_sent_many", None)
+        while self._sent:
+            batch, self._sent = self._sent, []
+            if many is not None:
+                await many(batch)
+            else:
+                for row_id, at in batch:
+                    await self.store.outbox_sent(row_id, at)
+
+    async def _marked(self) -> None:
+        """Wait until every queued row is marked sent (raises if marking failed)."""
+        while self._marking is not None:
+            task = self._marking
+            try:
+                await asyncio.shield(task)  # a cancelled worker leaves the commit running
+            finally:
+                if self._marking is task and task.done():
+                    self._marking = None
 
     async def _deliver(self, row: OutboxRow) -> None:
         assert row.id is not None
@@ -211,7 +246,7 @@ class OutboxWorker:
             await self._failed(row, _classify(exc))
             return
         self.last_error = None
-        await self.store.outbox_sent(row.id, self.clock())
+        self._mark_sent(row.id)
 
     async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
         assert row.id is not None

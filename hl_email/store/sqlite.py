@@ -399,21 +399,27 @@ class SqliteStore:
         return await self._run(q)
 
     async def outbox_sent(self, outbox_id: int, now: float) -> None:
+        await self.outbox_sent_many([(outbox_id, now)])
+
+    async def outbox_sent_many(self, sent: list[tuple[int, float]]) -> None:
+        """Mark several delivered rows sent, (id, sent_at) each, in one transaction."""
+
         def tx(conn: sqlite3.Connection) -> None:
-            row = conn.execute(
-                "SELECT request_id, recipient_seq FROM outbox WHERE id = ?", (outbox_id,)
-            ).fetchone()
-            conn.execute(
-                "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,"
-                " last_error = NULL WHERE id = ?",
-                (now, outbox_id),
-            )
-            if row is not None:
+            for outbox_id, now in sent:
+                row = conn.execute(
+                    "SELECT request_id, recipient_seq FROM outbox WHERE id = ?", (outbox_id,)
+                ).fetchone()
                 conn.execute(
-                    "UPDATE recipients SET state = 'sent' WHERE request_id = ? AND seq = ?"
-                    " AND state = 'pending'",
-                    (row["request_id"], row["recipient_seq"]),
+                    "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,"
+                    " last_error = NULL WHERE id = ?",
+                    (now, outbox_id),
                 )
+                if row is not None:
+                    conn.execute(
+                        "UPDATE recipients SET state = 'sent' WHERE request_id = ? AND seq = ?"
+                        " AND state = 'pending'",
+                        (row["request_id"], row["recipient_seq"]),
+                    )
 
         await self._tx(tx)
 

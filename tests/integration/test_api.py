@@ -635,7 +635,11 @@ async def test_webhook_queue_is_durable_across_restart(api, gateway_config, tmp_
             await asyncio.sleep(0.05)
         assert len(received) == 1
         assert json.loads(received[0])["event"]["status"]["response"] == "answer"
-        rows = await second.server.webhooks.deliveries()
+        for _ in range(600):  # the receiver answered; the row is marked right after
+            rows = await second.server.webhooks.deliveries()
+            if rows and rows[0]["state"] != "pending":
+                break
+            await asyncio.sleep(0.05)
         assert [r["state"] for r in rows] == ["delivered"]
     finally:
         await receiver.stop()
