@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from pathlib import Path
@@ -24,6 +25,17 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message names each bad key and what is wrong with it."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _validated(value: str) -> tuple[str | None, str]:
+    """(normalized address, "") or (None, why not); cached: the same few addresses recur."""
+    try:
+        result = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        return None, str(exc)
+    # Domain part is case-insensitive; local parts are case-sensitive in theory but not in practice.
+    return result.normalized.lower(), ""
+
+
 def normalize_address(value: str, *, field: str = "") -> str:
     """Validate an email address (syntax only, no DNS) and return it normalized.
 
@@ -34,12 +46,10 @@ def normalize_address(value: str, *, field: str = "") -> str:
         raise ValueError(f"{prefix}an email address is required")
     if any(ch in value for ch in "\r\n\0"):
         raise ValueError(f"{prefix}{value!r} contains a line break or NUL")
-    try:
-        result = validate_email(value.strip(), check_deliverability=False, test_environment=True)
-    except EmailNotValidError as exc:
-        raise ValueError(f"{prefix}{value!r} is not a valid email address ({exc})") from None
-    # Domain part is case-insensitive; local parts are case-sensitive in theory but not in practice.
-    return result.normalized.lower()
+    normalized, why = _validated(value.strip())
+    if normalized is None:
+        raise ValueError(f"{prefix}{value!r} is not a valid email address ({why})")
+    return normalized
 
 
 class _Section(BaseModel):

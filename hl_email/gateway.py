@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 import hashlib
@@ -10,7 +11,6 @@ import inspect
 import logging
 import re
 import secrets
-import string
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -56,6 +56,7 @@ from .replies import (
 )
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
+    DuplicateCallError,
     InboundRecord,
     OutboxRow,
     RecipientRow,
@@ -79,7 +80,6 @@ __all__ = ["Gateway", "InboundOutcome"]
 log = logging.getLogger("hl_email.gateway")
 
 Kind = Literal["function_call", "human_contact"]
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 # Raw inbound mail is kept for audit up to this size; larger messages keep their headers only.
 _RAW_KEEP_BYTES = 2_000_000
 
@@ -95,7 +95,8 @@ class InboundOutcome:
 
 
 def _new_request_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+    # 60 random bits as 12 lowercase base32 characters (letters and 2-7).
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()[:12]
 
 
 def _iso(ts: float) -> str:
@@ -261,13 +262,6 @@ class Gateway:
     ) -> RequestRow:
         if not call_id or len(call_id) > 200:
             raise RequestInvalidError("call_id must be 1-200 characters")
-        existing = await self.store.get_request(call_id=call_id)
-        if existing is not None:
-            if existing.kind != kind or existing.spec != spec.model_dump(mode="json"):
-                raise RequestInvalidError(
-                    f"call_id {call_id!r} already exists with a different request"
-                )
-            return existing  # idempotent: the same call re-submitted after a restart
         channel = spec.channel.email if spec.channel is not None else None
         if spec.channel is not None and channel is None:
             raise RequestInvalidError(
@@ -308,7 +302,15 @@ class Gateway:
         ]
         if route.get("timeout"):
             timers.append(TimerRow(request_id, "timeout", now + route["timeout"], {}))
-        await self.store.create_request(row, recipients, outbox, timers)
+        try:
+            await self.store.create_request(row, recipients, outbox, timers)
+        except DuplicateCallError:
+            existing = await self.store.get_request(call_id=call_id)
+            if existing is None or existing.kind != kind or existing.spec != row.spec:
+                raise RequestInvalidError(
+                    f"call_id {call_id!r} already exists with a different request"
+                ) from None
+            return existing  # idempotent: the same call re-submitted after a restart
         self.outbox.wake()
         if timers:
             self._timer_wake.set()

@@ -333,6 +333,9 @@ class Renderer:
             "trim_blocks": True,
             "lstrip_blocks": True,
             "keep_trailing_newline": False,
+            # Templates are compiled once at start; re-reading them per email (Jinja's default
+            # mtime check) costs a stat() per template per message. Restart to pick up edits.
+            "auto_reload": False,
         }
         # .html is escaped; .txt (bodies and subjects) is not: the MIME layer encodes text.
         self._env = jinja2.Environment(

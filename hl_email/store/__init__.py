@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import (
     Checkpoint,
+    DuplicateCallError,
     InboundRecord,
     OutboxRow,
     RecipientRow,
@@ -16,6 +17,7 @@ from .sqlite import SqliteStore
 
 __all__ = [
     "Checkpoint",
+    "DuplicateCallError",
     "InboundRecord",
     "OutboxRow",
     "RecipientRow",

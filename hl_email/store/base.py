@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 __all__ = [
     "Checkpoint",
+    "DuplicateCallError",
     "InboundRecord",
     "OutboxRow",
     "RecipientRow",
@@ -109,6 +110,10 @@ class RequestUpdate:
     resolved_at: float | None = None
     clarifications: int | None = None
     expect_state: str | None = "pending"
+
+
+class DuplicateCallError(Exception):
+    """create_request found a request with the same call_id; nothing was written."""
 
 
 class Store(Protocol):

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from .base import (
     Checkpoint,
+    DuplicateCallError,
     InboundRecord,
     OutboxRow,
     RecipientRow,
@@ -303,6 +304,10 @@ class SqliteStore:
         timers: list[TimerRow] | None = None,
     ) -> None:
         def tx(conn: sqlite3.Connection) -> None:
+            if conn.execute(
+                "SELECT 1 FROM requests WHERE call_id = ?", (request.call_id,)
+            ).fetchone():
+                raise DuplicateCallError(request.call_id)
             conn.execute(
                 "INSERT INTO requests (id, call_id, run_id, kind, spec, status, state, subject,"
                 " created_at, resolved_at, clarifications, route) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
