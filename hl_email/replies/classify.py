@@ -14,7 +14,15 @@ import email.message
 import re
 from enum import StrEnum
 
-from .mime import as_message, content_type, header, header_text, iter_parts, part_text
+from .mime import (
+    as_message,
+    content_type,
+    header,
+    header_text,
+    iter_parts,
+    iter_typed_parts,
+    part_text,
+)
 
 __all__ = ["MessageKind", "classify_message", "bounce_original_message_ids"]
 
@@ -155,8 +163,9 @@ class _Parts:
     __slots__ = ("types", "_parts", "_texts")
 
     def __init__(self, msg: email.message.Message) -> None:
-        self._parts = list(iter_parts(msg))
-        self.types = [content_type(part) for part in self._parts]
+        typed = list(iter_typed_parts(msg))
+        self._parts = [part for part, _ctype in typed]
+        self.types = [ctype for _part, ctype in typed]
         self._texts: list[str] | None = None
 
     def texts(self) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 
 __all__ = ["REPLY_MARKER", "ExtractedText", "extract_reply", "strip_quoted", "classify_lines"]
@@ -48,7 +49,9 @@ _WROTE = (
     r"написал\(а\)|написала|написал|пише|написав|написала|skrev|kirjoitti|skrifaði|írta|"
     r"a\s+scris|yazdı|đã\s+viết|έγραψε|写道|寫道|が書きました|님이\s+작성"
 )
-_END_STRONG_RE = re.compile(r"(?<![^\W\d_])(?:" + _WROTE + r")\s*[:：]?\s*-*\s*$", re.I)
+# PERF: run with .match: the leading ".*" makes the engine try the end of the line first,
+# where the verb is, instead of every position from the left.
+_END_STRONG_RE = re.compile(r"(?s:.*)(?<![^\W\d_])(?:" + _WROTE + r")\s*[:：]?\s*-*\s*$", re.I)
 # Literal endings for a cheap prefilter before _END_STRONG_RE (most lines end otherwise).
 _WROTE_ENDINGS = tuple(
     re.sub(r"\\s\+", " ", word).replace("\\(", "(").replace("\\)", ")")
@@ -62,7 +65,7 @@ def _ends_with_wrote(line: str) -> bool:
     if tail.endswith((":", "：")):
         tail = tail[:-1].rstrip()
     tail = " ".join(tail[-40:].lower().split())
-    return tail.endswith(_WROTE_ENDINGS) and _END_STRONG_RE.search(line[-80:]) is not None
+    return tail.endswith(_WROTE_ENDINGS) and _END_STRONG_RE.match(line[-80:]) is not None
 
 
 # "…<addr@host>:" or "… um 11:53 Uhr:" end a header only when a start cue is found above.
@@ -74,9 +77,11 @@ _WEEKDAYS = (
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim|"
     r"понедельник|вторник|среда|четверг|пятница|суббота|воскресенье|пн|вт|ср|чт|пт|сб|вс"
 )
-# First line of a reply header: "On …", localized openers, a leading date or weekday.
+# First line of a reply header: "On …", localized openers, a leading date or weekday. (The
+# leading run is possessive: no alternative starts with one of its characters, and giving
+# characters back made every failing line cost several full tries of the alternation.)
 _START_RE = re.compile(
-    r"^[ \t*_>]*-*[ \t]*(?:"
+    r"^[ \t*_>]*+-*+[ \t]*+(?:"
     r"(?:on|le|am|el|em|op|il|den|på|dnia|w\s+dniu|vào|at|στις|dne|dňa|ngày|kl\.?)\s"
     r"|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}"
     r"|\d{1,2}\.?\s+\S{2,12}\.?\s+\d{4}"
@@ -254,44 +259,51 @@ def _mark_quote_continuations(lines: list[str], kinds: list[str]) -> None:
 def _mark_reply_headers(lines: list[str], kinds: list[str], ends: list[int]) -> None:
     """Mark "On … wrote:" headers, including those wrapped over several lines, as ``b``."""
     for j in ends:
+        kind = kinds[j]
+        if kind != "t" and kind != "q":
+            continue
         line = lines[j]
-        if kinds[j] not in "tq" or len(line) > _MAX_CUE_LINE:
+        if len(line) > _MAX_CUE_LINE or (kind == "q" and not _QUOTED_END_RE.match(line)):
             continue
-        tail = line[-20:].rstrip()
         strong = _ends_with_wrote(line)
-        weak = None if strong or not tail.endswith((":", "：")) else _END_WEAK_RE.search(tail)
-        if not strong and not weak:
-            continue
-        if kinds[j] == "q" and not _QUOTED_END_RE.match(line):
-            continue
+        weak = None
+        if not strong:
+            tail = line[-20:].rstrip()
+            if not tail.endswith((":", "：")):
+                continue
+            weak = _END_WEAK_RE.search(tail)
+            if not weak:
+                continue
         # Walk up to the header's first line.
         start = None
         weak_start = None
-        k = j
-        while k >= 0 and j - k < _MAX_HEADER_LINES:
-            candidate = lines[k]
-            if k != j:
-                if kinds[k] == "e":
+        if _START_RE.match(line):
+            start = j
+        else:
+            if strong or _HAS_EMAIL_RE.search(line):
+                weak_start = j
+            k = j - 1
+            stop = max(-1, j - _MAX_HEADER_LINES)
+            while k > stop:
+                candidate = lines[k]
+                kind = kinds[k]
+                if kind == "e":
                     # a blank line inside a header only before "<" (Polymail, Gmail mobile)
-                    below = lines[k + 1].lstrip()
-                    if not below.startswith("<"):
+                    if not lines[k + 1].lstrip().startswith("<"):
                         break
                     k -= 1
                     continue
-                if kinds[k] not in "t" or len(candidate) > _MAX_CUE_LINE:
+                if kind != "t" or len(candidate) > _MAX_CUE_LINE:
                     break
-            if _START_RE.match(candidate):
-                start = k
-                break
-            if weak_start is None and (
-                _HAS_EMAIL_RE.search(candidate) or _ends_with_wrote(candidate)
-            ):
-                weak_start = k
-            if k != j and (
-                candidate.rstrip().endswith((".", "!", "?")) and not _HAS_EMAIL_RE.search(candidate)
-            ):
-                break
-            k -= 1
+                if _START_RE.match(candidate):
+                    start = k
+                    break
+                has_email = _HAS_EMAIL_RE.search(candidate)
+                if weak_start is None and (has_email or _ends_with_wrote(candidate)):
+                    weak_start = k
+                if not has_email and candidate.rstrip().endswith((".", "!", "?")):
+                    break
+                k -= 1
         if start is None:
             if weak:
                 if weak_start is None or weak_start == j:
@@ -370,8 +382,6 @@ def _mark_header_blocks(lines: list[str], kinds: list[str], candidates: list[int
 # Only lines these scans find get a closer look; every other line is plain text. Each scan
 # runs over the whole body in C (a literal "\n" or a character class lets the regex engine
 # search fast), so a 100k-line body costs no per-line Python.
-_QUOTE_SCAN_RE = re.compile(r"\n[ \t]*>")
-_EMPTY_SCAN_RE = re.compile(r"\n[ \t]*(?=\n)")
 _CANDIDATE_SCANS = (
     re.compile(r"\n[ \t]*[|\-_=*~#+—–•(<\[`\d]"),  # delimiters, dates, fences, "|" quotes
     re.compile(r"\n[ \t]*[A-Za-z][A-Za-z0-9]{0,9}>"),  # "Richard> quoted"
@@ -379,72 +389,94 @@ _CANDIDATE_SCANS = (
 # PERF: in very long bodies only the first and last lines are read for headers, separators
 # and signatures (new text sits at the top or, bottom-posted, at the end); the lines in
 # between are classified as empty, quoted or text only, which keeps every input fast.
-_HEAD_LINES = 5_000
+_HEAD_LINES = 2_500
 _TAIL_LINES = 1_000
 _CANDIDATE_END_RE = re.compile(r"[:：\->][ \t]*(?=\n)")
 # Mobile signatures start with a word; they matter only in the new text near the top.
 _SIGNATURE_SCAN_RE = re.compile(
-    r"\n[ \t(<\[*_]*(?i:sent|from|get|envoy|von|gesendet|diese|enviado|inviato|verzonden|"
-    r"verstuurd|skickat|sendt|lähetetty|wysłane|отправлено|надіслано|发自|從我的|来自我的|"
-    r"iphone|ipad)"
+    r"\n[ \t(<\[*_]*+(?i:(?=[sfgevdilwон发從来])(?:sent|from|get|envoy|von|gesendet|diese|"
+    r"enviado|inviato|verzonden|verstuurd|skickat|sendt|lähetetty|wysłane|отправлено|надіслано|发自|從我的|来自我的|"
+    r"iphone|ipad))"
 )
 _SIGNATURE_SCAN_CHARS = 64 * 1024
 _HEADER_KEY_COLUMN = 42
+# A colon (either width) at most _HEADER_KEY_COLUMN characters into the line.
+_COLON_SCAN_RE = re.compile(r"\n[^\n:：]{0,41}+[:：]")  # 41 = _HEADER_KEY_COLUMN - 1
+
+
+def _base_kinds(lines: list[str]) -> list[str]:
+    """``e`` (blank), ``q`` (starts with ``>``) or ``t`` for every line."""
+    return [
+        "e" if not (text := line.lstrip()) else "q" if text[0] == ">" else "t" for line in lines
+    ]
+
+
+def _mark_markers(lines: list[str], kinds: list[str], joined: str) -> None:
+    """Our own REPLY_MARKER anywhere in the body (quoted or not) is ``m``."""
+    position = joined.find("##-")
+    counted_to, line = 0, -1
+    while position >= 0:
+        line += joined.count("\n", counted_to, position)
+        counted_to = position
+        if line < len(lines) and _MARKER_RE.match(lines[line]):
+            kinds[line] = "m"
+        following = joined.find("\n", position)
+        if following < 0:
+            break
+        position = joined.find("##-", following)
+
+
+def _scan_region(
+    lines: list[str], kinds: list[str], lo: int, hi: int, chars_before: Callable[[], int]
+) -> tuple[set[int], set[int]]:
+    """(lines worth classifying, lines that may end a reply header) among lines[lo:hi]."""
+    part = lines[lo:hi]
+    joined = "\n" + "\n".join(part) + "\n"
+    # offsets[i] is the position of the "\n" in front of line lo + i
+    offsets = list(accumulate(map((1).__add__, map(len, part)), initial=0))
+    found: set[int] = set()
+    for scan in (*_CANDIDATE_SCANS, _COLON_SCAN_RE):
+        found.update(bisect_left(offsets, m.start()) for m in scan.finditer(joined))
+    signature_stop = _SIGNATURE_SCAN_CHARS - chars_before()
+    if signature_stop > 0:
+        found.update(
+            bisect_left(offsets, m.start())
+            for m in _SIGNATURE_SCAN_RE.finditer(joined, 0, signature_stop)
+        )
+    ends = {bisect_right(offsets, m.start()) - 1 for m in _CANDIDATE_END_RE.finditer(joined)}
+    found.update(ends)
+    size = hi - lo
+    return (
+        {lo + i for i in found if i < size and kinds[lo + i] == "t"},
+        {lo + i for i in ends if i < size},
+    )
 
 
 def _candidate_lines(lines: list[str], kinds: list[str]) -> tuple[list[int], list[int]]:
-    """Mark empty and ``>`` lines in ``kinds``; return (lines worth classifying, lines that
-    may end a reply header), both sorted."""
-    joined = "\n" + "\n".join(lines) + "\n"
-    # offsets[i] is the position of the "\n" in front of line i
-    offsets = list(accumulate(map((1).__add__, map(len, lines)), initial=0))
+    """Return (lines worth classifying, lines that may end a reply header), both sorted."""
     n = len(lines)
-    found: set[int] = set()
-    position = joined.find("##-")
-    while position >= 0:
-        line = bisect_right(offsets, position) - 1
-        if line < n and _MARKER_RE.match(lines[line]):
-            kinds[line] = "m"
-        position = joined.find("##-", position + 1)
-    # the head and the tail of the body: a middle region is skipped in very long bodies
-    regions = [(0, offsets[min(n, _HEAD_LINES)] + 1)]
+    head = min(n, _HEAD_LINES)
+    found, ends = _scan_region(lines, kinds, 0, head, lambda: 0)
     if n > _HEAD_LINES:
-        regions.append((offsets[max(_HEAD_LINES, n - _TAIL_LINES)], len(joined)))
-    ends: set[int] = set()
-    for start, stop in regions:
-        for scan in _CANDIDATE_SCANS:
-            found.update(
-                bisect_left(offsets, m.start()) for m in scan.finditer(joined, start, stop)
-            )
-        found.update(
-            bisect_left(offsets, m.start())
-            for m in _SIGNATURE_SCAN_RE.finditer(joined, start, min(stop, _SIGNATURE_SCAN_CHARS))
-        )
-        for colon in (":", "："):
-            position = joined.find(colon, start, stop)
-            while position >= 0:
-                line = bisect_right(offsets, position) - 1
-                if position - offsets[line] <= _HEADER_KEY_COLUMN:
-                    found.add(line)
-                # one colon per line is enough
-                following = offsets[line + 1] if line + 1 <= n else len(joined)
-                position = joined.find(colon, max(position + 1, following), stop)
-        ends.update(
-            bisect_right(offsets, m.start()) - 1
-            for m in _CANDIDATE_END_RE.finditer(joined, start, stop)
-        )
-    found.update(ends)
-    return (
-        sorted(i for i in found if i < n and kinds[i] == "t"),
-        sorted(i for i in ends if i < n),
-    )
+        lo = max(_HEAD_LINES, n - _TAIL_LINES)
+
+        def chars_before() -> int:
+            # the signature scan reads only the first _SIGNATURE_SCAN_CHARS of the body
+            if sum(map(len, lines[:head])) + head >= _SIGNATURE_SCAN_CHARS:
+                return _SIGNATURE_SCAN_CHARS
+            return sum(map(len, lines[:lo])) + lo
+
+        more, more_ends = _scan_region(lines, kinds, lo, n, chars_before)
+        found |= more
+        ends |= more_ends
+    return sorted(found), sorted(ends)
 
 
 def classify_lines(lines: list[str]) -> str:
     """One letter per line (see the module docstring)."""
-    kinds = [
-        "e" if not (text := line.lstrip()) else "q" if text[0] == ">" else "t" for line in lines
-    ]
+    joined = "\n" + "\n".join(lines)
+    kinds = _base_kinds(lines)
+    _mark_markers(lines, kinds, joined)
     ordered, ends = _candidate_lines(lines, kinds)
     code: set[int] = set()
     fences = [i for i in ordered if _CODE_FENCE_RE.match(lines[i])]

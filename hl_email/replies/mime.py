@@ -156,7 +156,7 @@ def _strip_last_newline(last: list[email.message.Message]) -> None:
     """The feed parser's rule: the newline before a boundary belongs to the boundary; it is
     taken from the message read last (which may sit deeper than the part just read)."""
     last = last[-1]
-    if last.get_content_maintype() == "multipart":
+    if content_type(last).startswith("multipart/"):
         epilogue = last.epilogue
         if epilogue == "":
             last.epilogue = None
@@ -178,7 +178,7 @@ def _parse_part(
     if depth >= _MAX_NESTING:
         message.set_payload(body)
         return message
-    ctype = message.get_content_type()
+    ctype = content_type(message)
     if ctype == "message/delivery-status":
         lines = body.split("\n")
         if body.endswith("\n"):
@@ -285,7 +285,18 @@ def header_all(msg: email.message.Message, name: str) -> list[str]:
 
 
 def content_type(part: email.message.Message) -> str:
+    # PERF: Message.get_content_type() lowercases every header name on each call; a compat32
+    # message with a plain ASCII Content-Type is read here directly, with the same result.
     try:
+        if part.policy is email.policy.compat32:
+            for name, value in part._headers:  # noqa: SLF001
+                if len(name) == 12 and name.lower() == "content-type":
+                    if type(value) is str and value.isascii():
+                        ctype = value.partition(";")[0].strip().lower()
+                        return ctype if ctype.count("/") == 1 else "text/plain"
+                    break
+            else:
+                return part.get_default_type().lower()
         return part.get_content_type().lower()
     except Exception:
         return "text/plain"
@@ -295,6 +306,14 @@ def iter_parts(
     msg: email.message.Message, *, into_attached: bool = False
 ) -> Iterator[email.message.Message]:
     """Leaf parts depth-first; attached messages (message/rfc822) are entered only on request."""
+    for part, _ctype in iter_typed_parts(msg, into_attached=into_attached):
+        yield part
+
+
+def iter_typed_parts(
+    msg: email.message.Message, *, into_attached: bool = False
+) -> Iterator[tuple[email.message.Message, str]]:
+    """:func:`iter_parts` with each part's :func:`content_type`."""
     stack = [msg]
     seen = 0
     while stack and seen < _MAX_PARTS:
@@ -307,15 +326,24 @@ def iter_parts(
             continue
         if part.is_multipart() and isinstance(payload, list):
             if ctype == "message/rfc822" and not into_attached and part is not msg:
-                yield part
+                yield part, ctype
                 continue
             stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))
         else:
-            yield part
+            yield part, ctype
 
 
 def _is_attachment(part: email.message.Message) -> bool:
     try:
+        if part.policy is email.policy.compat32:
+            # PERF: the first Content-Disposition field, as Message.get finds it
+            for name, value in part._headers:  # noqa: SLF001
+                if len(name) == 19 and name.lower() == "content-disposition":
+                    if type(value) is not str or not value.isascii():
+                        break
+                    return value.split(";")[0].strip().lower() == "attachment"
+            else:
+                return False
         disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     except Exception:
         return False
@@ -385,10 +413,9 @@ def reply_body(msg: email.message.Message) -> tuple[str, str]:
     the first text/html part; kind is "plain", "html" or "" when there is none."""
     plain: email.message.Message | None = None
     html: email.message.Message | None = None
-    for part in iter_parts(msg):
+    for part, ctype in iter_typed_parts(msg):
         if _is_attachment(part):
             continue
-        ctype = content_type(part)
         if ctype == "text/plain" and plain is None:
             plain = part
         elif ctype == "text/html" and html is None:
