@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from .config import GatewayConfig, normalize_address
 from .errors import CallFailedError, NotFoundError, RequestInvalidError
+from .i18n import message
 from .inbound.imap import ImapWatcher
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
@@ -56,6 +57,7 @@ from .replies import (
 )
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
+    CommitResult,
     DuplicateCallError,
     InboundRecord,
     OutboxRow,
@@ -176,6 +178,12 @@ class Gateway:
         self._email_handlers: set[Callable[[EmailPayload], Any]] = set()
         self._handler_tasks: set[asyncio.Future[Any]] = set()
         self._last_subject = ""
+        for route in [*config.routes, *([config.default_route] if config.default_route else [])]:
+            if route.language or route.template_set:
+                try:
+                    self.renderer.check_selection(route.template_set, route.language)
+                except (TemplateError, ValueError) as exc:
+                    raise RequestInvalidError(f"route {route.name!r}: {exc}") from None
         self.router = Router(
             RoutingConfig(
                 routes=list(config.routes),
@@ -364,6 +372,8 @@ class Gateway:
             ],
             "delegates": dict(decision.delegates),
             "why": list(decision.why),
+            "language": getattr(decision, "language", None),
+            "template_set": getattr(decision, "template_set", None),
         }
 
     def _asks(
@@ -422,6 +432,8 @@ class Gateway:
                 context_about_user=channel.context_about_user if channel else None,
                 html_template=channel.template if channel else None,
                 escalation_msg=escalation_msg,
+                language=request.route.get("language"),
+                template_set=request.route.get("template_set"),
                 message_id=message_id,
                 in_reply_to=in_reply_to,
                 references=references,
@@ -626,6 +638,7 @@ class Gateway:
         handover: bool = False,
         timer_done: int | None = None,
         inbound: InboundRecord | None = None,
+        only_new: bool = False,
     ) -> bool:
         """Add recipients (or hand over to them) and ask in the thread; one transaction."""
         existing = await self.store.get_recipients(request.id)
@@ -642,13 +655,15 @@ class Gateway:
                     r.state = "handed_over"
                     changed.append(r)
             targets = new
+        elif only_new:
+            targets = new
         else:
             targets = [r for r in existing if r.state in ("pending", "sent")] + new
         outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
         ok = await self.store.commit(
             inbound=inbound,
             recipients=changed + targets,
-            outbox=outbox,
+            outbox=[o for o in outbox if o is not None],
             timer_done=timer_done,
         )
         if ok:
@@ -734,7 +749,14 @@ class Gateway:
         """
         async with self._lock:
             try:
-                return await self._handle_inbound(raw)
+                for _ in range(5):
+                    try:
+                        return await self._handle_inbound(raw)
+                    except _Retry:
+                        # Another writer (a second gateway on the same store) changed the
+                        # request meanwhile: read it again and redo the decision.
+                        continue
+                raise RuntimeError("the request kept changing while this reply was processed")
             except Exception as exc:
                 # A bug must not stop the watcher, nor be lost: record it and move on.
                 log.exception("inbound processing failed")
@@ -774,13 +796,13 @@ class Gateway:
             from_address=_safe_header(msg, "From"),
             subject=_safe_header(msg, "Subject"),
             outcome="",
-            raw=raw if len(raw) <= _RAW_KEEP_BYTES else raw[: raw.find(b"\r\n\r\n") + 4 or 65536],
+            raw=_audit_copy(raw),
         )
 
         async def finish(outcome: str, detail: str = "", **kw: Any) -> InboundOutcome:
             record.outcome = outcome
             record.detail = detail
-            ok = await self.store.commit(inbound=record, **kw)
+            ok = await self._commit(inbound=record, **kw)
             if not ok:
                 return InboundOutcome("duplicate", "processed concurrently")
             call_id = kw.pop("_call_id", None)
@@ -789,7 +811,10 @@ class Gateway:
         if msg is None:
             return await finish("malformed", f"cannot parse message: {parse_error}")
 
-        kind = str(classify_message(msg))
+        # Our own subject ("Vacation request", "Parcel not delivered") must not make a reply in
+        # our thread look automatic, so the classifier learns the thread's subject.
+        thread = await self._lookup_key(candidate_keys(msg) or _body_ref_keys(msg))
+        kind = str(_classify(msg, thread[0].subject if thread else None))
         if kind == "bounce":
             return await self._handle_bounce(msg, record)
         if kind != "human":
@@ -835,12 +860,26 @@ class Gateway:
             auth = dmarc_verdict(msg, self.config.security.trusted_authserv_id, sender)
             if not auth.ok:
                 return await finish("dmarc_failed", auth.reason)
-        # The one who answered: the bound recipient, or (with route responders) whoever wrote.
-        responder = next((r for r in recipients if r.address == sender), recipient)
+        # The one who answered: the bound recipient, another recipient, or (with route
+        # responders) someone else allowed, who then joins the thread as a recipient.
+        responder = next((r for r in recipients if r.address == sender), None)
+        if responder is None:
+            responder = RecipientRow(
+                request.id,
+                max(r.seq for r in recipients) + 1,
+                sender,
+                field="responder",
+                state="sent",
+                thread=list(recipient.thread),
+                message_count=0,
+            )
 
         if request.state != "pending":
             return await self._late(request, responder, msg, record)
-        if any(v.get("address") == sender for v in request.status.get("responders") or []):
+        me = _identity(sender)
+        if any(
+            _identity(v.get("address", "")) == me for v in request.status.get("responders") or []
+        ):
             return await finish("already_answered", f"{sender} has already answered")
 
         try:
@@ -877,14 +916,18 @@ class Gateway:
         """Out-of-office: recorded on the recipient; a route's delegate is asked instead."""
         record.outcome = "auto_reply"
         record.detail = f"automatic reply from {recipient.address}; not an answer"
-        recipient.auto_replied = True
         sender, _ = sender_address(msg)
         delegate = (request.route.get("delegates") or {}).get(recipient.address)
-        if delegate and sender == recipient.address and request.state == "pending":
+        first_time = not recipient.auto_replied
+        recipient.auto_replied = True
+        if delegate and first_time and sender == recipient.address and request.state == "pending":
             try:
                 delegate = normalize_address(delegate)
             except ValueError:
                 delegate = None
+            known = {r.address for r in await self.store.get_recipients(request.id)}
+            if delegate in known:
+                delegate = None  # already asked: one out-of-office never asks twice
         else:
             delegate = None
         if delegate:
@@ -893,11 +936,9 @@ class Gateway:
             ok = await self._escalate(
                 request,
                 add=[(delegate, "to")],
-                message=(
-                    f"{recipient.address} is away (automatic reply), and you are named as their "
-                    "delegate for this request."
-                ),
+                message=_t("delegate_intro", request, away=recipient.address),
                 inbound=record,
+                only_new=True,
             )
             return InboundOutcome(
                 "auto_reply" if ok else "duplicate", record.detail, request.call_id
@@ -923,7 +964,7 @@ class Gateway:
                 auth = dmarc_verdict(msg, self.config.security.trusted_authserv_id, sender)
                 if not auth.ok:
                     record.outcome, record.detail = "agent_email_refused", auth.reason
-        ok = await self.store.commit(inbound=record)
+        ok = await self._commit(inbound=record)
         if not ok:
             return InboundOutcome("duplicate", "processed concurrently")
         if record.outcome == "agent_email" and sender is not None:
@@ -990,14 +1031,15 @@ class Gateway:
                     responder,
                     msg,
                     kind="already_decided",
-                    message=f"Thanks, but this request was already {self._verdict_text(request)}. "
-                    "Your reply did not change anything.",
+                    message=_t("already_decided", request, verdict=self._verdict_text(request)),
                     quoted=None,
                     options=[],
                     purpose="already_decided",
                 )
             )
-        ok = await self.store.commit(inbound=record, recipients=[responder], outbox=outbox)
+        ok = await self._commit(
+            inbound=record, recipients=[responder], outbox=[o for o in outbox if o is not None]
+        )
         if ok:
             self.outbox.wake()
         return InboundOutcome("late" if ok else "duplicate", record.detail, request.call_id)
@@ -1008,14 +1050,22 @@ class Gateway:
         who = ", ".join(
             v["address"] for v in status.get("responders") or [] if v.get("verdict") != "unclear"
         )
-        by = f" by {who}" if who else ""
         if request.state == "failed":
-            return "closed without an answer"
+            return _t("verdict_closed", request)
         if request.kind == "function_call":
             if status.get("timed_out"):
-                return "closed because it timed out"
-            return ("approved" if status.get("approved") else "rejected") + by
-        return "answered" + by
+                return _t("verdict_timed_out", request)
+            key = "verdict_approved" if status.get("approved") else "verdict_rejected"
+        else:
+            key = "verdict_answered"
+        return _t(key + "_by", request, who=who) if who else _t(key, request)
+
+    async def _commit(self, **kw: Any) -> CommitResult:
+        """store.commit for the inbound path: a conflict means process the message again."""
+        result = await self.store.commit(**kw)
+        if result is CommitResult.CONFLICT:
+            raise _Retry()
+        return result
 
     async def _lookup_key(self, keys: list[ReplyKey]) -> tuple[RequestRow, RecipientRow] | None:
         for key in keys:
@@ -1075,16 +1125,16 @@ class Gateway:
         quoted: str | None,
         options: list[ResponseOption],
         purpose: str,
-    ) -> OutboxRow:
+    ) -> OutboxRow | None:
         key = mint_reply_key(
             self.config.security.secret, request.id, recipient.seq, recipient.address
         )
         recipient.message_count += 1
         message_id = make_message_id(key, recipient.message_count, self.domain)
-        reply_id = _safe_header(reply, "Message-ID")
+        reply_id = _clean_msgid(_safe_header(reply, "Message-ID"))
         thread = list(recipient.thread)
-        if reply_id and reply_id.strip() not in thread:
-            thread.append(reply_id.strip())
+        if reply_id and reply_id not in thread:
+            thread.append(reply_id)
         ctx = FollowupContext(
             kind=kind,  # type: ignore[arg-type]
             call_id=request.call_id,
@@ -1097,12 +1147,19 @@ class Gateway:
             quoted_reply=quoted,
             options=options,
             kind_of_request="approval" if request.kind == "function_call" else "question",
+            language=request.route.get("language"),
+            template_set=request.route.get("template_set"),
             message_id=message_id,
             in_reply_to=thread[-1] if thread else None,
             references=thread[-20:],
             date=datetime.fromtimestamp(self.clock(), tz=UTC),
         )
-        rendered = self.renderer.render_followup_raw(ctx)
+        try:
+            rendered = self.renderer.render_followup_raw(ctx)
+        except Exception:
+            # Never let a follow-up we cannot render cost the answer it follows up on.
+            log.exception("cannot render the %s email for %s", kind, request.call_id)
+            return None
         recipient.thread = [*thread, message_id]
         now = self.clock()
         return OutboxRow(
@@ -1132,15 +1189,12 @@ class Gateway:
         if request.clarifications >= self.config.replies.max_clarifications:
             record.outcome = "unclear"
             record.detail = f"{why}; clarification limit reached, not asking again"
-            ok = await self.store.commit(inbound=record)
+            ok = await self._commit(inbound=record)
             return InboundOutcome("unclear" if ok else "duplicate", record.detail, request.call_id)
         if approval:
-            message = (
-                "Thanks for your reply. I couldn't tell whether you approve, so nothing has been "
-                "done yet. Please reply APPROVE to go ahead, or REJECT followed by a reason."
-            )
+            message = _t("clarify_approval", request)
         else:
-            message = "Thanks for your reply. I couldn't find an answer in it. Please reply with your answer above the quoted text."
+            message = _t("clarify_question", request)
         row = self._followup(
             request,
             recipient,
@@ -1153,11 +1207,15 @@ class Gateway:
         )
         record.outcome = "unclear_asked_again"
         record.detail = why
-        ok = await self.store.commit(
+        ok = await self._commit(
             inbound=record,
-            request=RequestUpdate(request.id, clarifications=request.clarifications + 1),
+            request=RequestUpdate(
+                request.id,
+                clarifications=request.clarifications + 1,
+                expect_version=request.version,
+            ),
             recipients=[recipient],
-            outbox=[row],
+            outbox=[row] if row is not None else [],
         )
         if ok:
             self.outbox.wake()
@@ -1230,11 +1288,7 @@ class Gateway:
                     comment=final_comment,
                     reject_option_name=None if approved else _first_option(status),
                 )
-                confirm = (
-                    "Approved. Thanks, the agent will go ahead."
-                    if approved
-                    else "Rejected. Thanks, the agent will not go ahead and has been told why."
-                )
+                confirm = _t("confirm_approved" if approved else "confirm_rejected", request)
             else:
                 response = decision.comment or text
                 if option is not None:
@@ -1245,14 +1299,21 @@ class Gateway:
                         else f"{chosen}\n\n{decision.comment}"
                     )
                 status.update(response=response, response_option_name=decision.option)
-                confirm = "Thanks, your answer has been passed on to the agent."
-            update = RequestUpdate(request.id, status=status, state="done", resolved_at=now)
+                confirm = _t("confirm_answered", request)
+            update = RequestUpdate(
+                request.id,
+                status=status,
+                state="done",
+                resolved_at=now,
+                expect_version=request.version,
+            )
         else:
-            update = RequestUpdate(request.id, status=status)
-            confirm = (
-                f"Thanks, your {'approval' if decision.verdict == 'approve' else 'answer'} is "
-                f"recorded ({result.reason}). The request is still open: "
-                f"{result.needed} approval(s) are needed."
+            update = RequestUpdate(request.id, status=status, expect_version=request.version)
+            confirm = _t(
+                "vote_recorded" if decision.verdict == "approve" else "vote_recorded_answer",
+                request,
+                reason=result.reason,
+                needed=result.needed,
             )
         if self.config.replies.send_confirmations:
             outbox.append(
@@ -1278,7 +1339,7 @@ class Gateway:
                     self._note(
                         request,
                         other,
-                        f"This request was {verdict_text}. No action is needed from you.",
+                        _t("decided_note", request, verdict=verdict_text),
                     )
                 )
                 changed.append(other)
@@ -1288,8 +1349,11 @@ class Gateway:
         )
         if not resolved:
             record.detail += f"; {result.reason}"
-        ok = await self.store.commit(
-            inbound=record, request=update, recipients=changed, outbox=outbox
+        ok = await self._commit(
+            inbound=record,
+            request=update,
+            recipients=changed,
+            outbox=[o for o in outbox if o is not None],
         )
         if not ok:
             return InboundOutcome("duplicate", "processed concurrently", request.call_id)
@@ -1300,7 +1364,7 @@ class Gateway:
 
     def _note(
         self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str = "note"
-    ) -> OutboxRow:
+    ) -> OutboxRow | None:
         """An in-thread message that needs no answer (no reply it provokes is an answer)."""
         key = mint_reply_key(
             self.config.security.secret, request.id, recipient.seq, recipient.address
@@ -1320,12 +1384,19 @@ class Gateway:
             quoted_reply=None,
             options=[],
             kind_of_request="approval" if request.kind == "function_call" else "question",
+            language=request.route.get("language"),
+            template_set=request.route.get("template_set"),
             message_id=message_id,
             in_reply_to=thread[-1] if thread else None,
             references=thread[-20:],
             date=datetime.fromtimestamp(self.clock(), tz=UTC),
         )
-        rendered = self.renderer.render_followup_raw(ctx)
+        try:
+            rendered = self.renderer.render_followup_raw(ctx)
+        except Exception:
+            # Never let a follow-up we cannot render cost the answer it follows up on.
+            log.exception("cannot render the %s email for %s", kind, request.call_id)
+            return None
         recipient.thread = [*thread, message_id]
         now = self.clock()
         return OutboxRow(
@@ -1366,17 +1437,19 @@ class Gateway:
                 self._note(
                     request,
                     r,
-                    "A reminder: this request is still waiting for your answer. "
-                    + (
-                        "Reply APPROVE, or REJECT and a reason."
+                    _t(
+                        "reminder_approval"
                         if request.kind == "function_call"
-                        else "Reply with your answer above the quoted text."
+                        else "reminder_question",
+                        request,
                     ),
                     kind="reminder",
                 )
                 for r in waiting
             ]
-            if await self.store.commit(timer_done=timer.id, recipients=waiting, outbox=outbox):
+            if await self.store.commit(
+                timer_done=timer.id, recipients=waiting, outbox=[o for o in outbox if o is not None]
+            ):
                 self.outbox.wake()
         elif timer.kind == "escalation":
             step = timer.payload
@@ -1385,8 +1458,7 @@ class Gateway:
             await self._escalate(
                 request,
                 add=adds + handover,
-                message=step.get("message")
-                or "Nobody has answered this request yet, so it is escalated to you.",
+                message=step.get("message") or _t("escalated", request),
                 handover=bool(handover),
                 timer_done=timer.id,
             )
@@ -1401,14 +1473,11 @@ class Gateway:
             else:
                 status["error"] = reason
                 state = "failed"
-            notes = [
-                self._note(request, r, "This request timed out; no action is needed any more.")
-                for r in waiting
-            ]
+            notes = [self._note(request, r, _t("timed_out_note", request)) for r in waiting]
             ok = await self.store.commit(
                 request=RequestUpdate(request.id, status=status, state=state, resolved_at=now),
                 recipients=waiting,
-                outbox=notes,
+                outbox=[n for n in notes if n is not None],
                 timer_done=timer.id,
             )
             if ok:
@@ -1462,6 +1531,53 @@ def _first_option(status: dict[str, Any]) -> str | None:
         if v.get("verdict") == "reject" and v.get("option"):
             return v["option"]
     return None
+
+
+def _t(key: str, request: RequestRow, **params: Any) -> str:
+    """A sentence of ours in the language the request's route chose (English by default)."""
+    return message(key, request.route.get("language"), **params)
+
+
+class _Retry(Exception):
+    """The request changed under us (another writer); process the message again."""
+
+
+_CLEAN_MSGID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
+
+
+def _clean_msgid(value: str | None) -> str | None:
+    """A Message-ID fit to quote in our own headers, or None: a hostile one must not make our
+    confirmation unrenderable (and so lose the answer it confirms)."""
+    if not value:
+        return None
+    value = value.strip()
+    return value if _CLEAN_MSGID.fullmatch(value) else None
+
+
+def _identity(address: str) -> str:
+    """One person, however they sub-address: alice+x@corp and alice@corp vote once."""
+    local, at, domain = address.lower().rpartition("@")
+    if not at:
+        return address.lower()
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _audit_copy(raw: bytes) -> bytes:
+    """The raw message kept for audit: all of it, or the headers of a very large one."""
+    if len(raw) <= _RAW_KEEP_BYTES:
+        return raw
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        end = raw.find(separator, 0, 1_000_000)
+        if end >= 0:
+            return raw[: end + len(separator)]
+    return raw[:65536]
+
+
+def _classify(msg: Message, thread_subject: str | None) -> str:
+    try:
+        return str(classify_message(msg, thread_subject=thread_subject))
+    except TypeError:  # a reader without the thread_subject keyword
+        return str(classify_message(msg))
 
 
 _REF_LINE = re.compile(r"^[ \t>]*Ref:\s*hl1-[a-z0-9]+-[0-9]+-[a-z2-7]{20}[ \t]*$", re.I | re.M)

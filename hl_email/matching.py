@@ -47,16 +47,46 @@ def candidate_keys(msg: Message) -> list[ReplyKey]:
     return keys
 
 
+_TOLERATED_DEFECTS = {"UndecodableBytesDefect", "NonASCIILocalPartDefect"}
+_ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
+
+
 def sender_address(msg: Message) -> tuple[str | None, str]:
-    """The single From address, normalized, or None and the reason it is unusable."""
-    values = _header(msg, "From")
-    if not values:
+    """The single From address, normalized, or None and the reason it is unusable.
+
+    Refuses anything a human or a DMARC verifier could read differently from us: several From
+    headers or addresses, a header with parse defects, or a display name that names another
+    address ("alice@corp.test <eve@evil.test>").
+    """
+    try:
+        headers = msg.get_all("From") or []
+    except Exception:  # a header the parser could not make sense of
+        return None, "From header cannot be parsed"
+    if not headers:
         return None, "no From header"
-    if len(values) > 1:
+    if len(headers) > 1:
         return None, "more than one From header"
-    addresses = [addr for _, addr in getaddresses(values) if addr]
+    header = headers[0]
+    text = str(header)
+    addresses = [addr for _, addr in getaddresses([text]) if addr]
     if len(addresses) != 1:
-        return None, f"From must name exactly one address, got {values[0]!r}"
+        return None, f"From must name exactly one address, got {text[:200]!r}"
+    structured = getattr(header, "addresses", None)
+    if structured is not None:
+        defects = {type(d).__name__ for d in getattr(header, "defects", ())}
+        # Raw 8-bit bytes (UTF-8 addresses, a mis-encoded name) are tolerable; a header the
+        # parser had to guess its way through is not.
+        if defects - _TOLERATED_DEFECTS:
+            return None, f"From header is malformed: {text[:200]!r}"
+        if len(structured) != 1 or (
+            "UndecodableBytesDefect" not in defects
+            and structured[0].addr_spec.lower() != addresses[0].lower()
+        ):
+            return None, f"From header is ambiguous: {text[:200]!r}"
+        display = structured[0].display_name or ""
+        named = [a.lower() for a in _ADDRESS_IN_TEXT.findall(display)]
+        if any(a != addresses[0].lower() for a in named):
+            return None, f"From display name names another address: {text[:200]!r}"
     try:
         return normalize_address(addresses[0]), ""
     except ValueError as exc:
@@ -111,7 +141,10 @@ def dmarc_verdict(msg: Message, trusted_authserv_id: str, sender: str) -> AuthRe
             if method != "dmarc":
                 continue
             header_from = props.get("header.from")
-            if header_from and header_from != sender_domain:
+            if not header_from:
+                # Without header.from we cannot tell which domain passed.
+                return AuthResult(False, f"dmarc result from {trusted} names no header.from")
+            if header_from != sender_domain:
                 return AuthResult(False, f"dmarc result is for {header_from}, not {sender_domain}")
             if result != "pass":
                 return AuthResult(False, f"dmarc={result} from {trusted}")

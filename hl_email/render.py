@@ -27,6 +27,7 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
+from hl_email import i18n
 from hl_email.models import ResponseOption
 
 try:  # the reply extractor owns the marker when it exists; the text must stay identical
@@ -45,6 +46,7 @@ __all__ = [
     "format_argument",
     "reply_subject",
     "subject_for",
+    "validate_selection",
 ]
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
@@ -61,6 +63,10 @@ ARGUMENT_WRAP_COLUMNS = 72
 _HEADER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|odp|vs)\s*(?:\[\d+\])?\s*[:：]\s*)+", re.I)
 _MSGID_SPLIT = re.compile(r"[\s,]+")
+# A template set is one directory name below a templates dir: never a path.
+_TEMPLATE_SET_RE = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+# Environments per (template set, language) kept compiled; beyond that they are rebuilt.
+MAX_SELECTIONS = 256
 # The ask variables that depend on the subject (see _ask_variables).
 _SUBJECT_DEPENDENT = frozenset({"subject", "reply_subject", "options", "mailto"})
 
@@ -105,6 +111,10 @@ class AskContext:
     in_reply_to: str | None = None
     references: Sequence[str] = ()
     date: datetime
+    # Chosen by the route: templates from `<templates dir>/<template_set>/` first, texts and
+    # `<name>.<language>.<ext>` templates in this language (see docs/templates.md).
+    language: str | None = None
+    template_set: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +136,8 @@ class FollowupContext:
     in_reply_to: str | None = None
     references: Sequence[str] = field(default_factory=tuple)
     date: datetime
+    language: str | None = None
+    template_set: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,12 +149,12 @@ def reply_subject(subject: str) -> str:
     return "Re: " + _REPLY_PREFIX.sub("", subject).strip()
 
 
-def question_subject(msg: str) -> str:
+def question_subject(msg: str, fallback: str = "Question") -> str:
     """A subject from the first non-empty line of a question, trimmed at a word boundary."""
     first = next((line for line in msg.splitlines() if line.strip()), "")
     line = " ".join(_HEADER_FORBIDDEN.sub(" ", first).split())
     if not line:
-        return "Question"
+        return fallback
     if len(line) <= SUBJECT_MAX_CHARS:
         return line
     cut = line[: SUBJECT_MAX_CHARS - 1]
@@ -308,6 +320,84 @@ def _template_name(filename: str | None, roots: Sequence[Path]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Template selection: template set and language
+
+
+def validate_selection(
+    template_set: str | None, language: str | None
+) -> tuple[str | None, str | None]:
+    """(template_set, language) checked and canonical (`pt_br` -> `pt-BR`); TemplateError naming
+    a value that is not letters, digits, `-` and `_` (no path can be smuggled in)."""
+    if template_set is not None and (
+        not isinstance(template_set, str) or not _TEMPLATE_SET_RE.match(template_set)
+    ):
+        raise TemplateError(
+            f"invalid template set {template_set!r}: use letters, digits, '-' and '_' only"
+        )
+    try:
+        language = i18n.normalize_language(language)
+    except i18n.LanguageError as exc:
+        raise TemplateError(str(exc)) from None
+    return template_set, language
+
+
+def template_candidates(
+    name: str, template_set: str | None = None, language: str | None = None
+) -> list[str]:
+    """The files tried for a template name, in order: for `approval.html`, set `ops` and language
+    `pt-BR`: ops/approval.pt-BR.html, ops/approval.pt.html, ops/approval.html,
+    approval.pt-BR.html, approval.pt.html, approval.html. A name with a `/` is taken as it is."""
+    if "/" in name:
+        return [name.lstrip("/")]
+    stem, dot, ext = name.rpartition(".")
+    localized = [f"{stem}.{tag}.{ext}" for tag in i18n.fallbacks(language)] if dot else []
+    names = [*localized, name]
+    if template_set:
+        return [f"{template_set}/{n}" for n in names] + names
+    return names
+
+
+class _SelectingLoader(jinja2.BaseLoader):
+    """Resolves every template name (including `extends`, `include` and `import` inside the
+    templates) through template_candidates over the user dir and the packaged defaults."""
+
+    def __init__(
+        self, base: jinja2.BaseLoader, template_set: str | None, language: str | None
+    ) -> None:
+        self.base = base
+        self.template_set = template_set
+        self.language = language
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Any]:
+        for candidate in template_candidates(template, self.template_set, self.language):
+            try:
+                return self.base.get_source(environment, candidate)
+            except jinja2.TemplateNotFound:
+                continue
+        raise jinja2.TemplateNotFound(template)
+
+    def list_templates(self) -> list[str]:
+        return self.base.list_templates()
+
+
+def _translator(language: str | None) -> Any:
+    """`t(key, **params)` for templates: the catalog text in this language. In an HTML
+    template the text is escaped and so are the params, unless a param is Markup (a
+    `{% set %}` block), which is how a word in the sentence gets its own markup."""
+
+    @jinja2.pass_eval_context
+    def t(eval_ctx: Any, key: str, **params: Any) -> str:
+        text = i18n.lookup(key, language)
+        if eval_ctx.autoescape:
+            return Markup(escape(text)).format(**params)
+        return text.format(**params)
+
+    return t
+
+
+# ---------------------------------------------------------------------------------------------
 # Renderer
 
 
@@ -327,8 +417,9 @@ class Renderer:
             self._roots.append(user_dir)
         loaders.append(jinja2.FileSystemLoader(PACKAGE_TEMPLATES))
         self._roots.append(PACKAGE_TEMPLATES)
+        self._loader = jinja2.ChoiceLoader(loaders)
         options: dict[str, Any] = {
-            "loader": jinja2.ChoiceLoader(loaders),
+            "loader": _SelectingLoader(self._loader, None, None),
             "undefined": jinja2.StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,
@@ -337,18 +428,15 @@ class Renderer:
             # mtime check) costs a stat() per template per message. Restart to pick up edits.
             "auto_reload": False,
         }
-        # .html is escaped; .txt (bodies and subjects) is not: the MIME layer encodes text.
-        self._env = jinja2.Environment(
-            autoescape=jinja2.select_autoescape(("html", "htm"), default_for_string=False),
-            **options,
-        )
+        self._options = options
+        self._env = self._make_env(None, None)
         # Channel templates come from API callers, so they run sandboxed and read-only.
         self._sandbox = ImmutableSandboxedEnvironment(autoescape=True, **options)
-        for env in (self._env, self._sandbox):
-            env.filters["nl2br"] = _nl2br
-            env.filters["preformat"] = _preformat
-            env.filters["wrap_lines"] = _wrap_lines
-            env.globals["REPLY_MARKER"] = REPLY_MARKER
+        _setup_env(self._sandbox, None)
+        # One compiled environment per (template set, language) a route has asked for.
+        self._envs: dict[tuple[str | None, str | None], jinja2.Environment] = {
+            (None, None): self._env
+        }
         # Fail at start, not on the first ask: compile every user override and every default.
         names = set(jinja2.FileSystemLoader(PACKAGE_TEMPLATES).list_templates())
         if user_loader is not None:
@@ -362,23 +450,85 @@ class Renderer:
         # (true of the defaults)? Then it is rendered without building those (mailto links).
         self._lean_subjects: dict[jinja2.Template, bool] = {}
 
+    # -- template sets and languages ----------------------------------------------------------
+
+    def _make_env(self, template_set: str | None, language: str | None) -> jinja2.Environment:
+        options = dict(self._options, loader=_SelectingLoader(self._loader, template_set, language))
+        # .html is escaped; .txt (bodies and subjects) is not: the MIME layer encodes text.
+        env = jinja2.Environment(
+            autoescape=jinja2.select_autoescape(("html", "htm"), default_for_string=False),
+            **options,
+        )
+        _setup_env(env, language)
+        return env
+
+    def template_sets(self) -> list[str]:
+        """The template sets available: the subdirectories of the templates dirs."""
+        found = {
+            p.name
+            for root in self._roots
+            for p in root.iterdir()
+            if p.is_dir() and _TEMPLATE_SET_RE.match(p.name)
+        }
+        return sorted(found)
+
+    def _selected_env(self, template_set: str | None, language: str | None) -> jinja2.Environment:
+        if template_set is None and language is None:
+            return self._env
+        template_set, language = validate_selection(template_set, language)
+        key = (template_set, language)
+        env = self._envs.get(key)
+        if env is None:
+            if template_set is not None and not any(
+                (root / template_set).is_dir() for root in self._roots
+            ):
+                where = ", ".join(repr(str(r)) for r in self._roots[:-1]) or "(none configured)"
+                raise TemplateError(
+                    f"template set {template_set!r} not found: no directory {template_set!r} "
+                    f"in the templates dir {where}"
+                )
+            if language is not None:
+                i18n.catalog_language(language)  # the once-per-language warning, if unknown
+            env = self._make_env(template_set, language)
+            if len(self._envs) >= MAX_SELECTIONS:
+                self._envs.pop(next(k for k in self._envs if k != (None, None)))
+            self._envs[key] = env
+        return env
+
+    def check_selection(self, template_set: str | None = None, language: str | None = None) -> None:
+        """Check a route's template set and language before any email needs them (e.g. at
+        gateway start): TemplateError for a bad name, a missing set, or a template of the
+        selection that fails to compile."""
+        env = self._selected_env(template_set, language)
+        for kind in ("approval", "question"):
+            for name in (f"{kind}.subject.txt", f"{kind}.txt", f"{kind}.html"):
+                self._compiled(env, name)
+        for name in ("followup.txt", "followup.html"):
+            self._compiled(env, name)
+
+    def _compiled(self, env: jinja2.Environment, name: str) -> jinja2.Template:
+        try:
+            return env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise _template_error(exc, name, self._roots) from None
+
     # -- subjects -----------------------------------------------------------------------------
 
     def subject_for(self, ctx: AskContext) -> str:
         """The subject render_ask uses (explicit subject, else the kind's subject template)."""
         _check_ask_headers(ctx)
-        return self._subject(ctx, None)
+        return self._subject(ctx, None, self._selected_env(ctx.template_set, ctx.language))
 
-    def _lean_subject(self, name: str) -> bool:
+    def _lean_subject(self, name: str, env: jinja2.Environment) -> bool:
         try:
-            template = self._env.get_template(name)  # a new object when auto-reloaded
+            template = env.get_template(name)  # a new object when auto-reloaded
         except jinja2.TemplateError:
             return False
         lean = self._lean_subjects.get(template)
         if lean is None:
             try:
-                source = self._env.loader.get_source(self._env, name)[0]  # type: ignore[union-attr]
-                tree = self._env.parse(source)
+                source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+                tree = env.parse(source)
             except jinja2.TemplateError:
                 return False
             nested = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
@@ -388,16 +538,19 @@ class Renderer:
             self._lean_subjects[template] = lean
         return lean
 
-    def _subject(self, ctx: AskContext, base: dict[str, Any] | None) -> str:
+    def _subject(
+        self, ctx: AskContext, base: dict[str, Any] | None, env: jinja2.Environment
+    ) -> str:
         if ctx.subject and ctx.subject.strip():
             return ctx.subject.strip()
-        if self._lean_subject(f"{ctx.kind}.subject.txt"):
+        if self._lean_subject(f"{ctx.kind}.subject.txt", env):
             base = base if base is not None else _ask_base(ctx)
             variables = dict(base, kwargs=dict(base["kwargs"]))
         else:
             variables = _ask_variables(ctx, subject="", base=base)
         # A template (or a kwarg it prints) that yields a line break is refused, not folded away.
-        return _check_header("subject", self._render(f"{ctx.kind}.subject.txt", variables).strip())
+        subject = self._render(f"{ctx.kind}.subject.txt", variables, env).strip()
+        return _check_header("subject", subject)
 
     # -- messages -----------------------------------------------------------------------------
 
@@ -426,14 +579,15 @@ class Renderer:
         if ctx.kind == "question" and ctx.msg is None:
             raise ValueError("a question needs msg")
         _check_ask_headers(ctx)
+        env = self._selected_env(ctx.template_set, ctx.language)
         base = _ask_base(ctx)
-        subject = self._subject(ctx, base)
+        subject = self._subject(ctx, base, env)
         variables = _ask_variables(ctx, subject=subject, base=base)
-        text = self._render(f"{ctx.kind}.txt", variables)
+        text = self._render(f"{ctx.kind}.txt", variables, env)
         if ctx.html_template is not None:
             html = self._render_channel_template(ctx, variables)
         else:
-            html = self._render(f"{ctx.kind}.html", variables)
+            html = self._render(f"{ctx.kind}.html", variables, env)
         envelope = _envelope_fields(
             agent_name=ctx.agent_name,
             agent_address=ctx.agent_address,
@@ -453,10 +607,11 @@ class Renderer:
         _check_header("thread_subject", ctx.thread_subject)
         _check_header("agent_name", ctx.agent_name)
         _check_header("call_id", ctx.call_id)
+        env = self._selected_env(ctx.template_set, ctx.language)
         subject = reply_subject(ctx.thread_subject)
         variables = _followup_variables(ctx, subject=subject)
-        text = self._render("followup.txt", variables)
-        html = self._render("followup.html", variables)
+        text = self._render("followup.txt", variables, env)
+        html = self._render("followup.html", variables, env)
         envelope = _envelope_fields(
             agent_name=ctx.agent_name,
             agent_address=ctx.agent_address,
@@ -491,9 +646,11 @@ class Renderer:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _render(self, name: str, variables: Mapping[str, Any]) -> str:
+    def _render(
+        self, name: str, variables: Mapping[str, Any], env: jinja2.Environment | None = None
+    ) -> str:
         try:
-            return self._env.get_template(name).render(variables)
+            return (env or self._env).get_template(name).render(variables)
         except jinja2.TemplateError as exc:
             raise _template_error(exc, name, self._roots) from None
 
@@ -515,10 +672,23 @@ class Renderer:
         kind = "function_call" if ctx.kind == "approval" else "human_contact"
         try:
             template = self._sandbox.from_string(ctx.html_template or "")
-            html = template.render({**variables, "event": event, "type": kind})
+            html = template.render(
+                {**variables, "event": event, "type": kind, "t": _translator(ctx.language)}
+            )
         except jinja2.TemplateError as exc:
             raise _template_error(exc, CHANNEL_TEMPLATE_NAME, self._roots) from None
         return _with_marker(html)
+
+
+def _setup_env(env: jinja2.Environment, language: str | None) -> None:
+    env.filters["nl2br"] = _nl2br
+    env.filters["preformat"] = _preformat
+    env.filters["wrap_lines"] = _wrap_lines
+    env.globals["REPLY_MARKER"] = REPLY_MARKER
+    # Globals, so that macros imported without context see them too.
+    env.globals["t"] = _translator(language)
+    env.globals["language"] = language or i18n.DEFAULT_LANGUAGE
+    env.globals["catalog_language"] = i18n.catalog_language(language)
 
 
 @cache
@@ -564,7 +734,9 @@ def _ask_base(ctx: AskContext) -> dict[str, Any]:
         "kwargs": kwargs,
         "arguments": arguments,
         "msg": ctx.msg,
-        "question_subject": question_subject(ctx.msg or ""),
+        "question_subject": question_subject(
+            ctx.msg or "", i18n.message("question_subject_fallback", ctx.language)
+        ),
         "context_about_user": ctx.context_about_user,
         "escalation_msg": ctx.escalation_msg,
         "date": ctx.date,

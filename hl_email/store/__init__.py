@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import (
     Checkpoint,
+    CommitResult,
     DuplicateCallError,
     InboundRecord,
     OutboxRow,
@@ -17,6 +18,7 @@ from .sqlite import SqliteStore
 
 __all__ = [
     "Checkpoint",
+    "CommitResult",
     "DuplicateCallError",
     "InboundRecord",
     "OutboxRow",

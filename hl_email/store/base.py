@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
 
 __all__ = [
     "Checkpoint",
+    "CommitResult",
     "DuplicateCallError",
     "InboundRecord",
     "OutboxRow",
@@ -33,6 +35,7 @@ class RequestRow:
     resolved_at: float | None = None
     clarifications: int = 0
     route: dict[str, Any] = dc_field(default_factory=dict)
+    version: int = 0  # bumped by every update; lets two writers detect each other
 
 
 @dataclass
@@ -110,6 +113,18 @@ class RequestUpdate:
     resolved_at: float | None = None
     clarifications: int | None = None
     expect_state: str | None = "pending"
+    expect_version: int | None = None
+
+
+class CommitResult(enum.Enum):
+    """What `Store.commit` did. Truthy only when it applied everything."""
+
+    OK = "ok"
+    DUPLICATE = "duplicate"  # the inbound message was already recorded: nothing applied
+    CONFLICT = "conflict"  # the request changed meanwhile (another writer): nothing applied
+
+    def __bool__(self) -> bool:
+        return self is CommitResult.OK
 
 
 class DuplicateCallError(Exception):
@@ -154,7 +169,7 @@ class Store(Protocol):
         outbox_failed: tuple[int, str] | None = None,
         timers: list[TimerRow] | None = None,
         timer_done: int | None = None,
-    ) -> bool: ...
+    ) -> CommitResult: ...
     async def due_timers(self, now: float, limit: int = 100) -> list[TimerRow]: ...
     async def next_timer_due(self) -> float | None: ...
     async def cancel_timers(self, request_id: str) -> None: ...

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from .base import (
     Checkpoint,
+    CommitResult,
     DuplicateCallError,
     InboundRecord,
     OutboxRow,
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS requests (
     created_at REAL NOT NULL,
     resolved_at REAL,
     clarifications INTEGER NOT NULL DEFAULT 0,
-    route TEXT NOT NULL DEFAULT '{}'
+    route TEXT NOT NULL DEFAULT '{}',
+    version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS requests_state ON requests(state, created_at);
 CREATE TABLE IF NOT EXISTS recipients (
@@ -103,8 +105,18 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 
+_ADDED_REQUEST_COLUMNS = (
+    ("route", "TEXT NOT NULL DEFAULT '{}'"),
+    ("version", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
 class _Conflict(Exception):
     """Raised inside a transaction to roll it back when a precondition no longer holds."""
+
+    def __init__(self, result: CommitResult) -> None:
+        super().__init__(result.value)
+        self.result = result
 
 
 def _request(row: sqlite3.Row) -> RequestRow:
@@ -121,6 +133,7 @@ def _request(row: sqlite3.Row) -> RequestRow:
         resolved_at=row["resolved_at"],
         clarifications=row["clarifications"],
         route=json.loads(row["route"] or "{}"),
+        version=row["version"],
     )
 
 
@@ -194,6 +207,11 @@ class SqliteStore:
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(_SCHEMA)
+        # Databases made by an earlier version get the columns added since.
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+        for column, ddl in _ADDED_REQUEST_COLUMNS:
+            if column not in columns:
+                conn.execute(f"ALTER TABLE requests ADD COLUMN {column} {ddl}")
         self._conn = conn
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -448,7 +466,7 @@ class SqliteStore:
         outbox_failed: tuple[int, str] | None = None,
         timers: list[TimerRow] | None = None,
         timer_done: int | None = None,
-    ) -> bool:
+    ) -> CommitResult:
         """Apply everything or nothing; False when the inbound message was already recorded or
         the request was no longer in the expected state."""
 
@@ -472,7 +490,7 @@ class SqliteStore:
                     ),
                 )
                 if cursor.rowcount == 0:
-                    raise _Conflict("duplicate inbound message")
+                    raise _Conflict(CommitResult.DUPLICATE)
             if request is not None:
                 sets: list[str] = []
                 args: list[Any] = []
@@ -489,16 +507,20 @@ class SqliteStore:
                     sets.append("clarifications = ?")
                     args.append(request.clarifications)
                 if sets:
+                    sets.append("version = version + 1")
                     where = "id = ?"
                     args.append(request.request_id)
                     if request.expect_state is not None:
                         where += " AND state = ?"
                         args.append(request.expect_state)
+                    if request.expect_version is not None:
+                        where += " AND version = ?"
+                        args.append(request.expect_version)
                     cursor = conn.execute(
                         f"UPDATE requests SET {', '.join(sets)} WHERE {where}", args
                     )
                     if cursor.rowcount == 0:
-                        raise _Conflict("request changed state")
+                        raise _Conflict(CommitResult.CONFLICT)
             if recipients:
                 self._upsert_recipients(conn, recipients)
             if outbox:
@@ -511,7 +533,7 @@ class SqliteStore:
                     (timer_done,),
                 )
                 if cursor.rowcount == 0:
-                    raise _Conflict("timer already ran")
+                    raise _Conflict(CommitResult.CONFLICT)
             if outbox_failed is not None:
                 conn.execute(
                     "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1"
@@ -521,9 +543,9 @@ class SqliteStore:
 
         try:
             await self._tx(tx)
-        except _Conflict:
-            return False
-        return True
+        except _Conflict as conflict:
+            return conflict.result
+        return CommitResult.OK
 
     async def inbound_seen(self, dedupe_key: str) -> bool:
         return await self._run(

@@ -359,3 +359,31 @@ async def test_agent_inbox_handler_and_allowlist(gateway_config, mail_client):
         assert question.subject == "Re: Can you refund order A-99?"
         await alice.reply(question, "Yes, the box was crushed.")
         assert await asyncio.wait_for(task, 15) == "Yes, the box was crushed."
+
+
+async def test_route_language_german_end_to_end(gateway_config, mail_client):
+    cfg = gateway_config(**routes({"name": "de", "fn": "*", "to": [ALICE], "language": "de"}))
+    alice = mail_client(ALICE)
+    async with AsyncHumanLayer.local(config=cfg) as hl:
+        task = asyncio.create_task(
+            hl.fetch_approval(FunctionCallSpec(fn="rueckerstattung", kwargs={"betrag": 120}))
+        )
+        ask = await alice.wait_for_message()
+        html = ask.html()
+        assert 'lang="de"' in html and "Freigeben" in html
+        await alice.reply(ask, "Ja, genehmigt.")
+        completed = await asyncio.wait_for(task, 15)
+        assert completed.call.status.approved is True
+        confirm = await alice.wait_for_message()
+        assert "Freigegeben" in confirm.text()
+
+
+async def test_bad_route_language_fails_at_start(gateway_config):
+    from hl_email.errors import RequestInvalidError
+    from hl_email.gateway import Gateway
+
+    cfg = gateway_config(
+        **routes({"name": "x", "fn": "*", "to": [ALICE], "template_set": "missing-set"})
+    )
+    with pytest.raises(RequestInvalidError, match="missing-set"):
+        Gateway(cfg)
