@@ -117,6 +117,49 @@ _MACHINE_SENDER_RE = re.compile(
     r"(?:[+\-.][^@\s]*)?@",
     re.I,
 )
+# Reply prefixes mail clients put before a subject ("Re:", "AW:", "SV:", "Re[2]:", "回复:"…),
+# any number of them, after optional tags like "[External]". "Automatic reply:" or
+# "Out of office:" are not among them: they are what an autoresponder writes.
+_REPLY_PREFIX_RE = re.compile(
+    r"^\s*(?:\[[^\]\n]{1,30}\]\s*)*"
+    r"(?:(?:re|aw|sv|vs|antw|antwort|odp|odg|ynt|res|rif|r|ref|réf|rép|atb|vá|σχετ|απ|отв|"
+    r"回复|答复|回覆|答覆|返信)(?:\s*[\[(]\d{1,3}[\])]|\^\d{1,3})?\s*[:：]\s*"
+    r"(?:\[[^\]\n]{1,30}\]\s*)*)+",
+    re.I,
+)
+
+
+def _normalise_subject(subject: str) -> str:
+    return " ".join(subject.casefold().split())
+
+
+def _heuristic_subject(subject: str, thread_subject: str | None) -> str:
+    """The part of ``subject`` that subject-only heuristics may read.
+
+    A person's reply repeats the subject of the thread after a reply prefix; words in it
+    ("not delivered", "vacation") are the thread's topic, not a sign of machine mail. So the
+    thread subject (when known and found in the subject) and the reply prefixes before it
+    are not read; without a known thread subject, nothing after a leading reply prefix is
+    read. What an autoresponder adds before it ("Automatic reply: <subject>") still counts.
+    """
+    prefix = _REPLY_PREFIX_RE.match(subject)
+    if thread_subject is not None and thread_subject.strip():
+        stripped = _normalise_subject(subject[prefix.end() :] if prefix else subject)
+        wanted = _normalise_subject(thread_subject)
+        own_prefix = _REPLY_PREFIX_RE.match(wanted)
+        if own_prefix:
+            wanted = wanted[own_prefix.end() :]
+        if wanted:
+            if stripped == wanted:
+                return ""
+            at = stripped.find(wanted)
+            if at >= 0:
+                return stripped[:at] + " " + stripped[at + len(wanted) :]
+    if prefix:
+        return ""
+    return subject
+
+
 _SES_NOTIFICATION_RE = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"(?:Bounce|Complaint)', re.I)
 _SPAM_STATUS_RE = re.compile(r"^\s*yes\b", re.I)
 
@@ -188,14 +231,16 @@ def _report_type(msg: email.message.Message) -> str:
         return ""
 
 
-def _classify(msg: email.message.Message) -> MessageKind:
+def _classify(msg: email.message.Message, thread_subject: str | None = None) -> MessageKind:
     headers = _Headers(msg)
     if not headers:
         return MessageKind.SPAM
     ctype = content_type(msg)
     report = _report_type(msg) if "content-type" in headers else ""
     sender = headers.get("from", "")
-    subject = headers.get("subject", "")
+    # words of the thread's own subject are never read as a sign of machine mail; header
+    # signals (Auto-Submitted, X-Autoreply, a null Return-Path…) decide on their own
+    subject = _heuristic_subject(headers.get("subject", ""), thread_subject)
     return_path = headers.get("return-path", "")
     parts = _Parts(msg)
 
@@ -287,13 +332,20 @@ def _has_list_headers(headers: _Headers) -> bool:
     return False
 
 
-def classify_message(msg: bytes | str | email.message.Message) -> MessageKind:
-    """What kind of message this is; never raises (unparseable input is ``spam``)."""
+def classify_message(
+    msg: bytes | str | email.message.Message, *, thread_subject: str | None = None
+) -> MessageKind:
+    """What kind of message this is; never raises (unparseable input is ``spam``).
+
+    ``thread_subject`` is the subject of our own mail the message answers, when known: a
+    subject that only repeats it after reply prefixes ("Re: Order 4711 not delivered") is
+    then not read as a bounce or out-of-office subject. Header signals still decide.
+    """
     try:
         parsed = as_message(msg)
         if parsed is None:
             return MessageKind.SPAM
-        return _classify(parsed)
+        return _classify(parsed, thread_subject)
     except Exception:
         return MessageKind.SPAM
 
@@ -322,7 +374,7 @@ def bounce_original_message_ids(msg: bytes | str | email.message.Message) -> lis
 
         for part in iter_parts(parsed):
             ctype = content_type(part)
-            if ctype == "message/rfc822":
+            if ctype in ("message/rfc822", "message/global"):
                 payload = part.get_payload()
                 if isinstance(payload, list):
                     for inner in payload:

@@ -2,7 +2,8 @@
 
 The grammar is deterministic and conservative: an approval needs a clear positive word in
 the first sentence that says something (after greetings and thanks), no negation of it,
-no reject word, no condition ("if", "but", "unless"), no question and no hedge anywhere.
+no reject word, no condition ("if", "but", "unless"), no question and no hedge anywhere,
+and no later sentence that takes it back (a reject word, "never mind", a leading "not").
 Anything else that is not a clear rejection is ``unclear``, and the gateway asks again.
 See docs/replies.md for the documented grammar.
 """
@@ -69,6 +70,9 @@ _APPROVE_WORDS = (
     "ja",
     "jawohl",
     "genehmigt",
+    "genehmige",
+    "freigegeben",
+    "freigeben",
     "einverstanden",
     "in ordnung",
     "oui",
@@ -231,6 +235,178 @@ _HEDGES = (
     "может быть",
     "можливо",
 )
+# A later sentence that takes a "yes" back. Phrases count anywhere in the reply; the
+# single words (which have other meanings) only where a sentence starts.
+_RETRACTIONS = (
+    "never mind",
+    "nevermind",
+    "scratch that",
+    "strike that",
+    "just kidding",
+    "only kidding",
+    "kidding",
+    "jk",
+    "actually no",
+    "actually not",
+    "actually don't",
+    "on second thought",
+    "on second thoughts",
+    "second thoughts",
+    "changed my mind",
+    "change of plan",
+    "change of plans",
+    "i take it back",
+    "take that back",
+    "forget it",
+    "forget that",
+    "forget about it",
+    "ignore that",
+    "ignore this",
+    "ignore my",
+    "not really",
+    "not at all",
+    "not so fast",
+    "not anymore",
+    "not yet",
+    "rather not",
+    "better not",
+    "my mistake",
+    "my bad",
+    "wrong button",
+    "hold on",
+    "hold off",
+    "wait",
+    # de
+    "vergiss es",
+    "vergessen sie es",
+    "vergiss das",
+    "doch nicht",
+    "lieber nicht",
+    "besser nicht",
+    "moment mal",
+    "kommando zurück",
+    "nur ein scherz",
+    "war ein scherz",
+    "war nur spaß",
+    "ich nehme das zurück",
+    "stopp",
+    # fr
+    "laisse tomber",
+    "laissez tomber",
+    "oublie ça",
+    "oubliez ça",
+    "en fait non",
+    "finalement non",
+    "je plaisante",
+    "je rigole",
+    "c'est une blague",
+    "pas du tout",
+    "à la réflexion",
+    # es, pt
+    "olvídalo",
+    "olvídelo",
+    "olvida eso",
+    "en realidad no",
+    "mejor no",
+    "es broma",
+    "era broma",
+    "pensándolo bien",
+    "esquece",
+    "esqueça",
+    "na verdade não",
+    "melhor não",
+    "é brincadeira",
+    "pensando bem",
+    # it
+    "lascia perdere",
+    "lasciate perdere",
+    "lascia stare",
+    "anzi no",
+    "scherzavo",
+    "ripensandoci",
+    "meglio di no",
+    # nl
+    "laat maar",
+    "vergeet het",
+    "wacht even",
+    "grapje",
+    "toch niet",
+    "liever niet",
+    # pl
+    "nieważne",
+    "zapomnij",
+    "żartuję",
+    "żartowałem",
+    "żartowałam",
+    "jednak nie",
+    # sv, da, no
+    "glöm det",
+    "strunta i det",
+    "skämtar bara",
+    "glem det",
+    "bare tull",
+    "for sjov",
+    # ru, uk
+    "неважно",
+    "не важно",
+    "забудь",
+    "забудьте",
+    "подожди",
+    "подождите",
+    "шучу",
+    "передумал",
+    "передумала",
+    "неважливо",
+    "зачекай",
+    "зачекайте",
+    "жартую",
+    "передумав",
+)
+_RETRACTION_STARTS = (
+    "actually",
+    "oops",
+    "whoops",
+    "correction",
+    "disregard",
+    "hmm",
+    "hm",
+    "warte",
+    "warten sie",
+    "halt",
+    "attends",
+    "attendez",
+    "annule",
+    "annulez",
+    "espera",
+    "espere",
+    "cancela",
+    "aspetta",
+    "aspettate",
+    "annulla",
+    "wacht",
+    "czekaj",
+    "poczekaj",
+    "anuluj",
+    "vänta",
+    "avbryt",
+    "vent",
+    "стоп",
+    "отмена",
+    "скасувати",
+)
+_RETRACTIONS_CJK = (
+    "算了",
+    "等等",
+    "等一下",
+    "开玩笑",
+    "開玩笑",
+    "不要了",
+    "撤回",
+    "やっぱり",
+    "待って",
+    "冗談",
+    "取り消し",
+)
 _CONDITIONS = (
     "if",
     "unless",
@@ -303,11 +479,16 @@ _APPROVE_RE = re.compile(
 _REJECT_RE = re.compile(
     rf"(?<!{_W})(?:{_alternation(_REJECT_WORDS)})(?!{_W})|[{_REJECT_EMOJI}]", re.I
 )
+_SOFT_PUNCT = r"[\s,:…\-–—()\[\]\"'*_~]"  # punctuation that does not end a sentence
 _NEGATED_APPROVE_RE = re.compile(
     rf"(?<!{_W})(?:{_alternation(_NEGATORS)})(?!{_W})\s+(?:\w+\s+){{0,2}}?"
     rf"(?:{_alternation(_APPROVE_WORDS)})(?!{_W})"
     # "absolutely not", "sure not", "of course not"
-    rf"|(?<!{_W})(?:{_alternation(_APPROVE_WORDS)}|of course|certainly|definitely)\s+not(?!{_W})",
+    rf"|(?<!{_W})(?:{_alternation(_APPROVE_WORDS)}|of course|certainly|definitely)\s+not(?!{_W})"
+    # "Approved — not!", "Approve -- NOT", "genehmigt, nicht": a short run of punctuation
+    # before a negation that ends the sentence
+    rf"|(?<!{_W})(?:{_alternation(_APPROVE_WORDS)}|of course|certainly|definitely)(?!{_W})"
+    rf"{_SOFT_PUNCT}{{1,8}}(?:not|nicht|pas)(?!{_W})(?={_SOFT_PUNCT}*(?:$|[.!?;\n。！？]))",
     re.I,
 )
 _APPROVE_CJK_RE = re.compile(rf"^(?:{_alternation(_APPROVE_CJK)})(?:[\s,.!。！、，]|$)", re.I)
@@ -315,6 +496,24 @@ _REJECT_CJK_RE = re.compile(rf"^(?:{_alternation(_REJECT_CJK)})")
 _HEDGE_RE = _word_re(_HEDGES)
 _CONDITION_RE = re.compile(
     rf"(?<!{_W})(?:{_alternation(_CONDITIONS)})(?!{_W})|{_alternation(_CONDITIONS_CJK)}", re.I
+)
+_RETRACTION_RE = re.compile(
+    r"(?<![\w'’-])(?:"
+    + "|".join(
+        r"[\s,]+".join(re.escape(word) for word in phrase.split())
+        for phrase in sorted(_RETRACTIONS, key=len, reverse=True)
+    )
+    + rf")(?!{_W})|{_alternation(_RETRACTIONS_CJK)}",
+    re.I,
+)
+_LATER_START_RE = re.compile(
+    rf"^[\s,.:;!\-–—()\[\]\"'*_~…]*(?:(?:well|oh|um+|uh+|ah+|so|and|also|hmm+)[\s,.…!-]+)?"
+    rf"(?:{_alternation(_RETRACTION_STARTS + _NEGATORS)})(?!{_W})",
+    re.I,
+)
+_NEGATOR_RE = _word_re(_NEGATORS)
+_NEGATOR_END_RE = re.compile(
+    rf"(?<!{_W})(?:{_alternation(_NEGATORS)})(?!{_W})[\s,:…\-–—()\[\]\"'*_~!.]*$", re.I
 )
 _ALONE_RE = re.compile(rf"^(?:{_alternation(_ALONE_ONLY_APPROVE)})[\s.!]*$", re.I)
 _ONE_LETTER_RE = re.compile(r"^\s*([ynk])\s*[.!]*\s*$", re.I)
@@ -486,6 +685,9 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
         return _unclear("The reply asks a question; approval needs a clear yes.")
     if _CONDITION_RE.search(head) and not alone:
         return _unclear("The approval sounds conditional.")
+    if _NEGATOR_RE.search(masked, min(m.end() for m in approve_hits)):
+        # "Sure, not happening", "Approved, not really": a negation after the yes is doubt
+        return _unclear("The reply takes the yes back.")
     if _HEDGE_RE.search(rest_text):
         return _unclear("The reply sounds unsure.")
     rest_masked = _NEGATED_APPROVE_RE.sub(" ", rest_text)
@@ -493,6 +695,18 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
         return _unclear("The reply says yes but also no.")
     if _STANDALONE_NO_RE.search(rest_text):
         return _unclear("The reply says yes but also no.")
+    # A later sentence may take the yes back ("Yes. Nope.", "Ok. Never mind.", "yes\n-1"):
+    # any reject word in it is doubt, and so is a retraction or a sentence led by "not".
+    if _REJECT_RE.search(rest_text):
+        return _unclear("The reply says yes but also no.")
+    if _RETRACTION_RE.search(text[start:]):
+        return _unclear("The reply takes the yes back.")
+    for later_start, later_end, _ in _sentences(rest_text):
+        later = rest_text[later_start:later_end]
+        if _REJECT_CJK_RE.match(later.strip()):
+            return _unclear("The reply says yes but also no.")
+        if _LATER_START_RE.match(later) or _NEGATOR_END_RE.search(later):
+            return _unclear("The reply takes the yes back.")
     last_end = max(m.end() for m in approve_hits)
     return Decision("approve", comment=_comment(head[last_end:] + rest_text))
 

@@ -302,10 +302,16 @@ def content_type(part: email.message.Message) -> str:
         return "text/plain"
 
 
+_ATTACHED_MESSAGE_TYPES = ("message/rfc822", "message/global")
+
+
 def iter_parts(
     msg: email.message.Message, *, into_attached: bool = False
 ) -> Iterator[email.message.Message]:
-    """Leaf parts depth-first; attached messages (message/rfc822) are entered only on request."""
+    """Leaf parts depth-first; attached messages (message/rfc822) are entered only on request.
+
+    A message/rfc822 is an attached message wherever it sits, also as the whole body of the
+    message (a bare forward): its text is someone else's, never the sender's new text."""
     for part, _ctype in iter_typed_parts(msg, into_attached=into_attached):
         yield part
 
@@ -325,7 +331,7 @@ def iter_typed_parts(
         except Exception:
             continue
         if part.is_multipart() and isinstance(payload, list):
-            if ctype == "message/rfc822" and not into_attached and part is not msg:
+            if ctype in _ATTACHED_MESSAGE_TYPES and not into_attached:
                 yield part, ctype
                 continue
             stack.extend(reversed([p for p in payload if isinstance(p, email.message.Message)]))

@@ -234,3 +234,82 @@ def test_broken_mime_bounce_is_still_a_bounce() -> None:
         b"!!!not base64!!!\n"
     )
     assert classify_message(raw) == MessageKind.BOUNCE
+
+
+def _reply(subject: str, headers: str = "", body: str = "Approve\n") -> bytes:
+    return (
+        f"From: Alice <alice@corp.test>\nTo: agent@example.test\nSubject: {subject}\n"
+        f"Message-ID: <r1@corp.test>\n{headers}\n{body}"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "thread",
+    [
+        "Order 4711 not delivered: refund?",
+        "Refund for undeliverable parcel 4711",
+        "Vacation request from Bob",
+        "Approve Bob's annual leave",
+        "Absent days: payroll",
+        "Out of office equipment budget",
+    ],
+)
+@pytest.mark.parametrize(
+    "prefix", ["Re: ", "RE: ", "AW: ", "SV: ", "Antw: ", "Odp: ", "VS: ", "Re[2]: ", "回复: ",
+               "答复：", "Re: AW: ", "[External] Re: ", ""],
+)  # fmt: skip
+def test_a_reply_repeating_the_thread_subject_is_human(thread: str, prefix: str) -> None:
+    raw = _reply(prefix + thread)
+    assert classify_message(raw, thread_subject=thread) == MessageKind.HUMAN
+    # case and whitespace do not matter
+    assert classify_message(raw, thread_subject="  " + thread.upper()) == MessageKind.HUMAN
+    # a reply prefix alone makes the rest the thread's words, also without a thread subject
+    if prefix:
+        assert classify_message(raw) == MessageKind.HUMAN
+
+
+@pytest.mark.parametrize(
+    ("subject", "kind"),
+    [
+        ("Automatic reply: Vacation request from Bob", MessageKind.AUTO_REPLY),
+        ("Out of office: Re: Vacation request from Bob", MessageKind.AUTO_REPLY),
+        ("Abwesenheitsnotiz: Vacation request from Bob", MessageKind.AUTO_REPLY),
+        ("Automatic reply: Order 4711 not delivered: refund?", MessageKind.AUTO_REPLY),
+        ("Undeliverable: Vacation request from Bob", MessageKind.BOUNCE),
+    ],
+)
+def test_what_an_autoresponder_adds_to_the_thread_subject_still_counts(
+    subject: str, kind: MessageKind
+) -> None:
+    thread = subject.split(": ", 1)[1].removeprefix("Re: ")
+    assert classify_message(_reply(subject), thread_subject=thread) == kind
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Auto-Submitted: auto-replied\n",
+        "X-Autoreply: yes\n",
+        "Precedence: auto_reply\n",
+        "Return-Path: <>\n",
+    ],
+)
+def test_header_signals_still_decide_with_a_thread_subject(headers: str) -> None:
+    thread = "Order 4711 not delivered: refund?"
+    raw = _reply("Re: " + thread, headers)
+    assert classify_message(raw, thread_subject=thread) == MessageKind.AUTO_REPLY
+
+
+def test_mailer_daemon_and_reports_still_decide_with_a_thread_subject() -> None:
+    thread = "Approve refund?"
+    raw = b"From: MAILER-DAEMON@mx.example.org\nSubject: Re: Approve refund?\n\nuser unknown\n"
+    assert classify_message(raw, thread_subject=thread) == MessageKind.BOUNCE
+    assert classify_message(DSN, thread_subject="Undelivered Mail Returned to Sender") == (
+        MessageKind.BOUNCE
+    )
+
+
+def test_a_subject_without_the_thread_subject_is_still_read() -> None:
+    raw = _reply("Vacation: away until Monday")
+    assert classify_message(raw, thread_subject="Approve refund?") == MessageKind.AUTO_REPLY
+    assert classify_message(raw) == MessageKind.AUTO_REPLY

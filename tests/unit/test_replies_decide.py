@@ -177,3 +177,56 @@ def test_decide_does_not_extract_twice_but_matches() -> None:
     extracted = extract_reply(body)
     assert extract_reply(extracted) == extracted
     assert decide(extracted) == decide(body) == decide(str(extracted))
+
+
+# A later sentence that takes the yes back: any reject word, a retraction, or a sentence led
+# (or ended) by a negation after the approving sentence makes the reply unclear.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes.\nNope.", "Approve. Never.", "Approved.\nNah, actually not.", "Yes.\nNon.",
+        "yes\n-1", "Ok.\nNever mind.", "Yes. Nein.", "Sí.\nMejor no.", "Yes\n👎",
+        "Approve. No rush.", "Yes. Just kidding.", "Yes.\nScratch that.", "Ok. On second thought",
+        "Approved. Actually, no.", "Approved. Actually, hold off.", "Yes. Not.",
+        "Approved. I'd say not.", "Yes.\nWell, not really.", "Oui.\nLaisse tomber.",
+        "Ja.\nVergiss es.", "Ja. Doch nicht.", "Sì. Lascia perdere.", "Tak, zatwierdzam. Jednak nie.",
+        "Да. Неважно.", "好的。不行。", "好的。算了。", "はい。やっぱり",
+        # a negation after the yes in the same sentence is doubt too
+        "Sure, not happening", "Approved, not really",
+    ],
+)  # fmt: skip
+def test_a_later_retraction_is_never_an_approval(text: str) -> None:
+    assert decide(text).verdict == "unclear", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Approved — not!", "Approved... NOT", "Approve -- NOT", "Approved, NOT", "Approved… not",
+     "OK (not)", "Genehmigt — nicht!", "d'accord... pas"],
+)  # fmt: skip
+def test_approve_then_punctuated_not_is_never_an_approval(text: str) -> None:
+    assert decide(text).verdict in ("reject", "unclear"), text
+
+
+def test_punctuated_not_in_one_sentence_rejects() -> None:
+    assert decide("Approved — not!").verdict == "reject"
+    assert decide("Approve -- NOT").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yes, go ahead. Notify finance.", "Approved. Sorry for the delay.",
+        "Yes, approved. Please notify finance today.", "Approved.\nThanks,\nAnna",
+        "Ok. Send it to Bob as well.", "Genehmigt. Danke!",
+    ],
+)  # fmt: skip
+def test_an_approval_with_a_comment_still_approves(text: str) -> None:
+    assert decide(text).verdict == "approve", text
+
+
+def test_german_button_word_freigeben_is_understood():
+    # The German approval email's button says "Freigeben"; people also type it.
+    assert decide("Freigegeben").verdict == "approve"
+    assert decide("Freigeben.").verdict == "approve"
+    assert decide("Nicht freigegeben").verdict == "reject"

@@ -75,3 +75,25 @@ def test_parse_message_matches_stdlib_on_corpus() -> None:
         pytest.skip(f"corpora not present at {CORPORA}")
     for path in paths:
         _same(path.read_bytes())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"From: a@corp.test\nSubject: x\nContent-Type: message/rfc822\n\n"
+        b"From: bob@corp.test\nSubject: what bob thinks\n\nApprove\n",
+        b'From: a@corp.test\nSubject: x\nContent-Type: multipart/mixed; boundary="B"\n\n'
+        b"--B\nContent-Type: message/rfc822\n\nFrom: bob@corp.test\nSubject: y\n\nApprove\n--B--\n",
+        b"From: a@corp.test\nSubject: x\nContent-Type: message/global\n\n"
+        b"From: bob@corp.test\nSubject: y\n\nApprove\n",
+    ],
+    ids=["whole-body", "only-part-of-mixed", "message-global"],
+)
+def test_a_forwarded_message_is_never_new_text(raw: bytes) -> None:
+    from hl_email.replies import extract_reply_from_message
+    from hl_email.replies.mime import iter_parts
+
+    assert extract_reply_from_message(raw) == ""
+    assert [content_type(p) for p in iter_parts(parse_message(raw))][0].startswith("message/")
+    inner = list(iter_parts(parse_message(raw), into_attached=True))
+    assert part_text(inner[-1]).strip() == "Approve"
