@@ -16,6 +16,8 @@ import aioimaplib
 from ..config import ImapConfig
 from ..store.base import Checkpoint, Store
 
+_MAILBOX_CHANGE = re.compile(rb"^(?:\* )?\d+ (?:EXISTS|RECENT)\b", re.IGNORECASE)
+
 __all__ = [
     "ImapError",
     "ImapWatcher",
@@ -95,6 +97,7 @@ class ImapWatcher:
         self.last_error: str | None = None
         self._client: aioimaplib.IMAP4 | None = None
         self.stopping = False
+        self._changed = False
         self._lost = asyncio.Event()
         self._poke = asyncio.Event()
         self.mailbox_key = (
@@ -129,9 +132,28 @@ class ImapWatcher:
             await self._starttls(client)
         if cfg.username:
             _check(await client.login(cfg.username, cfg.password or ""), "LOGIN")
+        self._watch_untagged(client)
         self.capabilities = set(client.protocol.capabilities)
         self.idle_supported = "IDLE" in self.capabilities and cfg.idle
         return client
+
+    def _watch_untagged(self, client: aioimaplib.IMAP4) -> None:
+        """Note "* n EXISTS" that arrives inside the answer to one of our commands.
+
+        The server announces new mail once. When that happens during a SEARCH or FETCH,
+        aioimaplib drops the line, and the following IDLE would wait for news already given.
+        """
+        protocol = client.protocol
+        original = getattr(protocol, "_untagged_response", None)
+        if original is None:  # a different aioimaplib: fall back to re-searching after IDLE
+            return
+
+        def spy(line: bytes) -> Any:
+            if _MAILBOX_CHANGE.search(line):
+                self._changed = True
+            return original(line)
+
+        protocol._untagged_response = spy
 
     async def _starttls(self, client: aioimaplib.IMAP4) -> None:
         # aioimaplib has no STARTTLS helper: issue the command, then upgrade the transport.
@@ -166,6 +188,7 @@ class ImapWatcher:
         """
         handled = 0
         while True:
+            self._changed = False
             uids, last_uid, floor = await self._new_uids(client, uidvalidity)
             for uid in uids:
                 response = _check(
@@ -187,7 +210,7 @@ class ImapWatcher:
             if floor > last_uid:
                 # First run, all unread mail done: continue after what was already there.
                 await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, floor))
-            if not uids:
+            if not uids and not self._changed:
                 return handled
 
     async def _new_uids(
@@ -204,8 +227,11 @@ class ImapWatcher:
         # First run (or the server renumbered the folder): take what nobody has read yet, then
         # continue after everything already there, so old mail is not replayed. Re-processing
         # would be harmless anyway: inbound messages are de-duplicated by Message-ID.
-        unseen = _check(await client.uid_search("UNSEEN"), "UID SEARCH UNSEEN")
+        # ALL first, then UNSEEN: a message that lands between the two is then unseen (and
+        # processed) or above the baseline (and found by the next search); the other order
+        # would put it under the baseline unprocessed.
         everything = _check(await client.uid_search("ALL"), "UID SEARCH ALL")
+        unseen = _check(await client.uid_search("UNSEEN"), "UID SEARCH UNSEEN")
         baseline = max(parse_search_uids(everything.lines), default=0)
         return parse_search_uids(unseen.lines), 0, baseline
 

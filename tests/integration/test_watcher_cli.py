@@ -142,3 +142,37 @@ async def test_agent_email_webhook(gateway_config, mail_client):
         await server.stop()
         await gateway.stop()
         await receiver.stop()
+
+
+async def test_idle_is_reissued_and_mail_still_arrives(gateway_config, mail_client):
+    # idle_timeout is how long one IDLE lasts before DONE + a fresh IDLE (RFC 2177: < 29 min).
+    cfg = gateway_config(imap={"idle_timeout": 0.5})
+    alice = mail_client(ALICE)
+    async with AsyncHumanLayer.local(config=cfg) as hl:
+        task = asyncio.create_task(
+            hl.fetch_approval(FunctionCallSpec(fn="deploy", kwargs={}, channel=CHANNEL))
+        )
+        ask = await alice.wait_for_message()
+        await asyncio.sleep(2.0)  # several IDLE cycles go by
+        assert hl.transport.gateway.watcher.connected
+        await alice.reply(ask, "approve")
+        assert (await asyncio.wait_for(task, 15)).call.status.approved is True
+
+
+async def test_agent_inbox_async_iterator(gateway_config, mail_client):
+    cfg = gateway_config(agent_inbox={"allowed_senders": ["@corp.test"]})
+    async with AsyncHumanLayer.local(config=cfg) as hl:
+        stream = hl.emails()
+        first = asyncio.create_task(stream.__anext__())
+        await asyncio.sleep(0)
+        msg = EmailMessage()
+        msg["From"] = ALICE
+        msg["To"] = AGENT
+        msg["Subject"] = "Hello agent"
+        msg["Message-ID"] = make_msgid(domain="corp.test")
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg.set_content("Are you there?\n")
+        await mail_client(ALICE).send(msg)
+        payload = await asyncio.wait_for(first, 15)
+        assert payload.subject == "Hello agent" and payload.body == "Are you there?"
+        await stream.aclose()
