@@ -32,7 +32,12 @@ async def test_polling_fallback_without_idle(gateway_config, mail_client):
             hl.fetch_approval(FunctionCallSpec(fn="deploy", kwargs={}, channel=CHANNEL))
         )
         ask = await alice.wait_for_message()
-        assert hl.transport.gateway.watcher.idle_supported is False
+        watcher = hl.transport.gateway.watcher
+        for _ in range(200):  # it connects in the background
+            if watcher.connected:
+                break
+            await asyncio.sleep(0.05)
+        assert watcher.connected and watcher.idle_supported is False
         await alice.reply(ask, "approve")
         assert (await asyncio.wait_for(task, 15)).call.status.approved is True
 
