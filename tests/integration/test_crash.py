@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import httpx
-
 from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel, FunctionCallSpec
 
 ALICE = "alice@corp.test"
@@ -58,7 +57,7 @@ api_keys = ["{KEY}"]
 
 
 async def start_serve(config: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a short, non-blocking spawn in a test
         [sys.executable, "-m", "hl_email.cli", "serve", "--config", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
