@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from .mime import (
     as_message,
+    content_param,
     content_type,
     header,
     header_text,
@@ -226,7 +227,7 @@ class _Parts:
 
 def _report_type(msg: email.message.Message) -> str:
     try:
-        return (msg.get_param("report-type") or "").lower()  # type: ignore[union-attr]
+        return (content_param(msg, "report-type") or "").lower()  # type: ignore[union-attr]
     except Exception:
         return ""
 

@@ -493,6 +493,9 @@ _NEGATED_APPROVE_RE = re.compile(
 )
 _APPROVE_CJK_RE = re.compile(rf"^(?:{_alternation(_APPROVE_CJK)})(?:[\s,.!。！、，]|$)", re.I)
 _REJECT_CJK_RE = re.compile(rf"^(?:{_alternation(_REJECT_CJK)})")
+# PERF: every match of _NEGATED_APPROVE_RE contains one of _NEGATORS (matched the same
+# case-insensitive way); text without any is not searched with the long pattern.
+_NEGATOR_TEXT_RE = re.compile(_alternation(_NEGATORS), re.I)
 _HEDGE_RE = _word_re(_HEDGES)
 _CONDITION_RE = re.compile(
     rf"(?<!{_W})(?:{_alternation(_CONDITIONS)})(?!{_W})|{_alternation(_CONDITIONS_CJK)}", re.I
@@ -531,8 +534,14 @@ _FILLER_RE = re.compile(
 _SKIN_TONES = dict.fromkeys(range(0x1F3FB, 0x1F400)) | {0xFE0F: None, 0xFE0E: None}
 
 
+_SKIN_TONE_SCAN_RE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f]")
+
+
 def _clean(text: str) -> str:
-    return text.translate(_SKIN_TONES).replace("’", "'").strip()
+    # PERF: translate() looks up every character; most text has none of these
+    if _SKIN_TONE_SCAN_RE.search(text):
+        text = text.translate(_SKIN_TONES)
+    return text.replace("’", "'").strip()
 
 
 def _sentences(text: str) -> Iterator[tuple[int, int, str]]:
@@ -651,7 +660,9 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
     head = text[start:end].strip()
     rest_text = text[end:]
 
-    masked = _NEGATED_APPROVE_RE.sub(lambda m: "\0" * len(m.group(0)), head)
+    masked = head
+    if _NEGATOR_TEXT_RE.search(head):
+        masked = _NEGATED_APPROVE_RE.sub(lambda m: "\0" * len(m.group(0)), head)
     negated = masked != head
     approve_hits = list(_APPROVE_RE.finditer(masked))
     reject_hits = list(_REJECT_RE.finditer(masked))
@@ -690,7 +701,9 @@ def _decide_approval(text: str, options: Sequence[Any]) -> Decision:
         return _unclear("The reply takes the yes back.")
     if _HEDGE_RE.search(rest_text):
         return _unclear("The reply sounds unsure.")
-    rest_masked = _NEGATED_APPROVE_RE.sub(" ", rest_text)
+    rest_masked = rest_text
+    if _NEGATOR_TEXT_RE.search(rest_text):
+        rest_masked = _NEGATED_APPROVE_RE.sub(" ", rest_text)
     if rest_masked != rest_text or _STRONG_REJECT_RE.search(rest_masked):
         return _unclear("The reply says yes but also no.")
     if _STANDALONE_NO_RE.search(rest_text):

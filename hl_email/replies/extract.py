@@ -641,10 +641,18 @@ def extract_reply(body: str, *, strip_signatures: bool = True) -> str:
     return ExtractedText(text) if strip_signatures else text
 
 
+# a line whose first non-blank character is ">" (\s as str.isspace, as lstrip() reads it;
+# never across a newline, so a long run of blank lines is read once)
+_QUOTED_LINE_START_RE = re.compile(r"^[^\S\n]*>", re.M)
+
+
 def strip_quoted(text: str) -> str:
     """Drop ``>``-quoted lines and everything from our marker down (for intent detection)."""
+    text = text.replace("\r\n", "\n")
+    if "##-" not in text and not _QUOTED_LINE_START_RE.search(text):
+        return text.strip()  # PERF: no marker and no quoted line: nothing to drop
     out: list[str] = []
-    for line in text.replace("\r\n", "\n").split("\n"):
+    for line in text.split("\n"):
         if "##-" in line and _MARKER_RE.match(line):
             break
         if line.lstrip().startswith(">"):

@@ -205,7 +205,7 @@ def _parse_part(
     if maintype != "multipart":
         message.set_payload(body)
         return message
-    boundary = message.get_boundary()
+    boundary = content_boundary(message)
     if boundary is None:
         message.set_payload(body)
         return message
@@ -302,6 +302,103 @@ def content_type(part: email.message.Message) -> str:
         return "text/plain"
 
 
+# --- Content-Type parameters -----------------------------------------------------------------
+#
+# PERF: Message.get_param() re-reads and re-parses the Content-Type field (with RFC 2231
+# decoding and two rounds of quoting) on every call. A plain ASCII value without
+# backslashes or "*" (no quoted-pair, no RFC 2231 parameters) is split here with the same
+# rules as the stdlib's _parseparam/decode_params, giving the same values; anything else
+# goes to the stdlib methods.
+
+_UNUSUAL = object()  # a constant marker, never mutated
+
+
+def _first_content_type(part: email.message.Message) -> object:
+    """The raw first Content-Type value when it is plain ASCII text; None when absent,
+    ``_UNUSUAL`` when only the stdlib may read it."""
+    if part.policy is not email.policy.compat32:
+        return _UNUSUAL
+    for name, value in part._headers:  # noqa: SLF001
+        if len(name) == 12 and name.lower() == "content-type":
+            if type(value) is str and value.isascii() and "\\" not in value and "*" not in value:
+                return value
+            return _UNUSUAL
+    return None
+
+
+def _unquote(value: str) -> str:
+    # email.utils.unquote for a value without backslashes
+    if len(value) > 1:
+        if value[0] == '"' and value[-1] == '"':
+            return value[1:-1]
+        if value[0] == "<" and value[-1] == ">":
+            return value[1:-1]
+    return value
+
+
+def _split_params(value: str) -> list[tuple[str, str]]:
+    """Message.get_params() of a plain value (see _first_content_type)."""
+    params: list[tuple[str, str]] = []
+    size = len(value)
+    start = 0
+    while True:
+        end = value.find(";", start)
+        while end > start and value.count('"', start, end) % 2:
+            end = value.find(";", end + 1)
+        if end < 0:
+            end = size
+        field = value[start:end]
+        equals = field.find("=")
+        if equals >= 0:
+            params.append((field[:equals].strip().lower(), _unquote(field[equals + 1 :].strip())))
+        else:
+            params.append((field.strip(), ""))
+        if end >= size:
+            return params
+        start = end + 1
+
+
+def content_params(part: email.message.Message) -> list[tuple[str, object]] | None:
+    """``part.get_params()``."""
+    value = _first_content_type(part)
+    if value is None:
+        return None
+    if value is _UNUSUAL:
+        return part.get_params()
+    return _split_params(value)  # type: ignore[arg-type]
+
+
+def content_param(part: email.message.Message, param: str) -> object:
+    """``part.get_param(param)`` (``param`` in lower case)."""
+    value = _first_content_type(part)
+    if value is None:
+        return None
+    if value is _UNUSUAL:
+        return part.get_param(param)
+    for key, found in _split_params(value):  # type: ignore[arg-type]
+        if key.lower() == param:
+            return found
+    return None
+
+
+def content_charset(part: email.message.Message) -> str | None:
+    """``part.get_content_charset()``."""
+    value = _first_content_type(part)
+    if value is _UNUSUAL:
+        return part.get_content_charset()
+    charset = content_param(part, "charset") if value is not None else None
+    return charset.lower() if isinstance(charset, str) else None
+
+
+def content_boundary(part: email.message.Message) -> str | None:
+    """``part.get_boundary()``."""
+    value = _first_content_type(part)
+    if value is _UNUSUAL:
+        return part.get_boundary()
+    boundary = content_param(part, "boundary") if value is not None else None
+    return _unquote(boundary).rstrip() if isinstance(boundary, str) else None
+
+
 _ATTACHED_MESSAGE_TYPES = ("message/rfc822", "message/global")
 
 
@@ -326,10 +423,17 @@ def iter_typed_parts(
         part = stack.pop()
         seen += 1
         ctype = content_type(part)
-        try:
-            payload = part.get_payload()
-        except Exception:
-            continue
+        payload = getattr(part, "_payload", None)
+        # PERF: get_payload() of a leaf re-reads its headers (and may decode 8-bit text)
+        # only for a result unused here; it is called only where it could raise, as then
+        # the part is skipped
+        if type(part) is not email.message.Message or not (
+            isinstance(payload, list) or (type(payload) is str and payload.isascii())
+        ):
+            try:
+                payload = part.get_payload()
+            except Exception:
+                continue
         if part.is_multipart() and isinstance(payload, list):
             if ctype in _ATTACHED_MESSAGE_TYPES and not into_attached:
                 yield part, ctype
@@ -370,7 +474,7 @@ def part_text(part: email.message.Message) -> str:
         return payload if isinstance(payload, str) else ""
     charset = "utf-8"
     try:
-        charset = part.get_content_charset() or "utf-8"
+        charset = content_charset(part) or "utf-8"
     except Exception:
         pass
     try:
@@ -380,7 +484,7 @@ def part_text(part: email.message.Message) -> str:
     if len(text) > _MAX_BODY_CHARS:
         text = text[:_MAX_BODY_CHARS]
     try:
-        params = {k.lower(): (v or "").lower() for k, v in part.get_params() or []}
+        params = {k.lower(): (v or "").lower() for k, v in content_params(part) or []}
     except Exception:
         params = {}
     if params.get("format") == "flowed":
