@@ -118,13 +118,15 @@ class StoreConfig(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
+        if v.startswith(("postgres://", "postgresql://")):
+            from .store.postgres import parse_url
+
+            parse_url(v)  # our own query parameters (schema, pool_min, pool_max) are valid
+            return v
         if not (v.startswith("sqlite:///") or v.startswith("sqlite://:memory:")):
-            if v.startswith(("postgres://", "postgresql://")):
-                raise ValueError(
-                    "store.url: PostgreSQL is not supported yet; use sqlite:///path.db"
-                )
             raise ValueError(
-                f"store.url: {v!r} is not a supported URL (expected sqlite:///path.db)"
+                f"store.url: {v!r} is not a supported URL"
+                " (expected sqlite:///path.db or postgresql://user@host/db)"
             )
         return v
 

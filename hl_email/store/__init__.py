@@ -33,7 +33,7 @@ __all__ = [
 
 
 def open_store(url: str, *, base_dir: str | None = None) -> Store:
-    """A store for a URL from config (`sqlite:///path.db`); not yet opened."""
+    """A store for a URL from config (`sqlite:///path.db`, `postgresql://…`); not yet opened."""
     import os
 
     if url.startswith("sqlite:///") or url.startswith("sqlite://"):
@@ -41,4 +41,8 @@ def open_store(url: str, *, base_dir: str | None = None) -> Store:
         if base_dir and path != ":memory:" and not os.path.isabs(path):
             path = os.path.join(base_dir, path)
         return SqliteStore(path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore  # asyncpg is an optional dependency
+
+        return PostgresStore(url)
     raise ValueError(f"store.url: unsupported store URL {url!r}")
