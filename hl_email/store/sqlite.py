@@ -473,9 +473,9 @@ class SqliteStore:
         def tx(conn: sqlite3.Connection) -> None:
             if inbound is not None:
                 cursor = conn.execute(
-                    "INSERT OR IGNORE INTO inbound (dedupe_key, message_id, received_at,"
+                    "INSERT INTO inbound (dedupe_key, message_id, received_at,"
                     " from_address, subject, outcome, detail, request_id, recipient_seq, raw)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING",
                     (
                         inbound.dedupe_key,
                         inbound.message_id,
