@@ -87,6 +87,9 @@ class SmtpConfig(_Section):
     security: Security = "none"
     timeout: float = Field(30.0, gt=0)
     validate_certs: bool = True
+    # How many SMTP connections the outbox uses in parallel (the emails of one thread, i.e.
+    # one request and recipient, always go one after the other).
+    connections: int = Field(4, ge=1, le=16)
     # Outbox retry policy for transient failures.
     max_attempts: int = Field(8, ge=1)
     backoff_initial: float = Field(2.0, gt=0)

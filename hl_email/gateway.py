@@ -38,7 +38,7 @@ from .models import (
     HumanContactStatus,
     ResponseOption,
 )
-from .outbox import OutboxWorker, SmtpSender
+from .outbox import OutboxWorker, SmtpPool
 from .policy import Vote, tally
 from .render import (
     AskContext,
@@ -158,7 +158,7 @@ class Gateway:
             raise RequestInvalidError(f"templates_dir: {exc}") from None
         self.clock = clock
         self.classifier = classifier
-        self.smtp = SmtpSender(config.smtp)
+        self.smtp = SmtpPool(config.smtp)
         self.outbox = OutboxWorker(
             self.store,
             send or self.smtp.send,

@@ -17,6 +17,7 @@ __all__ = [
     "DeliveryError",
     "OutboxWorker",
     "PermanentDeliveryError",
+    "SmtpPool",
     "SmtpSender",
     "TransientDeliveryError",
     "backoff_delay",
@@ -164,6 +165,38 @@ class SmtpSender:
             self._drop()
 
 
+class SmtpPool:
+    """A few SmtpSenders used in parallel: while one connection waits for the server's answer,
+    another can talk. Each send takes whichever connection is free."""
+
+    def __init__(self, config: SmtpConfig, size: int | None = None) -> None:
+        self.senders = [SmtpSender(config) for _ in range(size or config.connections)]
+        self._free: asyncio.Queue[SmtpSender] | None = None
+
+    def _queue(self) -> asyncio.Queue[SmtpSender]:
+        if self._free is None:  # created lazily, inside the running loop
+            self._free = asyncio.Queue()
+            for sender in self.senders:
+                self._free.put_nowait(sender)
+        return self._free
+
+    @property
+    def connected(self) -> bool:
+        return any(sender.connected for sender in self.senders)
+
+    async def send(self, mail_from: str, rcpt_to: list[str], message: bytes) -> None:
+        free = self._queue()
+        sender = await free.get()
+        try:
+            await sender.send(mail_from, rcpt_to, message)
+        finally:
+            free.put_nowait(sender)
+
+    async def close(self) -> None:
+        for sender in self.senders:
+            await sender.close()
+
+
 Sender = Callable[[str, list[str], bytes], Awaitable[None]]
 
 
@@ -200,9 +233,22 @@ class OutboxWorker:
         """Send every row that is due now; returns how many were attempted. Every delivered
         row is marked sent when this returns."""
         rows = await self.store.due_outbox(self.clock())
-        try:
-            for row in rows:
+        # One sequence per thread (request and recipient) keeps each thread in order; other
+        # threads are sent in parallel (as many at once as the send callable allows: the
+        # SmtpPool's size).
+        by_recipient: dict[tuple[str, int], list[OutboxRow]] = {}
+        for row in rows:
+            by_recipient.setdefault((row.request_id, row.recipient_seq), []).append(row)
+
+        async def in_order(group: list[OutboxRow]) -> None:
+            for row in group:
                 await self._deliver(row)
+
+        try:
+            if len(by_recipient) == 1:
+                await in_order(rows)
+            else:
+                await asyncio.gather(*(in_order(group) for group in by_recipient.values()))
         finally:
             await self._marked()
         return len(rows)

@@ -82,3 +82,57 @@ def test_failed_rows_are_not_marked_sent(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(run())
+
+
+def test_threads_go_in_parallel_and_each_thread_stays_in_order(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = await _store(tmp_path, 3)  # three requests: three threads
+        # A second email in thread r0 (a confirmation after the ask) must never overtake it.
+        await store.commit(
+            outbox=[OutboxRow("r0", 0, "confirm", "a@x.test", ["u0@x.test"], b"r0 second")]
+        )
+        active = 0
+        most = 0
+        order: list[bytes] = []
+
+        async def send(_from: str, _to: list[str], message: bytes) -> None:
+            nonlocal active, most
+            active += 1
+            most = max(most, active)
+            await asyncio.sleep(0.01)
+            order.append(message)
+            active -= 1
+
+        async def failed(*_: object) -> None:
+            raise AssertionError("no failure expected")
+
+        worker = OutboxWorker(store, send, SmtpConfig(), on_permanent_failure=failed)
+        assert await worker.run_once() == 4
+        assert most >= 2, "different threads are sent at the same time"
+        assert order.index(b"msg 0") < order.index(b"r0 second")
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_smtp_pool_uses_at_most_its_size(tmp_path: Path) -> None:
+    from hl_email.outbox import SmtpPool
+
+    async def run() -> None:
+        pool = SmtpPool(SmtpConfig(connections=2))
+        active = 0
+        most = 0
+
+        async def fake_send(self, mail_from, rcpt_to, message) -> None:  # noqa: ANN001
+            nonlocal active, most
+            active += 1
+            most = max(most, active)
+            await asyncio.sleep(0.01)
+            active -= 1
+
+        for sender in pool.senders:
+            sender.send = fake_send.__get__(sender)  # type: ignore[method-assign]
+        await asyncio.gather(*(pool.send("a@x.test", ["b@x.test"], b"m") for _ in range(6)))
+        assert most == 2
+
+    asyncio.run(run())
