@@ -379,17 +379,31 @@ def create_app(
             return JSONResponse(
                 {"ready": False, "error": f"{type(exc).__name__}: {exc}"}, status_code=503
             )
+        # Anyone may ask whether we are ready (load balancers do); only a caller with an API
+        # key sees the error texts, which name mail hosts and accounts.
+        try:
+            api.check_auth(request)
+            detailed = True
+        except _HttpError:
+            detailed = False
         problems = []
         if not details.get("store"):
             problems.append("store is not reachable")
         if details.get("imap") is False:
             problems.append(
                 "IMAP is not connected"
-                + (f" ({details['imap_last_error']})" if details.get("imap_last_error") else "")
+                + (
+                    f" ({details['imap_last_error']})"
+                    if detailed and details.get("imap_last_error")
+                    else ""
+                )
             )
         if details.get("smtp_last_error"):
-            problems.append(f"SMTP: {details['smtp_last_error']}")
-        body = {"ready": not problems, "problems": problems, "checks": details}
+            problems.append(
+                f"SMTP: {details['smtp_last_error']}" if detailed else "SMTP is failing"
+            )
+        checks = details if detailed else {k: v for k, v in details.items() if "error" not in k}
+        body = {"ready": not problems, "problems": problems, "checks": checks}
         return JSONResponse(body, status_code=200 if not problems else 503)
 
     async def openapi(request: Request) -> Response:

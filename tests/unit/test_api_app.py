@@ -142,10 +142,17 @@ async def test_errors_are_mapped():
 )
 async def test_readyz(ready, code, problem):
     async with client(FakeGateway(ready)) as c:
-        r = await c.get("/readyz")
+        r = await c.get("/readyz", headers={"Authorization": "Bearer k1"})
         assert r.status_code == code
         if problem:
             assert any(problem in p for p in r.json()["problems"])
+        # Without a key: the same verdict, but no error texts (they name hosts and accounts).
+        anonymous = await c.get("/readyz")
+        assert anonymous.status_code == code
+        assert len(anonymous.json()["problems"]) == len(r.json()["problems"])
+        if problem and problem != "store":
+            assert not any(problem in p for p in anonymous.json()["problems"])
+        assert "imap_last_error" not in anonymous.json()["checks"]
         assert (await c.get("/healthz")).status_code == 200
 
 
