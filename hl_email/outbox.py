@@ -84,6 +84,7 @@ class SmtpSender:
         self.connected = False
 
     def _new_client(self) -> aiosmtplib.SMTP:
+        # TODO(3): the starttls/tls paths have no integration test (the test stack has no TLS).
         cfg = self.config
         return aiosmtplib.SMTP(
             hostname=cfg.host,

@@ -107,6 +107,8 @@ class WebhookDispatcher:
         self._pending: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_email: Callable[[], None] | None = None
+        # TODO(2): the queue lives in SQLite tables reached through the store's internals, so a
+        # PostgreSQL store cannot have webhooks yet; move the queue behind the Store interface.
         if not hasattr(self.store, "_tx") or not hasattr(self.store, "_run"):
             raise RuntimeError("webhooks need the SQLite store (store.url = sqlite:///...)")
 

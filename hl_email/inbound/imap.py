@@ -143,6 +143,8 @@ class ImapWatcher:
         The server announces new mail once. When that happens during a SEARCH or FETCH,
         aioimaplib drops the line, and the following IDLE would wait for news already given.
         """
+        # TODO(3): relies on aioimaplib's private _untagged_response (checked by
+        # tests/integration/test_watcher_cli.py); upstream a hook for untagged data instead.
         protocol = client.protocol
         original = getattr(protocol, "_untagged_response", None)
         if original is None:  # a different aioimaplib: fall back to re-searching after IDLE
