@@ -18,15 +18,12 @@ from datetime import UTC, datetime
 from email.message import Message
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
 from .config import GatewayConfig, normalize_address
-from .errors import CallFailedError, NotFoundError, RequestInvalidError
+from .errors import NotFoundError, RequestInvalidError
 from .i18n import message
 from .inbound.imap import ImapWatcher
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
-    ContactChannel,
     EmailContactChannel,
     EmailPayload,
     Escalation,
@@ -103,15 +100,6 @@ def _new_request_id() -> str:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat()
-
-
-def _email_channel(channel: ContactChannel | None, what: str) -> EmailContactChannel:
-    if channel is None or channel.email is None:
-        raise RequestInvalidError(
-            f"{what}: no email contact channel; pass contact_channel=ContactChannel("
-            "email=EmailContactChannel(address=...)) to the call or to the HumanLayer client"
-        )
-    return channel.email
 
 
 def _dedupe_key(msg: Message | None, raw: bytes) -> tuple[str, str | None]:
@@ -801,41 +789,40 @@ class Gateway:
             raw=_audit_copy(raw),
         )
 
-        async def finish(outcome: str, detail: str = "", **kw: Any) -> InboundOutcome:
+        async def finish(outcome: str, detail: str = "") -> InboundOutcome:
+            """Record an outcome that changes nothing else."""
             record.outcome = outcome
             record.detail = detail
-            ok = await self._commit(inbound=record, **kw)
-            if not ok:
+            if not await self._commit(inbound=record):
                 return InboundOutcome("duplicate", "processed concurrently")
-            call_id = kw.pop("_call_id", None)
-            return InboundOutcome(outcome, detail, call_id)
+            return InboundOutcome(outcome, detail)
 
         if msg is None:
             return await finish("malformed", f"cannot parse message: {parse_error}")
 
         # Our own subject ("Vacation request", "Parcel not delivered") must not make a reply in
         # our thread look automatic, so the classifier learns the thread's subject.
-        thread = await self._lookup_key(candidate_keys(msg) or _body_ref_keys(msg))
-        kind = str(_classify(msg, thread[0].subject if thread else None))
+        # One lookup serves classification and matching. The body `Ref:` line (from our mailto
+        # buttons) counts only for human answers, never to tie automatic mail to a request.
+        header_keys = candidate_keys(msg)
+        keys = header_keys or _body_ref_keys(msg)
+        target = await self._lookup_key(keys)
+        kind = str(classify_message(msg, thread_subject=target[0].subject if target else None))
         if kind == "bounce":
             return await self._handle_bounce(msg, record)
         if kind != "human":
-            keys = candidate_keys(msg)
-            target = await self._lookup_key(keys)
-            if target is not None:
+            if header_keys and target is not None:
                 record.request_id, record.recipient_seq = target[0].id, target[1].seq
                 if kind == "auto_reply":
-                    return await self._handle_auto_reply(msg, record, *target)
+                    return await self._handle_auto_reply(msg, record, target[0], target[1])
             return await finish(kind, f"not a human answer ({kind}); ignored")
 
-        keys = candidate_keys(msg) or _body_ref_keys(msg)
         sender, why = sender_address(msg)
         if not keys:
             return await self._handle_agent_email(msg, record, sender, why, raw)
-        target = await self._lookup_key(keys)
         if target is None:
             return await finish("unknown_key", f"reply key {keys[0]} matches no request")
-        request, recipient = target
+        request, recipient, recipients = target
         record.request_id, record.recipient_seq = request.id, recipient.seq
         key = next(
             k for k in keys if k.request_id == request.id and k.recipient_seq == recipient.seq
@@ -845,7 +832,6 @@ class Gateway:
 
         if sender is None:
             return await finish("sender_invalid", why)
-        recipients = await self.store.get_recipients(request.id)
         responders = request.route.get("responders") or []
         if responders:
             # Listed responders, plus anyone the request was sent to (escalation recipients and
@@ -1071,21 +1057,19 @@ class Gateway:
             raise _Retry()
         return result
 
-    async def _lookup_key(self, keys: list[ReplyKey]) -> tuple[RequestRow, RecipientRow] | None:
+    async def _lookup_key(
+        self, keys: list[ReplyKey]
+    ) -> tuple[RequestRow, RecipientRow, list[RecipientRow]] | None:
+        """The request and recipient the first known key names, with all the request's
+        recipients (read once here, so the inbound path does not read them again)."""
         for key in keys:
             request = await self.store.get_request(id=key.request_id)
             if request is None:
                 continue
-            recipient = next(
-                (
-                    r
-                    for r in await self.store.get_recipients(request.id)
-                    if r.seq == key.recipient_seq
-                ),
-                None,
-            )
+            recipients = await self.store.get_recipients(request.id)
+            recipient = next((r for r in recipients if r.seq == key.recipient_seq), None)
             if recipient is not None:
-                return request, recipient
+                return request, recipient, recipients
         return None
 
     async def _handle_bounce(self, msg: Message, record: InboundRecord) -> InboundOutcome:
@@ -1100,7 +1084,7 @@ class Gateway:
             record.detail = "bounce for no request of ours"
             await self.store.commit(inbound=record)
             return InboundOutcome("bounce", record.detail)
-        request, recipient = target
+        request, recipient, _ = target
         record.request_id, record.recipient_seq = request.id, recipient.seq
         key = next(
             k for k in keys if k.request_id == request.id and k.recipient_seq == recipient.seq
@@ -1122,7 +1106,7 @@ class Gateway:
         self,
         request: RequestRow,
         recipient: RecipientRow,
-        reply: Message,
+        reply: Message | None,
         *,
         kind: str,
         message: str,
@@ -1370,49 +1354,15 @@ class Gateway:
         self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str = "note"
     ) -> OutboxRow | None:
         """An in-thread message that needs no answer (no reply it provokes is an answer)."""
-        key = mint_reply_key(
-            self.config.security.secret, request.id, recipient.seq, recipient.address
-        )
-        recipient.message_count += 1
-        message_id = make_message_id(key, recipient.message_count, self.domain)
-        thread = list(recipient.thread)
-        ctx = FollowupContext(
-            kind=kind,  # type: ignore[arg-type]
-            call_id=request.call_id,
-            agent_name=self.config.agent.name,
-            agent_address=self.config.agent.address,
-            reply_address=self._reply_address(key),
-            to=[recipient.address],
-            thread_subject=request.subject,
+        return self._followup(
+            request,
+            recipient,
+            None,
+            kind=kind,
             message=message,
-            quoted_reply=None,
+            quoted=None,
             options=[],
-            kind_of_request="approval" if request.kind == "function_call" else "question",
-            language=request.route.get("language"),
-            template_set=request.route.get("template_set"),
-            message_id=message_id,
-            in_reply_to=thread[-1] if thread else None,
-            references=thread[-20:],
-            date=datetime.fromtimestamp(self.clock(), tz=UTC),
-        )
-        try:
-            rendered = self.renderer.render_followup_raw(ctx)
-        except Exception:
-            # Never let a follow-up we cannot render cost the answer it follows up on.
-            log.exception("cannot render the %s email for %s", kind, request.call_id)
-            return None
-        recipient.thread = [*thread, message_id]
-        now = self.clock()
-        return OutboxRow(
-            request_id=request.id,
-            recipient_seq=recipient.seq,
             purpose=kind,
-            mail_from=self.config.agent.address,
-            rcpt_to=[recipient.address],
-            message=rendered.data,
-            message_id=message_id,
-            next_attempt_at=now,
-            created_at=now,
         )
 
     # -- timers ---------------------------------------------------------------------------------
@@ -1577,13 +1527,6 @@ def _audit_copy(raw: bytes) -> bytes:
     return raw[:65536]
 
 
-def _classify(msg: Message, thread_subject: str | None) -> str:
-    try:
-        return str(classify_message(msg, thread_subject=thread_subject))
-    except TypeError:  # a reader without the thread_subject keyword
-        return str(classify_message(msg))
-
-
 _REF_LINE = re.compile(r"^[ \t>]*Ref:\s*hl1-[a-z0-9]+-[0-9]+-[a-z2-7]{20}[ \t]*$", re.I | re.M)
 
 
@@ -1608,6 +1551,3 @@ def _body_ref_keys(msg: Message) -> list[ReplyKey]:
 def _check_header_free(field: str, value: str, *, allow_newlines: bool = False) -> None:
     if "\0" in value or (not allow_newlines and ("\r" in value or "\n" in value)):
         raise RequestInvalidError(f"{field} must not contain line breaks or NUL")
-
-
-__all__ += ["CallFailedError", "ValidationError"]

@@ -74,6 +74,28 @@ def event_id(event_type: str, call_id: str) -> str:
     return "evt_" + hashlib.sha256(f"{event_type}\0{call_id}".encode()).hexdigest()[:32]
 
 
+def _insert_deliveries(
+    conn: sqlite3.Connection,
+    hooks: list[WebhookConfig],
+    eid: str,
+    event_type: str,
+    call_id: str,
+    body: bytes,
+    now: float,
+) -> int:
+    """One pending delivery per hook; an event already queued for a hook is not queued again."""
+    added = 0
+    for hook in hooks:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO webhook_deliveries (hook_url, event_id, event_type,"
+            " call_id, body, state, attempts, next_attempt_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            (hook.url, eid, event_type, call_id, body, now, now),
+        )
+        added += cur.rowcount
+    return added
+
+
 @dataclass
 class Delivery:
     id: int
@@ -176,16 +198,7 @@ class WebhookDispatcher:
         now = self.clock()
 
         def tx(conn: sqlite3.Connection) -> int:
-            added = 0
-            for hook in hooks:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO webhook_deliveries (hook_url, event_id, event_type,"
-                    " call_id, body, state, attempts, next_attempt_at, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-                    (hook.url, eid, event_type, payload.message_id, body, now, now),
-                )
-                added += cur.rowcount
-            return added
+            return _insert_deliveries(conn, hooks, eid, event_type, payload.message_id, body, now)
 
         try:
             if await self.store._tx(tx):
@@ -213,15 +226,7 @@ class WebhookDispatcher:
         resolved = row.resolved_at or now
 
         def tx(conn: sqlite3.Connection) -> int:
-            added = 0
-            for hook in hooks:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO webhook_deliveries (hook_url, event_id, event_type,"
-                    " call_id, body, state, attempts, next_attempt_at, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-                    (hook.url, eid, event_type, row.call_id, body, now, now),
-                )
-                added += cur.rowcount
+            added = _insert_deliveries(conn, hooks, eid, event_type, row.call_id, body, now)
             conn.execute(
                 "INSERT INTO webhook_state (key, value) VALUES ('high_water', ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",

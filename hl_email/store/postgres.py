@@ -35,6 +35,13 @@ from .base import (
     RequestUpdate,
     TimerRow,
 )
+from .rows import (
+    inbound_from_row,
+    outbox_from_row,
+    recipient_from_row,
+    request_from_row,
+    timer_from_row,
+)
 
 try:  # optional dependency: pip install 'hl-email[postgres]'
     import asyncpg
@@ -154,84 +161,6 @@ def _rows_affected(status: str) -> int:
         return int(status.rsplit(" ", 1)[-1])
     except (ValueError, IndexError):
         return 0
-
-
-def _request(row: Any) -> RequestRow:
-    return RequestRow(
-        id=row["id"],
-        call_id=row["call_id"],
-        run_id=row["run_id"],
-        kind=row["kind"],
-        spec=json.loads(row["spec"]),
-        status=json.loads(row["status"]),
-        state=row["state"],
-        subject=row["subject"],
-        created_at=row["created_at"],
-        resolved_at=row["resolved_at"],
-        clarifications=row["clarifications"],
-        route=json.loads(row["route"] or "{}"),
-        version=row["version"],
-    )
-
-
-def _recipient(row: Any) -> RecipientRow:
-    return RecipientRow(
-        request_id=row["request_id"],
-        seq=row["seq"],
-        address=row["address"],
-        field=row["field"],
-        state=row["state"],
-        reply_key=row["reply_key"],
-        message_count=row["message_count"],
-        thread=json.loads(row["thread"]),
-        error=row["error"],
-        auto_replied=bool(row["auto_replied"]),
-    )
-
-
-def _outbox(row: Any) -> OutboxRow:
-    return OutboxRow(
-        id=row["id"],
-        request_id=row["request_id"],
-        recipient_seq=row["recipient_seq"],
-        purpose=row["purpose"],
-        mail_from=row["mail_from"],
-        rcpt_to=json.loads(row["rcpt_to"]),
-        message=bytes(row["message"]),
-        message_id=row["message_id"],
-        state=row["state"],
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-    )
-
-
-def _inbound(row: Any) -> InboundRecord:
-    return InboundRecord(
-        dedupe_key=row["dedupe_key"],
-        message_id=row["message_id"],
-        received_at=row["received_at"],
-        from_address=row["from_address"],
-        subject=row["subject"],
-        outcome=row["outcome"],
-        detail=row["detail"],
-        request_id=row["request_id"],
-        recipient_seq=row["recipient_seq"],
-        raw=bytes(row["raw"]) if row["raw"] is not None else None,
-    )
-
-
-def _timer(row: Any) -> TimerRow:
-    return TimerRow(
-        id=row["id"],
-        request_id=row["request_id"],
-        kind=row["kind"],
-        due_at=row["due_at"],
-        payload=json.loads(row["payload"]),
-        state=row["state"],
-    )
 
 
 def parse_url(url: str) -> tuple[str, str | None, int, int]:
@@ -463,7 +392,7 @@ class PostgresStore:
         else:
             raise ValueError("get_request needs call_id or id")
         row = await self.pool.fetchrow(query, arg)
-        return _request(row) if row else None
+        return request_from_row(row) if row else None
 
     async def list_requests(self, *, state: str | None = None, limit: int = 50) -> list[RequestRow]:
         if state:
@@ -476,13 +405,13 @@ class PostgresStore:
             rows = await self.pool.fetch(
                 "SELECT * FROM requests ORDER BY created_at DESC LIMIT $1", limit
             )
-        return [_request(r) for r in rows]
+        return [request_from_row(r) for r in rows]
 
     async def get_recipients(self, request_id: str) -> list[RecipientRow]:
         rows = await self.pool.fetch(
             "SELECT * FROM recipients WHERE request_id = $1 ORDER BY seq", request_id
         )
-        return [_recipient(r) for r in rows]
+        return [recipient_from_row(r) for r in rows]
 
     # -- outbox ---------------------------------------------------------------------------------
 
@@ -493,7 +422,7 @@ class PostgresStore:
             float(now),
             limit,
         )
-        return [_outbox(r) for r in rows]
+        return [outbox_from_row(r) for r in rows]
 
     async def next_outbox_due(self) -> float | None:
         return await self.pool.fetchval(
@@ -504,7 +433,7 @@ class PostgresStore:
         rows = await self.pool.fetch(
             "SELECT * FROM outbox WHERE request_id = $1 ORDER BY id", request_id
         )
-        return [_outbox(r) for r in rows]
+        return [outbox_from_row(r) for r in rows]
 
     async def outbox_sent(self, outbox_id: int, now: float) -> None:
         await self.outbox_sent_many([(outbox_id, now)])
@@ -655,7 +584,7 @@ class PostgresStore:
             rows = await self.pool.fetch(
                 "SELECT * FROM inbound ORDER BY received_at DESC LIMIT $1", limit
             )
-        return [_inbound(r) for r in rows]
+        return [inbound_from_row(r) for r in rows]
 
     # -- timers ---------------------------------------------------------------------------------
 
@@ -666,7 +595,7 @@ class PostgresStore:
             float(now),
             limit,
         )
-        return [_timer(r) for r in rows]
+        return [timer_from_row(r) for r in rows]
 
     async def next_timer_due(self) -> float | None:
         return await self.pool.fetchval("SELECT MIN(due_at) FROM timers WHERE state = 'pending'")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +20,13 @@ from .base import (
     RequestRow,
     RequestUpdate,
     TimerRow,
+)
+from .rows import (
+    inbound_from_row,
+    outbox_from_row,
+    recipient_from_row,
+    request_from_row,
+    timer_from_row,
 )
 
 __all__ = ["SqliteStore"]
@@ -119,73 +125,6 @@ class _Conflict(Exception):
         self.result = result
 
 
-def _request(row: sqlite3.Row) -> RequestRow:
-    return RequestRow(
-        id=row["id"],
-        call_id=row["call_id"],
-        run_id=row["run_id"],
-        kind=row["kind"],
-        spec=json.loads(row["spec"]),
-        status=json.loads(row["status"]),
-        state=row["state"],
-        subject=row["subject"],
-        created_at=row["created_at"],
-        resolved_at=row["resolved_at"],
-        clarifications=row["clarifications"],
-        route=json.loads(row["route"] or "{}"),
-        version=row["version"],
-    )
-
-
-def _recipient(row: sqlite3.Row) -> RecipientRow:
-    return RecipientRow(
-        request_id=row["request_id"],
-        seq=row["seq"],
-        address=row["address"],
-        field=row["field"],
-        state=row["state"],
-        reply_key=row["reply_key"],
-        message_count=row["message_count"],
-        thread=json.loads(row["thread"]),
-        error=row["error"],
-        auto_replied=bool(row["auto_replied"]),
-    )
-
-
-def _outbox(row: sqlite3.Row) -> OutboxRow:
-    return OutboxRow(
-        id=row["id"],
-        request_id=row["request_id"],
-        recipient_seq=row["recipient_seq"],
-        purpose=row["purpose"],
-        mail_from=row["mail_from"],
-        rcpt_to=json.loads(row["rcpt_to"]),
-        message=bytes(row["message"]),
-        message_id=row["message_id"],
-        state=row["state"],
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-    )
-
-
-def _inbound(row: sqlite3.Row) -> InboundRecord:
-    return InboundRecord(
-        dedupe_key=row["dedupe_key"],
-        message_id=row["message_id"],
-        received_at=row["received_at"],
-        from_address=row["from_address"],
-        subject=row["subject"],
-        outcome=row["outcome"],
-        detail=row["detail"],
-        request_id=row["request_id"],
-        recipient_seq=row["recipient_seq"],
-        raw=bytes(row["raw"]) if row["raw"] is not None else None,
-    )
-
-
 class SqliteStore:
     """All SQL runs on one dedicated thread, so the event loop never blocks on disk."""
 
@@ -193,7 +132,6 @@ class SqliteStore:
         self.path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl-email-sqlite")
         self._conn: sqlite3.Connection | None = None
-        self._thread_local = threading.local()
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -362,7 +300,7 @@ class SqliteStore:
 
         def q(conn: sqlite3.Connection) -> RequestRow | None:
             row = conn.execute(query, (arg,)).fetchone()
-            return _request(row) if row else None
+            return request_from_row(row) if row else None
 
         return await self._run(q)
 
@@ -377,7 +315,7 @@ class SqliteStore:
                 rows = conn.execute(
                     "SELECT * FROM requests ORDER BY created_at DESC LIMIT ?", (limit,)
                 )
-            return [_request(r) for r in rows]
+            return [request_from_row(r) for r in rows]
 
         return await self._run(q)
 
@@ -386,7 +324,7 @@ class SqliteStore:
             rows = conn.execute(
                 "SELECT * FROM recipients WHERE request_id = ? ORDER BY seq", (request_id,)
             )
-            return [_recipient(r) for r in rows]
+            return [recipient_from_row(r) for r in rows]
 
         return await self._run(q)
 
@@ -399,7 +337,7 @@ class SqliteStore:
                 " ORDER BY next_attempt_at, id LIMIT ?",
                 (now, limit),
             )
-            return [_outbox(r) for r in rows]
+            return [outbox_from_row(r) for r in rows]
 
         return await self._run(q)
 
@@ -417,7 +355,7 @@ class SqliteStore:
             rows = conn.execute(
                 "SELECT * FROM outbox WHERE request_id = ? ORDER BY id", (request_id,)
             )
-            return [_outbox(r) for r in rows]
+            return [outbox_from_row(r) for r in rows]
 
         return await self._run(q)
 
@@ -568,7 +506,7 @@ class SqliteStore:
                 rows = conn.execute(
                     "SELECT * FROM inbound ORDER BY received_at DESC LIMIT ?", (limit,)
                 )
-            return [_inbound(r) for r in rows]
+            return [inbound_from_row(r) for r in rows]
 
         return await self._run(q)
 
@@ -581,17 +519,7 @@ class SqliteStore:
                 " ORDER BY due_at, id LIMIT ?",
                 (now, limit),
             )
-            return [
-                TimerRow(
-                    id=r["id"],
-                    request_id=r["request_id"],
-                    kind=r["kind"],
-                    due_at=r["due_at"],
-                    payload=json.loads(r["payload"]),
-                    state=r["state"],
-                )
-                for r in rows
-            ]
+            return [timer_from_row(r) for r in rows]
 
         return await self._run(q)
 
