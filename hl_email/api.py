@@ -409,16 +409,19 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return JSONResponse(schema)
 
+    mcp = _mcp_app(api)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
             Mount(API_PREFIX, routes=_api_routes(api)),
+            *([Route("/mcp", mcp)] if mcp is not None else []),
             *extra_routes,
         ]
     )
     app.state.hl_api = api
+    app.state.hl_mcp = mcp
     if not config.api.api_keys and not allow_unauthenticated:
         log.warning(
             "[api] api_keys is empty: every %s request will be refused with 401; "
@@ -426,6 +429,25 @@ def create_app(
             API_PREFIX,
         )
     return app
+
+
+def _mcp_app(api: _Api) -> Any:
+    """`/mcp` (MCP streamable HTTP, same Bearer keys as the API) when the `mcp` extra is
+    installed; None otherwise."""
+
+    def authorize(request: Request) -> Response | None:
+        try:
+            api.check_auth(request)
+        except _HttpError as exc:
+            return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+        return None
+
+    try:
+        from .mcp_server import McpHttpApp
+
+        return McpHttpApp(api.gateway, api.config.mcp, authorize)
+    except ImportError:  # the `mcp` extra is not installed
+        return None
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
@@ -658,6 +680,9 @@ class ApiServer:
         api = getattr(getattr(self.app, "state", None), "hl_api", None)
         if api is not None:
             api.closing.set()  # end long-polls and SSE streams so shutdown is quick
+        mcp = getattr(getattr(self.app, "state", None), "hl_mcp", None)
+        if mcp is not None:
+            await mcp.close()
         if self._server is not None:
             self._server.should_exit = True
         if self._task is not None:

@@ -226,6 +226,28 @@ def _routes_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    """`hl-email mcp`: stdout is the MCP protocol, so every log line goes to stderr."""
+    try:
+        from .mcp_server import run_stdio
+    except ImportError as exc:
+        print(
+            f"hl-email: the MCP server needs the mcp extra (pip install 'hl-email[mcp]'): {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    import os
+
+    config = _load(args.config)
+    return asyncio.run(
+        run_stdio(
+            config,
+            api_base_url=args.api_base_url,
+            api_key=os.environ.get("HUMANLAYER_API_KEY"),
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hl-email",
@@ -239,6 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
     serve.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
+
+    mcp = sub.add_parser(
+        "mcp", help="run the MCP server on stdin/stdout (for Claude Code and other MCP clients)"
+    )
+    mcp.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    mcp.add_argument(
+        "--api-base-url",
+        help="use a running `hl-email serve` (e.g. http://127.0.0.1:8040/humanlayer/v1) instead "
+        "of a gateway in this process; the key comes from HUMANLAYER_API_KEY",
+    )
 
     requests = sub.add_parser("requests", help="inspect stored requests")
     requests.add_argument("--config", "-c", help="TOML config file")
@@ -308,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         config = _load(args.config)
         return asyncio.run(_serve(config, with_api=not args.no_api))
+    if args.command == "mcp":
+        return _mcp(args)
     if args.command == "requests":
         config = _load(args.config)
         return asyncio.run(_requests(config, args))

@@ -215,6 +215,23 @@ class AgentInboxConfig(_Section):
         return out
 
 
+class McpConfig(_Section):
+    """The MCP server (`hl-email mcp`, `/mcp` on `serve`): who is asked and how long to wait."""
+
+    # Asked when no [[routes]] rule or default_route names someone; empty: the routes decide.
+    contact: str = ""
+    # Seconds to wait for an answer; then a permission or approval is denied (fail closed).
+    timeout: float = Field(3600.0, gt=0)
+    # Seconds between MCP progress notifications while a request is pending.
+    progress_interval: float = Field(15.0, gt=0)
+    run_id: str = "mcp"
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, v: str) -> str:
+        return normalize_address(v, field="mcp.contact") if v.strip() else ""
+
+
 class GatewayConfig(BaseSettings):
     """Everything the gateway needs. Load with `load_config(path)`."""
 
@@ -233,6 +250,7 @@ class GatewayConfig(BaseSettings):
     api: ApiConfig = Field(default_factory=ApiConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     agent_inbox: AgentInboxConfig = Field(default_factory=AgentInboxConfig)
+    mcp: McpConfig = Field(default_factory=McpConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Routing (docs/routing.md): `[groups]` first, so `[[routes]]` can be checked against it.
     groups: Groups = Field(default_factory=dict)
