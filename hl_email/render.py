@@ -19,9 +19,10 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from functools import cache
+from html import unescape as unescape_html
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 import jinja2
 from jinja2 import meta, nodes
@@ -264,6 +265,51 @@ def _preformat(value: Any) -> Markup:
         stripped = line.lstrip(" ")
         lines.append(Markup("&nbsp;") * (len(line) - len(stripped)) + stripped)
     return Markup("<br>\n").join(lines)
+
+
+# The `urls.base_url` a channel template sees; rewritten to mailto: links after rendering.
+ACTION_URL = "hl-email-action:reply"
+_ACTION_RE = re.compile(re.escape(ACTION_URL) + r"""([?&][^"'\s<>]{0,500})?""")
+
+
+class EventType(str):
+    """A channel template's `type`: prints ours (`function_call`, `human_contact`) and compares
+    equal to HumanLayer's spelling too (`v1beta2.function_call`, `v1beta2.human_contact`)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return str.__eq__(self, other) or str.__eq__(f"v1beta2.{self}", other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
+
+
+def action_links_to_mailto(
+    html: str, mailtos: Mapping[str, str], option_mailtos: Mapping[str, str]
+) -> str:
+    """Replace `ACTION_URL[?query]` (HumanLayer-style action links) with the prefilled mailto
+    reply the query asks for: approve → "APPROVE", reject → "REJECT: ", option=NAME → that
+    option's reply, anything else → an empty reply. Pure; never an approval by itself."""
+
+    def replace(match: re.Match[str]) -> str:
+        query = unescape_html(match.group(1) or "").lstrip("?&").replace("?", "&")
+        params = parse_qs(query, keep_blank_values=True)
+        option = (params.get("option") or [""])[0]
+        if option and option in option_mailtos:
+            uri = option_mailtos[option]
+        elif "approve" in params and (params["approve"][0] or "true").lower() != "false":
+            uri = mailtos["approve"]
+        elif "reject" in params:
+            uri = mailtos["reject"]
+        else:
+            uri = mailtos["reply"]
+        return str(escape(uri))
+
+    return _ACTION_RE.sub(replace, html)
 
 
 def _option_views(
@@ -691,13 +737,26 @@ class Renderer:
             }
         event = {"run_id": ctx.run_id, "call_id": ctx.call_id, "spec": spec}
         kind = "function_call" if ctx.kind == "approval" else "human_contact"
+        # HumanLayer's documented variables: `urls.base_url` (its action links append
+        # ?approve=true, ?reject=true&option=…, ?option=…) and `type`. Here every such link
+        # becomes a prefilled mailto reply: clicking opens an email, only sending it decides.
+        urls = {"base_url": ACTION_URL, **variables["mailto"]}
         try:
             template = self._sandbox.from_string(ctx.html_template or "")
             html = template.render(
-                {**variables, "event": event, "type": kind, "t": _translator(ctx.language)}
+                {
+                    **variables,
+                    "event": event,
+                    "type": EventType(kind),
+                    "urls": urls,
+                    "t": _translator(ctx.language),
+                }
             )
         except jinja2.TemplateError as exc:
             raise _template_error(exc, CHANNEL_TEMPLATE_NAME, self._roots) from None
+        html = action_links_to_mailto(
+            html, variables["mailto"], {o["name"]: o["mailto"] for o in variables["options"]}
+        )
         return _with_marker(html)
 
 

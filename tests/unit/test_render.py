@@ -528,3 +528,43 @@ def test_rendering_is_deterministic(renderer: Renderer) -> None:
     assert [(k, v) for k, v in a.items() if k != "Content-Type"] == [
         (k, v) for k, v in b.items() if k != "Content-Type"
     ]
+
+
+def test_humanlayer_channel_template_renders_with_urls_and_v1beta2_type(renderer: Renderer) -> None:
+    """HumanLayer's documented template (docs/channels/email.mdx) renders unchanged: its
+    `urls.base_url` action links become prefilled mailto replies, and `type` compares equal to
+    HumanLayer's `v1beta2.*` spelling as well as ours."""
+    template = (
+        "<html><body><h3>Function: {{ event.spec.fn }}</h3>"
+        "<pre>{{ event.spec.kwargs | tojson(indent=2) }}</pre>"
+        '<a href="{{ urls.base_url }}?approve=true">Approve</a>'
+        "{% for option in event.spec.reject_options %}"
+        '<a href="{{ urls.base_url }}?reject=true&option={{ option.name }}">{{ option.name }}</a>'
+        "{% endfor %}"
+        '<a href="{{ urls.base_url }}?reject=true">Reject</a>'
+        '<a href="{{ urls.base_url }}">Reply</a>'
+        "{% if type == 'v1beta2.function_call' %}<i>hl-type</i>{% endif %}"
+        "{% if type == 'function_call' %}<i>our-type</i>{% endif %}"
+        "{% if type == 'v1beta2.human_contact' %}<i>wrong</i>{% endif %}"
+        "</body></html>"
+    )
+    ctx = approval(
+        html_template=template,
+        options=(ResponseOption(name="too_much", title="Too much"),),
+    )
+    _, html = parts(renderer.render_ask(ctx))
+    assert "hl-email-action" not in html and "http" not in html
+    assert "<i>hl-type</i>" in html and "<i>our-type</i>" in html and "wrong" not in html
+    bodies = [body.split("\n\n\nRef:")[0] for _, _, body in mailtos(html)]
+    assert bodies == ["APPROVE", "1", "REJECT: ", ""]
+    assert {address for address, _, _ in mailtos(html)} == {"agent+k1@example.test"}
+    q = question(
+        html_template=(
+            "{% for o in event.spec.response_options %}"
+            '<a href="{{ urls.base_url }}?option={{ o.name }}">{{ o.title }}</a>{% endfor %}'
+            "{% if type in ['v1beta2.human_contact'] %}<b>{{ type }}</b>{% endif %}"
+        )
+    )
+    _, html = parts(renderer.render_ask(q))
+    assert [body.split("\n\n\nRef:")[0] for _, _, body in mailtos(html)] == ["1", "2"]
+    assert "<b>human_contact</b>" in html
