@@ -1,0 +1,87 @@
+"""An OpenAI Agents SDK agent whose refund tool needs approval (needs_approval=True), decided by
+a human's email reply.
+
+No LLM key needed: the model is a small scripted `agents.Model` (call the tool once, then
+answer with its result); tracing is off. Run the sandbox in one terminal and this in another:
+
+    hl-email dev
+    python examples/openai_agents_agent.py
+
+Against `hl-email serve`: set HUMANLAYER_API_BASE, HUMANLAYER_API_KEY and APPROVER.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from typing import Any
+
+from agents import Agent, Model, ModelResponse, Usage, function_tool, set_tracing_disabled
+from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel
+from hl_email_sdk.integrations.openai_agents import contact_human_tool, run_with_email_approvals
+from openai.types.responses import (
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+)
+
+API_BASE = os.getenv("HUMANLAYER_API_BASE", "http://127.0.0.1:8040/humanlayer/v1")
+API_KEY = os.getenv("HUMANLAYER_API_KEY", "dev")
+APPROVER = os.getenv("APPROVER", "approver@example.com")
+
+
+@function_tool(needs_approval=True)
+def issue_refund(order_id: str, amount: int) -> str:
+    """Pay a customer back."""
+    return f"refunded {amount} on {order_id}"
+
+
+class ScriptedModel(Model):
+    """Calls issue_refund once, then answers with the tool's output."""
+
+    async def get_response(self, system_instructions, input, *args: Any, **kwargs: Any):
+        outputs = [
+            i for i in input if isinstance(i, dict) and i.get("type") == "function_call_output"
+        ]
+        if not outputs:
+            call = ResponseFunctionToolCall(
+                type="function_call",
+                id="fc_1",
+                call_id=f"call_{uuid.uuid4().hex}",  # one email thread per tool call
+                name="issue_refund",
+                arguments=json.dumps({"order_id": "A-17", "amount": 120}),
+                status="completed",
+            )
+            return ModelResponse(output=[call], usage=Usage(), response_id=None)
+        text = ResponseOutputText(
+            type="output_text", text=str(outputs[-1]["output"]), annotations=[]
+        )
+        message = ResponseOutputMessage(
+            type="message", id="msg_1", role="assistant", status="completed", content=[text]
+        )
+        return ModelResponse(output=[message], usage=Usage(), response_id=None)
+
+    def stream_response(self, *args: Any, **kwargs: Any):
+        raise NotImplementedError
+
+
+async def main() -> None:
+    set_tracing_disabled(True)
+    channel = ContactChannel(email=EmailContactChannel(address=APPROVER))
+    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=API_KEY, run_id="oa-agent") as hl:
+        agent = Agent(
+            name="refunds",
+            instructions="Refund orders when asked.",
+            model=ScriptedModel(),
+            tools=[issue_refund, contact_human_tool(hl, channel)],
+        )
+        result = await run_with_email_approvals(
+            agent, "Refund order A-17 (120 EUR).", hl, contact_channel=channel
+        )
+    print(f"agent: {result.final_output}", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
