@@ -25,6 +25,7 @@ from .inbound.imap import ImapWatcher
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
     EmailContactChannel,
+    EmailMessage,
     EmailPayload,
     Escalation,
     FunctionCall,
@@ -966,11 +967,22 @@ class Gateway:
                 subject=_safe_header(msg, "Subject") or "",
                 body=text,
                 message_id=record.message_id or record.dedupe_key,
-                previous_thread=None,
+                previous_thread=await self._previous_thread(msg),
                 raw_email=raw.decode("utf-8", "replace"),
             )
             self._emit_email(payload)
         return InboundOutcome(record.outcome, record.detail)
+
+    async def _previous_thread(self, msg: Message) -> list[EmailMessage] | None:
+        """The earlier messages of this email's thread that we hold (received or sent)."""
+        from .thread import previous_thread, thread_message_ids
+
+        try:
+            held = await self.store.thread_messages(thread_message_ids(msg))
+            return previous_thread(held) or None
+        except Exception:  # the payload goes out without its history rather than not at all
+            log.exception("could not load the previous thread")
+            return None
 
     def on_email(self, handler: Callable[[EmailPayload], Any]) -> Callable[[], None]:
         """Call `handler(payload)` (sync or async) for each new conversation; returns unsubscribe."""

@@ -586,6 +586,23 @@ class PostgresStore:
             )
         return [inbound_from_row(r) for r in rows]
 
+    async def thread_messages(self, message_ids: list[str]) -> list[tuple[float, bytes]]:
+        ids = list(dict.fromkeys(message_ids))[:100]
+        if not ids:
+            return []
+        inbound = await self.pool.fetch(
+            "SELECT received_at AS at, raw FROM inbound WHERE message_id = ANY($1::text[])"
+            " AND raw IS NOT NULL",
+            ids,
+        )
+        sent = await self.pool.fetch(
+            "SELECT COALESCE(sent_at, created_at) AS at, message AS raw FROM outbox"
+            " WHERE message_id = ANY($1::text[]) AND state = 'sent'",
+            ids,
+        )
+        found = [(float(r["at"]), bytes(r["raw"])) for r in [*inbound, *sent]]
+        return sorted(found, key=lambda item: item[0])
+
     # -- timers ---------------------------------------------------------------------------------
 
     async def due_timers(self, now: float, limit: int = 100) -> list[TimerRow]:

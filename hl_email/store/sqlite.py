@@ -510,6 +510,33 @@ class SqliteStore:
 
         return await self._run(q)
 
+    async def thread_messages(self, message_ids: list[str]) -> list[tuple[float, bytes]]:
+        ids = list(dict.fromkeys(message_ids))[:100]
+        if not ids:
+            return []
+
+        def q(conn: sqlite3.Connection) -> list[tuple[float, bytes]]:
+            marks = ",".join("?" * len(ids))
+            found = [
+                (r[0], bytes(r[1]))
+                for r in conn.execute(
+                    f"SELECT received_at, raw FROM inbound WHERE message_id IN ({marks})"
+                    " AND raw IS NOT NULL",
+                    ids,
+                )
+            ]
+            found += [
+                (r[0], bytes(r[1]))
+                for r in conn.execute(
+                    f"SELECT COALESCE(sent_at, created_at), message FROM outbox"
+                    f" WHERE message_id IN ({marks}) AND state = 'sent'",
+                    ids,
+                )
+            ]
+            return sorted(found, key=lambda item: item[0])
+
+        return await self._run(q)
+
     # -- timers ---------------------------------------------------------------------------------
 
     async def due_timers(self, now: float, limit: int = 100) -> list[TimerRow]:

@@ -158,6 +158,14 @@ async def _has(gateway, outcome):
     return outcome in await outcomes(gateway)
 
 
+async def _count(gateway, outcome, n):
+    return (await outcomes(gateway)).count(outcome) >= n
+
+
+async def _async(value):
+    return value
+
+
 async def test_quorum_two_of_three(gateway_config, mail_client):
     call, states = await three_way(
         gateway_config,
@@ -359,6 +367,26 @@ async def test_agent_inbox_handler_and_allowlist(gateway_config, mail_client):
         assert question.subject == "Re: Can you refund order A-99?"
         await alice.reply(question, "Yes, the box was crushed.")
         assert await asyncio.wait_for(task, 15) == "Yes, the box was crushed."
+        assert payload.previous_thread is None  # a new conversation has no history
+        # Alice writes again in her own thread: the payload carries the earlier message we hold.
+        more = EmailMessage()
+        more["From"] = ALICE
+        more["To"] = AGENT
+        more["Subject"] = "Re: Can you refund order A-99?"
+        more["Message-ID"] = make_msgid(domain="corp.test")
+        more["In-Reply-To"] = payload.message_id
+        more["References"] = payload.message_id
+        more["Date"] = format_datetime(datetime.now(UTC))
+        more.set_content("One more thing: order A-100 is broken too.\n")
+        await alice.send(more)
+        await wait_for(lambda: _count(gateway, "agent_email", 2))
+        await wait_for(lambda: _async(len(received) == 2))
+        thread = received[1].previous_thread
+        assert thread is not None and len(thread) == 1
+        assert thread[0].from_address == ALICE and thread[0].to_address == [AGENT]
+        assert thread[0].subject == "Can you refund order A-99?"
+        assert "refund order A-99" in thread[0].content and "A-100" not in thread[0].content
+        assert "A-100" in received[1].body
 
 
 async def test_route_language_german_end_to_end(gateway_config, mail_client):

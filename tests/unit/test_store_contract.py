@@ -518,6 +518,20 @@ async def test_list_inbound_filters_and_orders(store):
     assert [r for r in await store.list_inbound() if r.dedupe_key == "c"] == [records[2]]
 
 
+async def test_thread_messages_finds_received_and_sent_by_message_id(store):
+    await store.create_request(req(1), [rcpt("r1", 0), rcpt("r1", 1)], [])
+    sent, pending = mail("r1", 0), mail("r1", 1)
+    assert await store.commit(outbox=[sent, pending]) is CommitResult.OK
+    await store.outbox_sent(sent.id, 1200.0)
+    for record in (inbound("a", None, at=1100.0), inbound("b", None, at=1300.0)):
+        assert await store.commit(inbound=record) is CommitResult.OK
+    ids = ["<a@corp.test>", sent.message_id, pending.message_id, "<b@corp.test>", "<x@y>"]
+    found = await store.thread_messages(ids)
+    assert [at for at, _ in found] == [1100.0, 1200.0, 1300.0]  # oldest first; unsent left out
+    assert found[1][1] == sent.message and found[0][1] == inbound("a").raw
+    assert await store.thread_messages([]) == []
+
+
 # -- checkpoints --------------------------------------------------------------------------------
 
 
