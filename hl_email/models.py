@@ -12,6 +12,8 @@ __all__ = [
     "EmailMessage",
     "EmailPayload",
     "V1Beta2EmailEventReceived",
+    "V1Beta2FunctionCallCompleted",
+    "V1Beta2HumanContactCompleted",
     "EmailContactChannel",
     "EmailRecipient",
     "Escalation",
@@ -279,3 +281,19 @@ class V1Beta2EmailEventReceived(BaseModel):
     is_test: bool | None = None
     type: Literal["agent_email.received"] = "agent_email.received"
     event: EmailPayload
+
+
+class V1Beta2FunctionCallCompleted(BaseModel):
+    """The `function_call.completed` webhook body (HumanLayer's shape)."""
+
+    is_test: bool | None = None
+    type: Literal["function_call.completed"] = "function_call.completed"
+    event: FunctionCall
+
+
+class V1Beta2HumanContactCompleted(BaseModel):
+    """The `human_contact.completed` webhook body (HumanLayer's shape)."""
+
+    is_test: bool | None = None
+    type: Literal["human_contact.completed"] = "human_contact.completed"
+    event: HumanContact

@@ -573,6 +573,14 @@ async def test_webhooks_signed_and_retried(api, mail_client):
         assert payload["event"]["call_id"] == "wh-1"
         assert payload["event"]["spec"]["fn"] == "deploy"
         assert payload["event"]["status"]["approved"] is True
+        # The official SDK's own webhook model (and ours) parse the body unchanged.
+        from humanlayer.core.models_agent_webhook import V1Beta2FunctionCallCompleted as Theirs
+
+        from hl_email.models import V1Beta2FunctionCallCompleted as Ours
+
+        for model in (Theirs, Ours):
+            parsed = model.model_validate_json(body)
+            assert parsed.event.call_id == "wh-1" and parsed.event.status.approved is True
         rows = await running.server.webhooks.deliveries()
         assert [(r["call_id"], r["state"], r["attempts"]) for r in rows] == [
             ("wh-1", "delivered", 3)

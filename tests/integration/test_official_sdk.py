@@ -220,3 +220,75 @@ async def test_official_node_sdk(served, mail_client):
     assert {r.run_id for r in rows.values()} == {"node-agent"}
     kinds = sorted(r.kind for r in rows.values())
     assert kinds == ["function_call", "function_call", "function_call", "human_contact"]
+
+
+HUMANLAYER_DOC_TEMPLATE = """
+<html><body>
+<h3>Function: {{ event.spec.fn }}</h3>
+<pre>{{ event.spec.kwargs | tojson(indent=2) }}</pre>
+<a href="{{ urls.base_url }}?approve=true">Approve</a>
+{% if event.spec.reject_options %}
+  {% for option in event.spec.reject_options %}
+  <a href="{{ urls.base_url }}?reject=true&option={{ option.name }}">{{ option.title or option.name }}</a>
+  {% endfor %}
+{% else %}
+  <a href="{{ urls.base_url }}?reject=true">Reject</a>
+{% endif %}
+{% if type == "v1beta2.function_call" %}<p>function call</p>{% endif %}
+</body></html>
+"""
+
+
+async def test_official_sdk_with_humanlayer_documented_template(served, mail_client):
+    """HumanLayer's documented channel template (`urls.base_url`, `type`), sent unchanged by the
+    official SDK: it renders, its links are prefilled mailto replies, and the reply a click
+    composes (no In-Reply-To, like a mailto reply) decides; the link itself decides nothing."""
+    import re
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+    from html import unescape
+
+    from hl_email.sandbox import parse_mailto
+
+    gateway, base = served
+    alice = mail_client(ALICE)
+    hl = humanlayer.HumanLayer(
+        api_key=KEY,
+        api_base_url=base,
+        contact_channel=humanlayer.ContactChannel(
+            email=humanlayer.EmailContactChannel(address=ALICE, template=HUMANLAYER_DOC_TEMPLATE)
+        ),
+        sleep=lambda _s: time.sleep(0.05),
+    )
+    ran: list[int] = []
+    options = [humanlayer.ResponseOption(name="too_high", title="Amount too high")]
+
+    @hl.require_approval(reject_options=options)
+    def send_refund(amount: int) -> str:
+        ran.append(amount)
+        return "sent"
+
+    task = asyncio.create_task(asyncio.to_thread(send_refund, amount=5000))
+    ask = await alice.wait_for_message()
+    html = ask.html()
+    assert "<h3>Function: send_refund</h3>" in html and "<p>function call</p>" in html
+    links = {
+        unescape(text).strip(): parse_mailto(unescape(href))
+        for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', html)
+    }
+    assert set(links) == {"Approve", "Amount too high"}
+    assert links["Approve"]["body"].startswith("APPROVE")
+    assert not task.done()  # rendering (or opening) a link decides nothing
+    clicked = links["Amount too high"]
+    msg = EmailMessage()
+    msg["From"] = ALICE
+    msg["To"] = clicked["to"]
+    msg["Subject"] = clicked["subject"]
+    msg["Message-ID"] = make_msgid(domain="corp.test")
+    msg.set_content(clicked["body"])
+    await alice.send(msg)
+    result = await asyncio.wait_for(task, 30)
+    assert result.startswith("User denied send_refund with message:")
+    assert ran == []
+    row = (await gateway.store.list_requests())[0]
+    assert row.status["approved"] is False and row.status["reject_option_name"] == "too_high"
