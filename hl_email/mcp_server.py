@@ -73,6 +73,8 @@ class _Asker:
             if settings.contact
             else None
         )
+        # Added to a failure's message when no one is configured to be asked.
+        self.hint = "" if self.channel else " (the hl-email MCP server: set [mcp] contact)"
 
     async def _wait(
         self,
@@ -176,8 +178,9 @@ def build_mcp_server(hl: AsyncHumanLayer, settings: McpConfig | None = None) -> 
         call_id = f"mcp-perm-{tool_use_id}"[:200] if tool_use_id else None
         try:
             approved, comment, _ = await asker.approval(tool_name, input, call_id, reporter(ctx))
-        except HumanLayerException as exc:
-            approved, comment = False, f"The permission request failed: {exc}"
+        except Exception as exc:  # no recipient, bad input, gateway down: deny, never allow
+            log.warning("request_permission for %s failed: %s", tool_name, exc)
+            approved, comment = False, f"The permission request failed: {exc}{asker.hint}"
         return json.dumps(permission_result(approved, input, comment))
 
     @server.tool(
@@ -192,8 +195,13 @@ def build_mcp_server(hl: AsyncHumanLayer, settings: McpConfig | None = None) -> 
             approved, comment, call_id = await asker.approval(
                 function_name, arguments, None, reporter(ctx)
             )
-        except HumanLayerException as exc:
-            approved, comment, call_id = False, f"The approval request failed: {exc}", None
+        except Exception as exc:  # no recipient, bad input, gateway down: deny, never allow
+            log.warning("request_approval for %s failed: %s", function_name, exc)
+            approved, comment, call_id = (
+                False,
+                f"The approval request failed: {exc}{asker.hint}",
+                None,
+            )
         return json.dumps({"approved": approved, "comment": comment, "call_id": call_id})
 
     @server.tool(
@@ -206,8 +214,10 @@ def build_mcp_server(hl: AsyncHumanLayer, settings: McpConfig | None = None) -> 
     async def contact_human(question: str, ctx: Context, subject: str | None = None) -> str:
         try:
             return await asker.question(question, subject, reporter(ctx))
-        except (TimeoutError, HumanLayerException) as exc:
+        except TimeoutError as exc:
             raise ToolError(str(exc)) from None
+        except Exception as exc:
+            raise ToolError(f"{exc}{asker.hint}") from None
 
     return server
 

@@ -205,6 +205,20 @@ async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_
             assert "fail closed" in decision["message"]
             result = await client.call_tool("contact_human", {"question": "Anyone there?"})
             assert result.is_error and "no answer" in _text(result)
+
+        # Nobody to ask (no [mcp] contact, no route): denied with the reason, not an error.
+        from hl_email_sdk import AsyncHumanLayer
+
+        from hl_email.config import McpConfig
+        from hl_email.mcp_server import build_mcp_server
+
+        lonely = build_mcp_server(AsyncHumanLayer.local(gateway=gateway), McpConfig())
+        async with Client(lonely) as client:
+            result = await client.call_tool(
+                "request_permission", {"tool_name": "Bash", "input": {"command": "ls"}}
+            )
+            decision = json.loads(_text(result))
+            assert decision["behavior"] == "deny" and "no route" in decision["message"]
     finally:
         await server.stop()
         await gateway.stop()
