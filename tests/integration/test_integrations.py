@@ -104,6 +104,30 @@ async def test_langchain_example_and_denied_tool(served, mail_client):
         assert await asyncio.wait_for(task, 60) == "Yes, ship it."
 
 
+async def test_langchain_with_the_sync_client(served, mail_client):
+    """The sync HumanLayer twin: plain functions become sync StructuredTools."""
+    pytest.importorskip("langchain_core")
+    from hl_email_sdk import HumanLayer
+    from hl_email_sdk.integrations.langchain import require_approval
+
+    alice = mail_client(ALICE)
+
+    def restart_service(name: str, force: bool = False) -> str:
+        """Restart a service."""
+        return f"restarted {name} (force={force})"
+
+    def agent() -> str:
+        with HumanLayer(api_base_url=served, api_key=KEY) as hl:
+            gated = require_approval(hl, restart_service, CHANNEL)
+            assert gated.name == "restart_service" and set(gated.args) == {"name", "force"}
+            return gated.invoke({"name": "billing-api"})
+
+    task = asyncio.create_task(asyncio.to_thread(agent))
+    ask = await alice.wait_for_message(containing("billing-api"), timeout=60)
+    await alice.reply(ask, "approve")
+    assert await asyncio.wait_for(task, 60) == "restarted billing-api (force=False)"
+
+
 # -- LangGraph ---------------------------------------------------------------------------------
 
 
