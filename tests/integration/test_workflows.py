@@ -99,12 +99,17 @@ async def three_way(
             hl.fetch_approval(FunctionCallSpec(fn="wire_money", kwargs={"eur": 5000}))
         )
         asks = {a: await c.wait_for_message() for a, c in people.items()}
+        [request] = await gateway.store.list_requests()
+        # What a user sees after each answer, read once the gateway has stored and handled it:
+        # the stored request state (decided or not). The inbound row and the request update
+        # commit in one transaction, so this is not a race; the waiting SDK call wakes a little
+        # later, so it is awaited (bounded) instead of read at once.
         states = []
-        for address, text in answers:
+        for n, (address, text) in enumerate(answers, start=1):
             await people[address].reply(asks[address], text)
-            n = len(states) + 1
             await wait_for(lambda n=n: _count_answers(gateway, n))
-            states.append(task.done())
+            stored = await gateway.store.get_request(call_id=request.call_id)
+            states.append(stored.state != "pending")
         completed = await asyncio.wait_for(task, 15)
         if after is not None:
             await after(completed.call, gateway, people, asks)
