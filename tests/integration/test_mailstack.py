@@ -95,11 +95,11 @@ async def test_imap_idle_capability_and_push(mail_stack: MailStack):
         await mail_stack.deliver(agent_request().as_bytes(), [HUMAN])
         pushed: list = []
         while not any(b"EXISTS" in bytes(x) for x in pushed if isinstance(x, bytes | bytearray)):
-            pushed += await asyncio.wait_for(imap.wait_server_push(), 5)
+            pushed += await asyncio.wait_for(imap.wait_server_push(), 60)
         assert time.monotonic() - t0 < 2.5
     finally:
         imap.idle_done()
-        await asyncio.wait_for(idle, 5)
+        await asyncio.wait_for(idle, 60)
         await imap.logout()
 
 
