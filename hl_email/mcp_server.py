@@ -115,6 +115,8 @@ class _Asker:
                 f"approval of {fn} ({call.call_id})",
             )
         except TimeoutError:
+            # TODO(2): cancel the request here (and when the client cancels the tool call) once
+            # `requests cancel` exists, so a late "approve" cannot resolve what we denied.
             return (
                 False,
                 f"No answer by email within {self.settings.timeout:g} s: denied (fail closed).",

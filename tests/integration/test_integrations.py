@@ -203,3 +203,67 @@ async def test_openai_agents_example_and_rejection(served, mail_client):
     await alice.reply(ask, "REJECT: customer already got a voucher")
     out = await finish(proc)
     assert "agent: User denied issue_refund with message: customer already got a voucher" in out
+
+
+# -- the examples against `hl-email dev` (the in-process sandbox it runs) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("example", "answers", "expected"),
+    [
+        ("langchain_agent.py", ["approve"], "tool issue_refund: refunded 120 on A-17"),
+        ("langgraph_agent.py", ["approve", "Say sorry."], "note: Say sorry."),
+        ("openai_agents_agent.py", ["approve"], "agent: refunded 120 on A-17"),
+    ],
+)
+async def test_examples_run_against_the_dev_sandbox(tmp_path, example, answers, expected):
+    """As the README says: `hl-email dev` in one terminal, the example in another, answered
+    in the sandbox's inbox (here its own reply path, which the web inbox's Send button uses)."""
+    pytest.importorskip(
+        {"langchain_agent.py": "langchain_core", "langgraph_agent.py": "langgraph"}.get(
+            example, "agents"
+        )
+    )
+    from hl_email.sandbox import Sandbox, mailbox_name
+
+    sandbox = Sandbox(tmp_path / "dev", port=0)
+    await sandbox.start()
+    await sandbox.start_http()
+    try:
+        env = {
+            **os.environ,
+            "HUMANLAYER_API_BASE": sandbox.api_base_url,
+            "HUMANLAYER_API_KEY": sandbox.api_key,
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), str(ROOT / "sdk"), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
+        env.pop("APPROVER", None)  # the example's default approver, as a first run has it
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "examples" / example),
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        box = mailbox_name("approver@example.com")
+        answered: set[str] = set()
+        for answer in answers:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while True:
+                fresh = [
+                    m
+                    for m in sandbox.list_messages(box)
+                    if m.folder == "inbox" and m.key not in answered and "Re:" not in m.subject
+                ]
+                if fresh:
+                    break
+                assert loop.time() < deadline, "no ask arrived in the sandbox inbox"
+                assert proc.returncode is None, (await proc.stderr.read()).decode()
+                await asyncio.sleep(0.05)
+            answered.add(fresh[0].key)
+            await sandbox.send_reply(box, fresh[0].key, body=answer)
+        assert expected in await finish(proc)
+    finally:
+        await sandbox.stop()
