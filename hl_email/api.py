@@ -434,6 +434,10 @@ def create_app(
 def _mcp_app(api: _Api) -> Any:
     """`/mcp` (MCP streamable HTTP, same Bearer keys as the API) when the `mcp` extra is
     installed; None otherwise."""
+    from .mcp_mount import McpMount, mcp_available
+
+    if not mcp_available():
+        return None
 
     def authorize(request: Request) -> Response | None:
         try:
@@ -442,12 +446,7 @@ def _mcp_app(api: _Api) -> Any:
             return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
         return None
 
-    try:
-        from .mcp_server import McpHttpApp
-
-        return McpHttpApp(api.gateway, api.config.mcp, authorize)
-    except ImportError:  # the `mcp` extra is not installed
-        return None
+    return McpMount(api.gateway, api.config.mcp, authorize)
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------

@@ -242,16 +242,11 @@ async def run_stdio(
 
 
 class McpHttpApp:
-    """ASGI app for `/mcp` on `hl-email serve`: Bearer auth, then the MCP streamable-HTTP
-    transport. The session manager's task group starts with the first request (the API runs
-    without an ASGI lifespan) and ends with `close()`."""
+    """The MCP streamable-HTTP transport for `/mcp` on `hl-email serve` (authentication is
+    hl_email.mcp_mount's job). The session manager's task group starts with the first request
+    (the API runs without an ASGI lifespan) and ends with `close()`."""
 
-    def __init__(
-        self,
-        gateway: Any,
-        settings: McpConfig,
-        authorize: Callable[[Any], Awaitable[Any] | None],
-    ) -> None:
+    def __init__(self, gateway: Any, settings: McpConfig) -> None:
         self.hl = AsyncHumanLayer.local(gateway=gateway, run_id=settings.run_id)
         self.server = build_mcp_server(self.hl, settings)
         # Host/Origin checks guard cookie-less local servers against DNS rebinding; this
@@ -260,7 +255,6 @@ class McpHttpApp:
             streamable_http_path="/mcp",
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        self.authorize = authorize
         self._started = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -284,15 +278,7 @@ class McpHttpApp:
                 await self._task  # raises the start-up error
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        from starlette.requests import Request
-
         if scope["type"] == "http":
-            denied = self.authorize(Request(scope, receive))
-            if isinstance(denied, Awaitable):
-                denied = await denied
-            if denied is not None:
-                await denied(scope, receive, send)
-                return
             await self._ensure_started()
         await self.app(scope, receive, send)
 
