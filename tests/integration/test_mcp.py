@@ -50,6 +50,10 @@ class Progress:
         self.seen.set()
 
 
+def _pythonpath() -> str:
+    return os.pathsep.join([str(ROOT), str(ROOT / "sdk"), os.environ.get("PYTHONPATH", "")])
+
+
 def _text(result: Any) -> str:
     assert result.content, result
     return result.content[0].text
@@ -67,11 +71,7 @@ async def test_stdio_permission_prompt_allow_and_deny(gateway_config, mail_clien
     cfg = gateway_config(mcp={"contact": ALICE, "progress_interval": 0.2, "timeout": 600})
     config_file = tmp_path / "hl-email.toml"
     config_file.write_text(_toml(cfg))
-    env = {
-        "PYTHONPATH": os.pathsep.join(
-            [str(ROOT), str(ROOT / "sdk"), os.environ.get("PYTHONPATH", "")]
-        ),
-    }
+    env = {"PYTHONPATH": _pythonpath()}
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "hl_email.cli", "mcp", "--config", str(config_file)],
@@ -139,7 +139,7 @@ async def test_stdio_permission_prompt_allow_and_deny(gateway_config, mail_clien
         assert body["approved"] is False and body["call_id"]
 
 
-async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_client):
+async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_client, tmp_path):
     cfg = gateway_config(
         api={"host": "127.0.0.1", "port": 0, "api_keys": [KEY]},
         mcp={"contact": ALICE, "progress_interval": 0.2, "timeout": 600},
@@ -205,6 +205,38 @@ async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_
             assert "fail closed" in decision["message"]
             result = await client.call_tool("contact_human", {"question": "Anyone there?"})
             assert result.is_error and "no answer" in _text(result)
+
+        # `hl-email mcp --api-base-url`: stdio in front of this running gateway (one watcher).
+        remote_cfg = tmp_path / "remote.toml"
+        remote_cfg.write_text(f'[mcp]\ncontact = "{ALICE}"\nrun_id = "mcp-remote"\n')
+        params = StdioServerParameters(
+            command=sys.executable,
+            args=[
+                "-m",
+                "hl_email.cli",
+                "mcp",
+                "--config",
+                str(remote_cfg),
+                "--api-base-url",
+                server.base_url + "/humanlayer/v1",
+            ],
+            env={"HUMANLAYER_API_KEY": KEY, "PYTHONPATH": _pythonpath()},
+            cwd=str(tmp_path),
+        )
+        cfg.mcp.timeout = 600
+        async with Client(params, read_timeout_seconds=120) as client:
+            call = asyncio.create_task(
+                client.call_tool(
+                    "request_permission",
+                    {"tool_name": "Edit", "input": {"file_path": "remote.py"}, "tool_use_id": "r1"},
+                )
+            )
+            ask = await alice.wait_for_message(containing("remote.py"), timeout=60)
+            await alice.reply(ask, "approve")
+            decision = json.loads(_text(await asyncio.wait_for(call, 60)))
+            assert decision == {"behavior": "allow", "updatedInput": {"file_path": "remote.py"}}
+        row = await gateway.store.get_request(call_id="mcp-perm-r1")
+        assert row is not None and row.run_id == "mcp-remote" and row.state == "done"
 
         # Nobody to ask (no [mcp] contact, no route): denied with the reason, not an error.
         from hl_email_sdk import AsyncHumanLayer
