@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from .header_values import header_problem
 from .routing import Groups, RouteConfig, gateway_routes_check
 
 __all__ = ["ConfigError", "GatewayConfig", "load_config", "normalize_address"]
@@ -46,6 +54,11 @@ def normalize_address(value: str, *, field: str = "") -> str:
         raise ValueError(f"{prefix}an email address is required")
     if any(ch in value for ch in "\r\n\0"):
         raise ValueError(f"{prefix}{value!r} contains a line break or NUL")
+    if header_problem(value) is not None:
+        raise ValueError(
+            f"{prefix}{value!r} contains a control character (or an RFC 2047 encoded word "
+            "that decodes to one)"
+        )
     normalized, why = _validated(value.strip())
     if normalized is None:
         raise ValueError(f"{prefix}{value!r} is not a valid email address ({why})")
@@ -74,8 +87,11 @@ class AgentConfig(_Section):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if any(ch in v for ch in "\r\n\0"):
-            raise ValueError("agent.name must not contain line breaks")
+        if any(ch in v for ch in "\r\n\0") or header_problem(v) is not None:
+            raise ValueError(
+                "agent.name must not contain line breaks or control characters "
+                "(also not inside an RFC 2047 encoded word)"
+            )
         return v
 
 
@@ -134,15 +150,52 @@ class StoreConfig(_Section):
         return v
 
 
+def _address_or_domain_entries(v: list[str]) -> list[str]:
+    """Normalized `address` / `@domain` entries (allow lists)."""
+    out = []
+    for entry in v:
+        if entry.startswith("@"):
+            domain = entry[1:].strip().lower()
+            if not domain or "@" in domain or any(c in domain for c in " \r\n,;"):
+                raise ValueError(f"{entry!r} is not a valid @domain entry")
+            out.append("@" + domain)
+        else:
+            out.append(normalize_address(entry))
+    return out
+
+
 class SecurityConfig(_Section):
     secret: str = ""
     trusted_authserv_id: str = ""
+    # When set: the only addresses / @domains a call, its channel, additional_recipients or an
+    # escalation may ask (what the agent supplies; routes configured here are not limited).
+    allowed_recipients: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_recipients")
+    @classmethod
+    def _allowed(cls, v: list[str]) -> list[str]:
+        return _address_or_domain_entries(v)
 
 
 class ApiConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8040, ge=0, le=65535)
+    # Agents: create, read, wait, escalate, cancel; never respond (see hl_email/scopes.py).
     api_keys: list[str] = Field(default_factory=list)
+    # May answer (…/respond) on a human's behalf; empty: only email answers decide.
+    approver_keys: list[str] = Field(default_factory=list)
+    # The operator console: read and cancel.
+    admin_keys: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _agent_cannot_approve(self) -> ApiConfig:
+        both = set(self.api_keys) & set(self.approver_keys)
+        if both:
+            raise ValueError(
+                "api.approver_keys: a key is also in api.api_keys; an agent key that may "
+                "respond lets the agent approve its own calls (use separate keys)"
+            )
+        return self
 
 
 class WebhookConfig(_Section):
@@ -203,16 +256,7 @@ class AgentInboxConfig(_Section):
     @field_validator("allowed_senders")
     @classmethod
     def _senders(cls, v: list[str]) -> list[str]:
-        out = []
-        for entry in v:
-            if entry.startswith("@"):
-                domain = entry[1:].strip().lower()
-                if not domain or "@" in domain or any(c in domain for c in " \r\n,;"):
-                    raise ValueError(f"{entry!r} is not a valid @domain entry")
-                out.append("@" + domain)
-            else:
-                out.append(normalize_address(entry))
-        return out
+        return _address_or_domain_entries(v)
 
 
 class GatewayConfig(BaseSettings):

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from .config import GatewayConfig, normalize_address
 from .errors import NotFoundError, RequestInvalidError
+from .header_values import header_problem
 from .i18n import message
 from .inbound.imap import ImapWatcher
 from .matching import candidate_keys, dmarc_verdict, sender_address
@@ -329,9 +330,11 @@ class Gateway:
                 )
             for address, field, where in pairs:
                 try:
-                    channel_addresses.append((normalize_address(address, field=where), field))
+                    normalized = normalize_address(address, field=where)
                 except ValueError as exc:
                     raise RequestInvalidError(str(exc)) from None
+                _check_allowed_recipient(self.config, normalized, where)
+                channel_addresses.append((normalized, field))
         try:
             decision = self.router.resolve(
                 kind="approval" if kind == "function_call" else "question",
@@ -609,6 +612,7 @@ class Gateway:
                 )
             except ValueError as exc:
                 raise RequestInvalidError(str(exc)) from None
+            _check_allowed_recipient(self.config, address, f"additional_recipients[{i}].address")
             additions.append((address, getattr(recipient, "field", None) or "to"))
         async with self._lock:
             row = await self.store.get_request(call_id=call_id)
@@ -1551,3 +1555,19 @@ def _body_ref_keys(msg: Message) -> list[ReplyKey]:
 def _check_header_free(field: str, value: str, *, allow_newlines: bool = False) -> None:
     if "\0" in value or (not allow_newlines and ("\r" in value or "\n" in value)):
         raise RequestInvalidError(f"{field} must not contain line breaks or NUL")
+    if not allow_newlines and header_problem(value) is not None:
+        # Decoded too: an RFC 2047 word hiding a CR/LF is a line break once in a header.
+        raise RequestInvalidError(
+            f"{field} must not contain control characters (also not inside an RFC 2047 "
+            "encoded word)"
+        )
+
+
+def _check_allowed_recipient(config: GatewayConfig, address: str, where: str) -> None:
+    """`[security] allowed_recipients`: an address the agent supplies must be on the list (an
+    LLM told to "also ask mallory@evil.test" must not get the reply key to an accomplice)."""
+    allowed = config.security.allowed_recipients
+    if allowed and not may_answer(allowed, [], address):
+        raise RequestInvalidError(
+            f"{where}: {address} is not allowed by [security] allowed_recipients"
+        )
