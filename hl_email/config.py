@@ -259,6 +259,16 @@ class AgentInboxConfig(_Section):
         return _address_or_domain_entries(v)
 
 
+class InboundConfig(_Section):
+    """`[inbound]`: limits checked on the raw bytes before any parsing (hl_email/limits.py)."""
+
+    max_message_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(32 * 1024, ge=1024)
+    max_parts: int = Field(200, ge=1)
+    max_depth: int = Field(20, ge=1)
+    max_references: int = Field(100, ge=1)
+
+
 class GatewayConfig(BaseSettings):
     """Everything the gateway needs. Load with `load_config(path)`."""
 
@@ -277,6 +287,7 @@ class GatewayConfig(BaseSettings):
     api: ApiConfig = Field(default_factory=ApiConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     agent_inbox: AgentInboxConfig = Field(default_factory=AgentInboxConfig)
+    inbound: InboundConfig = Field(default_factory=InboundConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Routing (docs/routing.md): `[groups]` first, so `[[routes]]` can be checked against it.
     groups: Groups = Field(default_factory=dict)
