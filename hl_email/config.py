@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
@@ -26,7 +27,7 @@ from pydantic_settings import (
 from .header_values import header_problem
 from .routing import Groups, RouteConfig, gateway_routes_check
 
-__all__ = ["ConfigError", "GatewayConfig", "load_config", "normalize_address"]
+__all__ = ["ConfigError", "GatewayConfig", "ascii_domain", "load_config", "normalize_address"]
 
 
 class ConfigError(ValueError):
@@ -62,7 +63,36 @@ def normalize_address(value: str, *, field: str = "") -> str:
     normalized, why = _validated(value.strip())
     if normalized is None:
         raise ValueError(f"{prefix}{value!r} is not a valid email address ({why})")
+    written = value.strip().rpartition("@")[2]
+    # email-validator maps full-width letters and the ideographic/full-width dots (。．｡) to
+    # ASCII; we do not: "alice@corp。test" is not the person alice@corp.test.
+    exact = ascii_domain(written)
+    if exact is None or exact != ascii_domain(normalized.rpartition("@")[2]):
+        raise ValueError(
+            f"{prefix}{value!r} writes its domain with look-alike characters (full-width "
+            "letters or dots, ideographic dots); write it in ASCII or plain IDNA"
+        )
     return normalized
+
+
+_LOOKALIKE_DOTS = ("\u3002", "\uff0e", "\uff61")
+
+
+def ascii_domain(domain: str) -> str | None:
+    """The exact ASCII form of a domain: ASCII labels lowercased, other labels IDNA-encoded
+    (IDNA 2008, no UTS 46 mapping), split on the ASCII dot only; None when not encodable."""
+    if any(dot in domain for dot in _LOOKALIKE_DOTS):
+        return None  # the idna package itself splits labels on these
+    labels = []
+    for label in domain.strip().split("."):
+        if label.isascii():
+            labels.append(label.lower())
+            continue
+        try:
+            labels.append(idna.encode(label.lower(), uts46=False).decode("ascii"))
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+    return ".".join(labels)
 
 
 class _Section(BaseModel):
