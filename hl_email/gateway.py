@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from email.message import Message
 from typing import Any, Literal
 
-from .config import GatewayConfig, normalize_address
+from .config import ConfigError, GatewayConfig, normalize_address
+from .credentials import credential_problems
 from .errors import NotFoundError, RequestInvalidError
 from .header_values import header_problem
 from .i18n import message
@@ -181,17 +182,16 @@ class Gateway:
                 groups=dict(config.groups),
             )
         )
-        if not config.security.secret:
-            log.warning(
-                "security.secret is empty: reply keys are signed with an empty key; set "
-                "HL_EMAIL_SECURITY__SECRET to a long random string"
-            )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(
         self, *, inbound: bool | None = None, outbox: bool = True, timers: bool = True
     ) -> None:
+        problems = credential_problems(self.config)
+        if problems:
+            # An empty or example secret lets anyone who read our docs forge a reply key.
+            raise ConfigError("refusing to start: " + "; ".join(problems))
         await self.store.open()
         self._stopping = False
         if outbox:

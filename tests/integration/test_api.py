@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -562,7 +563,7 @@ async def test_webhooks_signed_and_retried(api, mail_client):
     )
     await receiver.start()
     try:
-        secret = "whsec-test"
+        secret = "whsec-test-0123456789-abcdefghijklmn"
         running = await api(
             webhooks=[
                 {
@@ -595,8 +596,11 @@ async def test_webhooks_signed_and_retried(api, mail_client):
         ids = {headers["x-hl-email-delivery"] for headers, _ in received}
         assert len(ids) == 1 and ids == {headers["idempotency-key"] for headers, _ in received}
         headers, body = received[-1]
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["x-hl-email-signature"] == expected
+        signature = headers["x-hl-email-signature"]
+        t = int(signature.split(",")[0].removeprefix("t="))
+        mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+        assert signature == f"t={t},v1={mac}"
+        assert abs(time.time() - t) < 600  # a current timestamp, so receivers can refuse replays
         assert headers["x-hl-email-event"] == "function_call.completed"
         payload = json.loads(body)
         assert payload["type"] == "function_call.completed" and payload["is_test"] is False
@@ -633,7 +637,7 @@ async def test_webhook_queue_is_durable_across_restart(api, gateway_config, tmp_
     hooks = [
         {
             "url": f"{receiver.base_url}/h",
-            "secret": "s",
+            "secret": "whsec-durable-0123456789-abcdefghij",
             "backoff_initial": 0.05,
             "backoff_max": 0.1,
             "max_attempts": 10_000,  # stays pending however slow this machine is

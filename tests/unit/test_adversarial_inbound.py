@@ -55,7 +55,7 @@ async def make_gateway(tmp_path) -> AsyncIterator[MakeGateway]:
             agent={"address": AGENT},
             imap={"enabled": False},
             store={"url": f"sqlite:///{tmp_path / db}"},
-            security={"secret": "s", **security},
+            security={"secret": "adversarial-secret-0123456789-abcdef", **security},
             **({"routes": routes} if routes else {}),
         )
         gateway = Gateway(config, send=_no_send)
