@@ -25,7 +25,6 @@ from urllib.parse import quote
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from hl_email import i18n
@@ -36,6 +35,7 @@ from hl_email.header_values import (
     neutralise_encoded_words,
 )
 from hl_email.models import ResponseOption
+from hl_email.template_budget import BudgetedSandbox, TemplateBudgetError, render_within_budget
 
 try:  # the reply extractor owns the marker when it exists; the text must stay identical
     from hl_email.replies import REPLY_MARKER
@@ -446,7 +446,7 @@ class Renderer:
         self._options = options
         self._env = self._make_env(None, None)
         # Channel templates come from API callers, so they run sandboxed and read-only.
-        self._sandbox = ImmutableSandboxedEnvironment(autoescape=True, **options)
+        self._sandbox = BudgetedSandbox(autoescape=True, **options)
         _setup_env(self._sandbox, None)
         # One compiled environment per (template set, language) a route has asked for.
         self._envs: dict[tuple[str | None, str | None], jinja2.Environment] = {
@@ -687,9 +687,13 @@ class Renderer:
         kind = "function_call" if ctx.kind == "approval" else "human_contact"
         try:
             template = self._sandbox.from_string(ctx.html_template or "")
-            html = template.render(
-                {**variables, "event": event, "type": kind, "t": _translator(ctx.language)}
+            # Time, memory and output are budgeted: the template comes from the API caller.
+            html = render_within_budget(
+                template,
+                {**variables, "event": event, "type": kind, "t": _translator(ctx.language)},
             )
+        except TemplateBudgetError as exc:
+            raise TemplateError(str(exc)) from None
         except jinja2.TemplateError as exc:
             raise _template_error(exc, CHANNEL_TEMPLATE_NAME, self._roots) from None
         return _with_marker(html)
