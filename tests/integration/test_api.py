@@ -416,7 +416,7 @@ async def test_missing_or_wrong_key_is_401_and_touches_nothing(api, mail_client)
 
 
 async def test_no_api_keys_refuses_unless_sandbox(api):
-    locked = await api(api_keys=())
+    locked = await api(api_keys=(), approver_keys=())
     async with locked.http(auth=False) as http:
         r = await http.post(f"{API_PREFIX}/function_calls", json=fc_body("nk-1"))
         assert r.status_code == 401 and "no API keys configured" in r.json()["detail"]
@@ -424,7 +424,7 @@ async def test_no_api_keys_refuses_unless_sandbox(api):
         assert r.status_code == 401
         assert (await http.get("/healthz")).status_code == 200
     assert await locked.gateway.store.list_requests() == []
-    sandbox = await api(api_keys=(), allow_unauthenticated=True)
+    sandbox = await api(api_keys=(), approver_keys=(), allow_unauthenticated=True)
     async with sandbox.http(auth=False) as http:
         r = await http.post(f"{API_PREFIX}/function_calls", json=fc_body("nk-2"))
         assert r.status_code == 200, r.text
