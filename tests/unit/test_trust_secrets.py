@@ -120,3 +120,28 @@ def test_signature_has_a_timestamp_and_old_ones_are_refused(check):
     forged = header.replace("t=1800000000", "t=1800000900")  # fresh timestamp, old MAC
     assert not ok(secret, forged, body, t + 900)
     assert not ok(secret, "sha256=" + header.split("v1=")[1], body, t)  # the old format
+
+
+async def test_doctor_flags_weak_credentials_and_recommends_allowed_recipients(tmp_path):
+    from hl_email.doctor import _Doctor as Doctor
+
+    hooks = [{"url": "https://example.test/h", "secret": "short"}]
+    config = _config(tmp_path, security={"secret": "x" * 20}, webhooks=hooks)
+    results = []
+    doctor = Doctor(config, timeout=1, emit=results.append)
+    doctor.check_config()
+    by_name = {r.name: r for r in results}
+    assert by_name["security.secret"].status == "fail"
+    assert (
+        by_name["credentials"].status == "fail"
+        and "webhooks[0].secret" in by_name["credentials"].detail
+    )
+    assert by_name["security.allowed_recipients"].status == "warn"
+    results.clear()
+    doctor = Doctor(
+        _config(tmp_path, security={"allowed_recipients": ["@corp.test"]}),
+        timeout=1,
+        emit=results.append,
+    )
+    doctor.check_config()
+    assert {r.name: r.status for r in results}["security.allowed_recipients"] == "ok"
