@@ -158,6 +158,7 @@ class Gateway:
             clock=clock,
         )
         self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
+        self.watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()

@@ -204,3 +204,32 @@ async def test_only_an_authentic_bounce_fails_the_recipient(
         with pytest.raises(HumanLayerException, match="delivery failed"):
             await asyncio.wait_for(task, 30)
         assert "bounce" in await outcomes(gateway)
+
+
+async def test_an_oversized_message_is_fetched_only_up_to_the_limit(
+    gateway_config, mail_client, mail_stack
+):
+    alice = mail_client(ALICE)
+    limit = 200_000
+    cfg = gateway_config(inbound={"max_message_bytes": limit})
+    async with AsyncHumanLayer.local(config=cfg) as hl:
+        gateway = hl.transport.gateway
+        task = asyncio.create_task(
+            hl.fetch_approval(FunctionCallSpec(fn="deploy", kwargs={}, channel=CHANNEL))
+        )
+        ask = await alice.wait_for_message()
+        big = (
+            f"From: {ALICE}\r\nTo: {AGENT}\r\nSubject: Re: deploy\r\n"
+            f"Message-ID: {make_msgid(domain='corp.test')}\r\nIn-Reply-To: {ask.message_id}\r\n"
+            "\r\nApprove\r\n"
+        ).encode() + b"filler line of an attachment-sized reply\r\n" * 30_000
+        await mail_stack.deliver(big, [AGENT], mail_from=ALICE)
+        await wait_outcomes(gateway, ["too_large"])
+        assert not task.done()
+        row = next(r for r in await gateway.store.list_inbound() if r.outcome == "too_large")
+        # Only the first limit + 1 bytes of the 1.2 MB message were fetched from IMAP.
+        assert f"message is {limit + 1} bytes" in row.detail, row.detail
+        assert "max_message_bytes" in row.detail
+        await alice.reply(ask, "Approve", style="outlook")
+        completed = await asyncio.wait_for(task, 30)
+        assert completed.call.status.approved is True
