@@ -1137,9 +1137,11 @@ class Gateway:
         key = next(
             k for k in keys if k.request_id == request.id and k.recipient_seq == recipient.seq
         )
+        # The Message-ID that carries the key must be one we sent this recipient.
         ours = {i.lower() for i in recipient.thread}
+        carrying = [i for i in ids if key in find_reply_keys(i)]
         if not verify_reply_key(self.config.security.secret, key, recipient.address) or not any(
-            i.lower() in ours for i in ids
+            i.lower() in ours for i in carrying
         ):
             record.detail = "bounce names a Message-ID we never sent that recipient; ignored"
             await self.store.commit(inbound=record)
