@@ -203,6 +203,22 @@ INJECT = "=?utf-8?q?x=0D=0ABcc:_mallory@evil.test?="
             "in_reply_to",
         ),
         (fc("h-4", channel={"email": {"address": f"{INJECT}@corp.test"}}), "address"),
+        (
+            fc("h-5", channel={"email": {"address": ALICE, "references_message_id": INJECT}}),
+            "references",
+        ),
+        (
+            fc(
+                "h-6",
+                channel={
+                    "email": {
+                        "address": ALICE,
+                        "additional_recipients": [{"address": f"{INJECT}@corp.test"}],
+                    }
+                },
+            ),
+            "additional_recipients[0]",
+        ),
     ],
 )
 async def test_encoded_line_breaks_are_a_400_naming_the_field(api, body, field):
@@ -211,6 +227,26 @@ async def test_encoded_line_breaks_are_a_400_naming_the_field(api, body, field):
         assert r.status_code == 400, r.text
         assert field in r.json()["detail"] and "encoded word" in r.json()["detail"]
         assert await gateway.store.list_requests() == []
+
+
+async def test_question_subject_through_the_api(api):
+    async with api() as (http, gateway):
+        contact = {
+            "run_id": "r",
+            "call_id": "hq-1",
+            "spec": {"msg": "q?", "subject": INJECT, "channel": {"email": {"address": ALICE}}},
+        }
+        r = await http.post(f"{V1}/contact_requests", json=contact, headers=auth(AGENT_KEY))
+        assert r.status_code == 400 and "'subject'" in r.json()["detail"], r.text
+        # The first line of the question is neutralised: the ask is created, with no Bcc.
+        contact["call_id"] = "hq-2"
+        contact["spec"] = {"msg": f"{INJECT}\nmore", "channel": {"email": {"address": ALICE}}}
+        r = await http.post(f"{V1}/contact_requests", json=contact, headers=auth(AGENT_KEY))
+        assert r.status_code == 200, r.text
+        row = await gateway.store.get_request(call_id="hq-2")
+        [ask] = await gateway.store.outbox_for_request(row.id)
+        head = ask.message.split(b"\r\n\r\n", 1)[0]
+        assert b"\r\nBcc:" not in head and b"\r\nReply-To:" not in head
 
 
 # -- deep JSON ------------------------------------------------------------------------------------
