@@ -141,7 +141,7 @@ async def test_stdio_permission_prompt_allow_and_deny(gateway_config, mail_clien
 
 async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_client, tmp_path):
     cfg = gateway_config(
-        api={"host": "127.0.0.1", "port": 0, "api_keys": [KEY]},
+        api={"host": "127.0.0.1", "port": 0, "api_keys": [KEY], "admin_keys": ["admin-key-1"]},
         mcp={"contact": ALICE, "progress_interval": 0.2, "timeout": 600},
     )
     gateway = Gateway(cfg)
@@ -158,6 +158,9 @@ async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_
             assert r.status_code == 401
             r = await http.post(url, json=init, headers={"Authorization": "Bearer nope"})
             assert r.status_code == 401
+            # An admin key may read and cancel, not create requests: no MCP tools for it.
+            r = await http.post(url, json=init, headers={"Authorization": "Bearer admin-key-1"})
+            assert r.status_code == 403
 
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, timeout=120)
         async with http, Client(streamable_http_client(url, http_client=http)) as client:
