@@ -496,7 +496,7 @@ def create_app(
 
 
 def _mcp_app(api: _Api) -> Any:
-    """`/mcp` (MCP streamable HTTP, same Bearer keys as the API) when the `mcp` extra is
+    """`/mcp` (MCP streamable HTTP, agent API keys: the tools create requests) when the `mcp` extra is
     installed; None otherwise."""
     from .mcp_mount import McpMount, mcp_available
 
