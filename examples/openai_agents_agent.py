@@ -39,7 +39,11 @@ def issue_refund(order_id: str, amount: int) -> str:
 
 
 class ScriptedModel(Model):
-    """Calls issue_refund once, then answers with the tool's output."""
+    """Calls one tool once (issue_refund by default), then answers with the tool's output."""
+
+    def __init__(self, tool: str = "issue_refund", arguments: dict[str, Any] | None = None):
+        self.tool = tool
+        self.arguments = arguments if arguments is not None else {"order_id": "A-17", "amount": 120}
 
     async def get_response(self, system_instructions, input, *args: Any, **kwargs: Any):
         outputs = [
@@ -50,8 +54,8 @@ class ScriptedModel(Model):
                 type="function_call",
                 id="fc_1",
                 call_id=f"call_{uuid.uuid4().hex}",  # one email thread per tool call
-                name="issue_refund",
-                arguments=json.dumps({"order_id": "A-17", "amount": 120}),
+                name=self.tool,
+                arguments=json.dumps(self.arguments),
                 status="completed",
             )
             return ModelResponse(output=[call], usage=Usage(), response_id=None)

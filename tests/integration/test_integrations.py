@@ -205,6 +205,33 @@ async def test_openai_agents_example_and_rejection(served, mail_client):
     assert "agent: User denied issue_refund with message: customer already got a voucher" in out
 
 
+async def test_openai_agents_contact_human_tool(served, mail_client):
+    pytest.importorskip("agents")
+    from agents import Agent, Runner, set_tracing_disabled
+    from hl_email_sdk.integrations.openai_agents import contact_human_tool
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import openai_agents_agent
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+    set_tracing_disabled(True)
+    alice = mail_client(ALICE)
+    async with AsyncHumanLayer(api_base_url=served, api_key=KEY) as hl:
+        tool = contact_human_tool(hl, CHANNEL)
+        assert tool.name == "contact_human_via_email_alice_corp_test"
+        agent = Agent(
+            name="support",
+            model=openai_agents_agent.ScriptedModel(tool.name, {"message": "Which warehouse?"}),
+            tools=[tool],
+        )
+        run = asyncio.create_task(Runner.run(agent, "Where do we ship from?"))
+        ask = await alice.wait_for_message(containing("Which warehouse?"), timeout=60)
+        await alice.reply(ask, "Rotterdam.")
+        result = await asyncio.wait_for(run, 60)
+        assert result.final_output == "Rotterdam."
+
+
 # -- the examples against `hl-email dev` (the in-process sandbox it runs) -----------------------
 
 
