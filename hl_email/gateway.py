@@ -871,7 +871,8 @@ class Gateway:
             return await finish("already_answered", f"{sender} has already answered")
 
         try:
-            text = extract_reply_from_message(msg)
+            # the answer handed to the agent: without a hand-written "Thanks,\nLena" closing
+            text = extract_reply_from_message(msg, strip_signoff=True)
         except Exception as exc:
             text = ""
             log.warning("extraction failed: %s", exc)
