@@ -739,8 +739,12 @@ def extract_reply(
         )
     kept = _trim(lines, kinds)
     if for_decision:
-        kept = [line for line in kept if not _QUOTE_RE.match(line)]
-        return ExtractedText("\n".join(_strip_blank(kept)).strip())
+        unquoted: list[str] = []
+        for line in kept:
+            if _QUOTE_RE.match(line) or (not line.strip() and unquoted and not unquoted[-1]):
+                continue
+            unquoted.append(line.rstrip() if line.strip() else "")
+        return ExtractedText("\n".join(_strip_blank(unquoted)).strip())
     if strip_signoff:
         kept = strip_closing(kept)
     text = "\n".join(kept).strip()

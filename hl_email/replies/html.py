@@ -211,7 +211,6 @@ def _render(
                 for line in text.split("\n"):
                     out.append(("> " + line.strip() if quoted else line) + "\n")
         elif tag in ("ul", "ol"):
-            out.append("\n")
             start = 1
             if tag == "ol":
                 try:
@@ -238,7 +237,6 @@ def _render(
                     "\n"
                     + (line if line.lstrip().startswith(_INDENT) else indent + "  " + line.strip())
                 )
-            out.append("\n")
         elif tag in _BLOCK_TAGS:
             out.append("\n")
             _render(child, out, depth + 1, mode, lists)

@@ -616,7 +616,7 @@ def decode_text(raw: bytes, charset: str | None) -> str:
     if declared in _UTF8_NAMES and utf8 is None:
         # mostly fine UTF-8 with a damaged byte or two stays UTF-8
         damaged = raw.decode("utf-8", errors="replace")
-        if damaged.count("\ufffd") * 20 < sum(1 for char in damaged if ord(char) > 0x7F):
+        if damaged.count("\ufffd") * 10 <= sum(1 for char in damaged if ord(char) > 0x7F):
             return damaged
     detected = _detected(raw, declared if declared not in _UTF8_NAMES else None)
     if detected is not None:
