@@ -54,7 +54,7 @@ _SIG_DELIMITER_RE = re.compile(r"^[ \t]*--[ \t]*$")
 _WROTE = (
     r"wrote|writes|sent|schrieb|schreibt|geschreven|schreef|a\s+écrit|escribió|escreveu|"
     r"scrisse|ha\s+scritto|napisał\(a\)|napisała|napisał|napsal\(a\)|napsal|napísal|"
-    r"написал\(а\)|написала|написал|пише|написав|написала|skrev|kirjoitti|skrifaði|írta|"
+    r"написал\(а\)|написала|написал|пишет|пише|написав|написала|pisze|skrev|kirjoitti|skrifaði|írta|"
     r"a\s+scris|yazdı|đã\s+viết|έγραψε|写道|寫道|が書きました|님이\s+작성"
 )
 # PERF: run with .match: the leading ".*" makes the engine try the end of the line first,
@@ -76,6 +76,25 @@ def ends_with_wrote(line: str) -> bool:
     return tail.endswith(_WROTE_ENDINGS) and _END_STRONG_RE.match(line[-80:]) is not None
 
 
+# "Am 08.01.24 um 10:14 schrieb Name:", "2024-01-08 kl. 10:14, skrev Name:": the verb
+# before the name (German, Dutch, Scandinavian clients), with a date or time on the line.
+_VERB_BEFORE_NAME_RE = re.compile(
+    r"(?<![^\W\d_])(?:schrieb|schreef|skrev|skrifaði|kirjoitti|írta|napsal|napísal|a\s+écrit|"
+    r"escribió|escreveu|ha\s+scritto|wrote)\s+[^\n:]{1,100}[:：]\s*$",
+    re.I,
+)
+_TIME_OR_DATE_RE = re.compile(r"\d{1,2}[:.]\d{2}|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}")
+
+
+def _verb_before_name(line: str) -> bool:
+    tail = line[-160:]
+    return (
+        tail.rstrip().endswith((":", "："))
+        and _TIME_OR_DATE_RE.search(tail) is not None
+        and _VERB_BEFORE_NAME_RE.search(tail) is not None
+    )
+
+
 # "…<addr@host>:" or "… um 11:53 Uhr:" end a header only when a start cue is found above.
 _END_WEAK_RE = re.compile(r"(?:[>)]\s*[:：]|\buhr\s*:)\s*$", re.I)
 
@@ -83,7 +102,10 @@ _WEEKDAYS = (
     r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|mo|di|mi|do|fr|sa|so|"
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim|"
-    r"понедельник|вторник|среда|четверг|пятница|суббота|воскресенье|пн|вт|ср|чт|пт|сб|вс"
+    r"понедельник|вторник|среда|четверг|пятница|суббота|воскресенье|пн|вт|ср|чт|пт|сб|вс|"
+    r"lun|mié|jue|vie|sáb|seg|ter|qua|qui|sex|gio|sab|dom|"
+    r"ma|wo|vr|za|zo|man|tir|ons|tor|fre|lør|søn|mån|tis|tors|lör|sön|"
+    r"pon|wt|śr|czw|pt|sob|niedz"
 )
 # First line of a reply header: "On …", localized openers, a leading date or weekday. (The
 # leading run is possessive: no alternative starts with one of its characters, and giving
@@ -117,7 +139,8 @@ _ORIGINAL_RE = re.compile(
     r"original message|reply message|forwarded message|ursprüngliche nachricht|"
     r"antwort nachricht|weitergeleitete nachricht|original nachricht|oprindelig meddelelse|"
     r"videresendt meddelelse|mensaje original|mensaje reenviado|message d'origine|"
-    r"message original|message transféré|messaggio originale|messaggio inoltrato|"
+    r"message original|message transféré|mail original|ursprüngliche mail|"
+    r"ursprungligt meddelande|oprindelig besked|messaggio originale|messaggio inoltrato|"
     r"mensagem original|mensagem encaminhada|oorspronkelijk bericht|doorgestuurd bericht|"
     r"originalmeddelande|vidarebefordrat meddelande|opprinnelig melding|"
     r"videresendt melding|alkuperäinen viesti|välitetty viesti|wiadomość oryginalna|"
@@ -166,23 +189,39 @@ _POSSESSIVES = frozenset(
     "my the a an mon ma mes meinem meiner meinen mein mi mis mio mia il la lo mijn min mitt "
     "mitt mój mojego moim mojej моего мого моєї".split()
 )
-_LINK_OR_APP_RE = re.compile(r"[A-Z0-9\[<(]|https?:|www\.")
+
+
+_SENT_VERBS = frozenset(
+    "sent envoyé envoye enviado inviato verzonden verstuurd skickat sendt wysłane "
+    "отправлено надіслано gesendet lähetetty".split()
+)
+_SENT_PREPOSITIONS = frozenset(
+    "from with via by using on de depuis avec desde do da dal con com vanaf van met från fra "
+    "z ze с из з із von mit vom".split()
+)
 
 
 def _names_a_device(line: str) -> bool:
-    """True when a "Sent from …" line names a device or an app, not a place or a thought."""
+    """False when a "Sent from …" line goes on about a place or a thought ("Sent from my
+    desk, so …"): after the verb and preposition, a device or app is named (a capitalised
+    or digit-bearing product name, a link, or a device word)."""
     words = line.lstrip("(<[*_ ").split()
-    if len(words) > 16:
-        return False
-    if not words or not words[0][:1].isalpha() or not words[0].isascii() and len(words) < 2:
-        return True  # CJK forms ("发自我的iPhone") are one word
+    if len(words) < 3 or words[0].lower() not in _SENT_VERBS:
+        return True  # "Von meinem iPhone gesendet", "Get Outlook for iOS", CJK forms
+    if words[1].lower() not in _SENT_PREPOSITIONS or len(words) > 16:
+        return len(words) <= 16
     for word in words[2:5]:
         bare = word.strip(",.;:!?()[]<>*_\"'")
         if bare.lower() in _POSSESSIVES:
             continue
         if not bare:
             return True
-        return bool(_LINK_OR_APP_RE.match(bare)) or bare.lower().rstrip("s") in _DEVICE_WORDS
+        lowered = bare.lower()
+        return (
+            any(char.isupper() or char.isdigit() for char in bare)
+            or lowered.startswith(("http", "www."))
+            or any(lowered.startswith(device) for device in _DEVICE_WORDS)
+        )
     return True
 
 
@@ -311,7 +350,7 @@ def _mark_reply_headers(lines: list[str], kinds: list[str], ends: list[int]) -> 
         line = lines[j]
         if len(line) > _MAX_CUE_LINE or (kind == "q" and not _QUOTED_END_RE.match(line)):
             continue
-        strong = ends_with_wrote(line)
+        strong = ends_with_wrote(line) or _verb_before_name(line)
         weak = None
         if not strong:
             tail = line[-20:].rstrip()

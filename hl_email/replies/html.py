@@ -79,6 +79,7 @@ _SIGNATURE_SELECTORS = (
     "[name=messageSignatureSection]",
     "div#AppleMailSignature",
     "[id*=ymail_android_signature]",
+    "#ms-outlook-mobile-signature",
 )
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote dd div dl dt fieldset figcaption figure footer form "
@@ -164,7 +165,11 @@ def _attribution_above(out: list[str]) -> bool:
     if not lines:
         return False
     last = lines[-1]
-    if len(last) <= 400 and (ends_with_wrote(last) or _ATTRIBUTION_END_RE.search(last)):
+    if len(last) <= 400 and (
+        # an attribution names a date or an address: "what the customer wrote:" does not
+        (ends_with_wrote(last) and any(char.isdigit() or char == "@" for char in last))
+        or _ATTRIBUTION_END_RE.search(last)
+    ):
         return True
     return _looks_like_header(" ".join(lines[-6:])) and any(
         _HEADER_START_RE.match(line) for line in lines[-6:]
