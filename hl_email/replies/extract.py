@@ -185,6 +185,7 @@ _DEVICE_WORDS = frozenset(
     "portable mobiel telefoon telefon mobil komórka телефона телефон смартфона мобильного "
     "телефону смартфона".split()
 )
+_DEVICE_PREFIXES = tuple(sorted(_DEVICE_WORDS))
 _POSSESSIVES = frozenset(
     "my the a an mon ma mes meinem meiner meinen mein mi mis mio mia il la lo mijn min mitt "
     "mitt mój mojego moim mojej моего мого моєї".split()
@@ -220,7 +221,7 @@ def _names_a_device(line: str) -> bool:
         return (
             any(char.isupper() or char.isdigit() for char in bare)
             or lowered.startswith(("http", "www."))
-            or any(lowered.startswith(device) for device in _DEVICE_WORDS)
+            or lowered.startswith(_DEVICE_PREFIXES)
         )
     return True
 
@@ -525,13 +526,37 @@ _FOREIGN_MARKER_SCAN_CHARS = 64 * 1024
 _MAX_MARKER_LINE = 200
 
 
+# Every marker above names "this line" in its language: these words find the few lines the
+# marker pattern is tried on (str.find over the lower-cased head of the body, in C).
+_MARKER_NEEDLES = (
+    "this line", "the line", "dieser zeile", "dieser linie", "cette ligne", "esta línea",
+    "esta linea", "desta linha", "dessa linha", "questa riga", "questa linea", "la riga",
+    "la linea", "deze regel", "deze lijn", "de regel", "de lijn", "tej linii", "tą linią",
+    "denna rad", "denna linje", "den här rad", "denne linje", "этой строк", "этой лини",
+    "цим рядк", "цією лін", "цього рядк", "行上", "行以上", "条线", "條線", "线以上", "線以上",
+    "この行", "この線",
+)  # fmt: skip
+
+
 def _mark_foreign_markers(lines: list[str], kinds: list[str], joined: str) -> None:
     """Another system's "reply above this line" line (quoted or not) is ``m``."""
+    head = joined[:_FOREIGN_MARKER_SCAN_CHARS].lower()  # lower() keeps every "\n"
+    found: set[int] = set()
+    for needle in _MARKER_NEEDLES:
+        position = head.find(needle)
+        while position >= 0:
+            found.add(position)
+            position = head.find(needle, head.find("\n", position) + 1 or len(head))
+    checked: set[int] = set()
     counted_to, line = 0, -1
-    for match in _FOREIGN_MARKER_RE.finditer(joined, 0, _FOREIGN_MARKER_SCAN_CHARS):
-        line += joined.count("\n", counted_to, match.start())
-        counted_to = match.start()
-        if 0 <= line < len(lines) and len(lines[line]) <= _MAX_MARKER_LINE:
+    for position in sorted(found):
+        line += head.count("\n", counted_to, position)
+        counted_to = position
+        if line in checked or not 0 <= line < len(lines):
+            continue
+        checked.add(line)
+        text = lines[line]
+        if len(text) <= _MAX_MARKER_LINE and _FOREIGN_MARKER_RE.search(text):
             kinds[line] = "m"
 
 

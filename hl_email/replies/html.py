@@ -152,15 +152,12 @@ _HEADER_START_RE = re.compile(
 )
 _BlockquoteMode = Literal["auto", "drop"]
 _INDENT = "\ue000"  # list indentation, kept through the line stripping below
+_MAX_LIST_INDENT = 6  # levels; deeper lists are indented no further
 
 
 def _attribution_above(out: list[str]) -> bool:
     """True when the text rendered so far ends with a reply attribution or header block."""
-    tail = ""
-    for chunk in reversed(out):
-        tail = chunk + tail
-        if len(tail) > 600:
-            break
+    tail = "".join(out[-24:])[-600:]  # the attribution is the last line or two
     lines = [line.strip() for line in tail.split("\n") if line.strip()]
     if not lines:
         return False
@@ -234,8 +231,13 @@ def _render(
             marker = "-" if counter < 0 else f"{counter}."
             if lists and counter >= 0:
                 lists[-1] = counter + 1
-            indent = _INDENT * (2 * max(len(lists) - 1, 0))
-            body = [line for line in "".join(inner).strip().split("\n") if line.strip()]
+            indent = _INDENT * (2 * min(max(len(lists) - 1, 0), _MAX_LIST_INDENT))
+            item = "".join(inner).strip()
+            if "\n" not in item:  # PERF: the common one-line item
+                out.append("\n" + indent + marker + " " + item)
+                child = child.next
+                continue
+            body = [line for line in item.split("\n") if line.strip()]
             out.append("\n" + indent + marker + " " + (body[0].strip() if body else ""))
             for line in body[1:]:
                 out.append(
@@ -275,10 +277,13 @@ def html_to_text(
         return ""
     out: list[str] = []
     _render(root, out, 0, blockquotes, [])
+    text = "".join(out)
     lines = [
-        line.strip().replace(_INDENT, " ") if not line.lstrip().startswith(">") else line.rstrip()
-        for line in "".join(out).split("\n")
+        line.strip() if not line.lstrip().startswith(">") else line.rstrip()
+        for line in text.split("\n")
     ]
+    if _INDENT in text:
+        lines = [line.replace(_INDENT, " ") for line in lines]
     # collapse runs of blank lines produced by nested blocks
     result: list[str] = []
     blank = 0

@@ -13,6 +13,8 @@ import email.policy
 import re
 from collections.abc import Iterator
 
+from charset_normalizer import from_bytes
+
 __all__ = ["as_message", "iter_parts", "parse_message", "part_text", "reply_body", "header"]
 
 # A reply body larger than this is cut before extraction: no human types 4 MB of new text.
@@ -505,6 +507,7 @@ def _is_attachment(part: email.message.Message) -> bool:
 _UTF8_NAMES = frozenset(("utf-8", "utf8", "us-ascii", "ascii"))
 # The detector reads at most this much of a part (it samples chunks of it anyway).
 _DETECT_BYTES = 256 * 1024
+_RANK_BYTES = 4 * 1024
 
 
 # Charsets mail is commonly sent in, tried when the declared one fails; ranked together
@@ -559,25 +562,32 @@ def _detected(raw: bytes, declared: str | None) -> str | None:
     """Text of ``raw`` in the most plausible of charset-normalizer's pick and the common mail
     charsets (strict decodings only), or None when none decodes."""
     sample = raw[:_DETECT_BYTES]
+    if len(sample) > _RANK_BYTES:  # ranked on a head cut at a line end (no split character)
+        cut = sample.rfind(b"\n", 0, _RANK_BYTES)
+        sample = sample[: cut if cut > 0 else _RANK_BYTES]
     # on a tie the earlier name wins: the declared one, then the common ones (Western
-    # European before Central European, which no byte can tell apart), then the detector's
+    # European before Central European, which no byte can tell apart); the detector is
+    # asked only when none of them reads cleanly
     names: list[str] = [declared] if declared else []
     names.extend(_CANDIDATE_CHARSETS)
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(sample).best()
-        if best is not None and not best.encoding.startswith(("utf_16", "utf_32")):
-            names.append(best.encoding)
-    except Exception:  # the detector is advisory; the candidates above still apply
-        pass
     ranked: list[tuple[float, int, str]] = []
-    for order, name in enumerate(names):
+
+    def rank(name: str, order: int) -> None:
         try:
             text = sample.decode(name)
         except (LookupError, UnicodeDecodeError, TypeError):
-            continue
+            return
         ranked.append((_implausibility(text), order, name))
+
+    for order, name in enumerate(names):
+        rank(name, order)
+    if not ranked or min(ranked)[0] > 0:
+        try:
+            best = from_bytes(sample).best()
+        except Exception:  # the detector is advisory; the candidates above still apply
+            best = None
+        if best is not None and not best.encoding.startswith(("utf_16", "utf_32")):
+            rank(best.encoding, len(names))
     if not ranked:
         return None
     return raw.decode(min(ranked)[2], errors="replace")
@@ -616,7 +626,8 @@ def decode_text(raw: bytes, charset: str | None) -> str:
     if declared in _UTF8_NAMES and utf8 is None:
         # mostly fine UTF-8 with a damaged byte or two stays UTF-8
         damaged = raw.decode("utf-8", errors="replace")
-        if damaged.count("\ufffd") * 10 <= sum(1 for char in damaged if ord(char) > 0x7F):
+        non_ascii = len(damaged) - len(damaged.encode("ascii", "ignore"))
+        if damaged.count("\ufffd") * 10 <= non_ascii:
             return damaged
     detected = _detected(raw, declared if declared not in _UTF8_NAMES else None)
     if detected is not None:
@@ -687,6 +698,7 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 
 # A boundary line: "--" and 1..70 boundary characters (RFC 2046), alone on its line.
 _BOUNDARY_LINE_RE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*$", re.M)
+_MAX_RECOVERED_CHARS = 128 * 1024
 _PART_HEADER_RE = re.compile(r"\A(?:content-[\w-]+|mime-version)[ \t]*:", re.I)
 
 
@@ -703,7 +715,9 @@ def _recovered_multipart(part: email.message.Message) -> email.message.Message |
             if boundary.endswith("--") and "--" + boundary[:-2] in payload[: match.start()]:
                 continue
             rebuilt = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
-            return parse_message(rebuilt + payload.replace("\r\n", "\n"))
+            # the body a person typed is in the first parts: a bounded head is parsed
+            head = payload[:_MAX_RECOVERED_CHARS].replace("\r\n", "\n")
+            return parse_message(rebuilt + head)
     return None
 
 
