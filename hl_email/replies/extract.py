@@ -37,7 +37,7 @@ _MAX_CUE_LINE = 400
 # A multi-line reply header ("On …,\n<…@…>\nwrote:") spans at most this many lines.
 _MAX_HEADER_LINES = 6
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u1427\u200b\u200c\u200d\u2060\ufeff\xa0\u00ad"), " ")
+_INVISIBLE_RE = re.compile("[\u1427\u200b\u200c\u200d\u2060\ufeff\xa0\u00ad]")
 
 # --- single-line cues -------------------------------------------------------------------
 
@@ -253,8 +253,8 @@ _QUOTED_HEADER_RE = re.compile(
 
 def _normalise(body: str) -> list[str]:
     text = body.replace("\r\n", "\n").replace("\r", "\n")
-    if any(chr(code) in text for code in _INVISIBLE):
-        text = text.translate(_INVISIBLE)
+    if not text.isascii():
+        text = _INVISIBLE_RE.sub(" ", text)  # PERF: a regex is far faster than str.translate
     lines = text.split("\n")
     if " On " not in text:
         return lines

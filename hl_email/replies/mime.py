@@ -507,7 +507,7 @@ def _is_attachment(part: email.message.Message) -> bool:
 _UTF8_NAMES = frozenset(("utf-8", "utf8", "us-ascii", "ascii"))
 # The detector reads at most this much of a part (it samples chunks of it anyway).
 _DETECT_BYTES = 256 * 1024
-_RANK_BYTES = 4 * 1024
+_RANK_BYTES = 2 * 1024
 
 
 # Charsets mail is commonly sent in, tried when the declared one fails; ranked together
@@ -698,7 +698,7 @@ def unflow(text: str, *, delsp: bool = False) -> str:
 
 # A boundary line: "--" and 1..70 boundary characters (RFC 2046), alone on its line.
 _BOUNDARY_LINE_RE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*$", re.M)
-_MAX_RECOVERED_CHARS = 128 * 1024
+_MAX_RECOVERED_CHARS = 64 * 1024
 _PART_HEADER_RE = re.compile(r"\A(?:content-[\w-]+|mime-version)[ \t]*:", re.I)
 
 
