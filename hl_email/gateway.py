@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import email
 import email.policy
 import hashlib
@@ -51,6 +52,7 @@ from .replies import (
     classify_message,
     decide,
     extract_reply_from_message,
+    strip_signoff,
 )
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
@@ -871,8 +873,7 @@ class Gateway:
             return await finish("already_answered", f"{sender} has already answered")
 
         try:
-            # the answer handed to the agent: without a hand-written "Thanks,\nLena" closing
-            text = extract_reply_from_message(msg, strip_signoff=True)
+            text = extract_reply_from_message(msg)
         except Exception as exc:
             text = ""
             log.warning("extraction failed: %s", exc)
@@ -890,6 +891,9 @@ class Gateway:
             kind="approval" if approval else "question",
             options=options,
             classifier=self.classifier,
+        )
+        decision = _comment_without_closing(
+            decision, text, "approval" if approval else "question", options
         )
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
@@ -1507,6 +1511,24 @@ def _clean_msgid(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value if _CLEAN_MSGID.fullmatch(value) else None
+
+
+def _comment_without_closing(
+    decision: Decision, text: str, kind: str, options: list[ResponseOption]
+) -> Decision:
+    """The decision with its comment (the answer handed to the agent) read again from the
+    text without a hand-written closing ("Thanks,\nLena", "-Sam"). The verdict and option
+    stay those read from the whole text; the comment changes only when the trimmed text
+    gives the same verdict and option."""
+    if not decision.comment or decision.verdict == "unclear":
+        return decision
+    trimmed = strip_signoff(text)
+    if trimmed == text.strip():
+        return decision
+    again = decide(trimmed, kind=kind, options=options)
+    if again.verdict != decision.verdict or again.option != decision.option:
+        return decision
+    return dataclasses.replace(decision, comment=again.comment)
 
 
 def _identity(address: str) -> str:

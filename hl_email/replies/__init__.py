@@ -10,7 +10,7 @@ import email.message
 
 from .classify import MessageKind, bounce_original_message_ids, classify_message
 from .decide import Decision, decide
-from .extract import REPLY_MARKER, extract_reply
+from .extract import REPLY_MARKER, extract_reply, strip_signoff
 from .html import html_to_text
 from .mime import as_message, parse_message, reply_body
 
@@ -25,6 +25,7 @@ __all__ = [
     "extract_reply_from_html",
     "extract_reply_from_message",
     "parse_message",
+    "strip_signoff",
 ]
 
 

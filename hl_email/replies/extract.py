@@ -27,7 +27,9 @@ __all__ = [
     "classify_lines",
     "ends_with_wrote",
     "extract_reply",
+    "strip_closing",
     "strip_quoted",
+    "strip_signoff",
 ]
 
 REPLY_MARKER = "##- Please type your reply above this line -##"
@@ -861,12 +863,50 @@ _CLOSING_RE = re.compile(
     r"(?:[,\s][ \t]*(?P<name>[^\W\d_][\w.'’-]{0,30}(?:[ \t]+[^\W\d_][\w.'’-]{0,30}){0,2}))?"
     r"[ \t]*[.!]?[ \t]*$"
 )
-# "-Sam", "— Lena Fischer", "~jo", "/Jef", "//Jef"
+# "-Sam" (no space after a hyphen: "- Order A" is a list item), "— Lena Fischer", "~jo",
+# "/Jef", "//Jef"
 _DASH_NAME_RE = re.compile(
-    r"^[ \t]*(?:[-–—~]{1,2}|/{1,2})[ \t]?[^\W\d_][\w.'’-]{0,30}(?:[ \t]+[^\W\d_][\w.'’-]{0,30}){0,2}[ \t]*$"
+    r"^[ \t]*(?:-{1,2}|[–—~]{1,2}[ \t]?|/{1,2}[ \t]?)"
+    r"(?P<name>[^\W\d_][\w.'’-]{0,30}(?:[ \t]+[^\W\d_][\w.'’-]{0,30}){0,2})[ \t]*$"
 )
 _MAX_NAME_LINES = 4
 _MAX_NAME_CHARS = 48
+# Lower-case words a name, title or company line may hold ("Head of Finance", "Jan van Dijk").
+_NAME_CONNECTORS = frozenset(
+    "of and for the at & | · - – — de da di du des del della la le los las van von der den "
+    "und y e i og och en et".split()
+)
+# Words no name line holds: a closing never swallows what decides ("Thanks,\nbut no").
+_NOT_A_NAME = frozenset(
+    "no not nope never nein nicht kein keine non pas ne nie nee niet nej ikke inte нет не ні "
+    "yes ja oui si sí sim да так ok okay approve approved reject rejected deny denied stop "
+    "wait hold cancel but aber mais pero ma maar men ale но але however unless only until "
+    "don't dont won't can't isn't".split()
+)
+
+
+def _looks_like_name(text: str) -> bool:
+    """Words of a name, title, company or contact line: capitalised (or from a script without
+    case), connectors, or digits and signs (a phone number); none that could decide."""
+    words = text.replace(",", " ").split()
+    if not words:
+        return False
+    for position, word in enumerate(words):
+        bare = word.strip(".'’()[]<>\"")
+        lowered = bare.lower()
+        if lowered in _NOT_A_NAME or lowered.rstrip("!?.") in _NOT_A_NAME:
+            return False
+        if not bare or "@" in bare or not any(char.isalpha() for char in bare):
+            continue  # an address, a phone number, a separator
+        first = bare[0]
+        if first.isupper() or not first.islower():  # capitalised, or no case (CJK)
+            continue
+        if position and lowered in _NAME_CONNECTORS:
+            continue
+        if position == 0 and len(words) == 1 and len(bare) <= 12:
+            continue  # a lone first name written in lower case ("lena")
+        return False
+    return True
 
 
 def _is_name_line(line: str) -> bool:
@@ -876,7 +916,47 @@ def _is_name_line(line: str) -> bool:
         return False
     if text[-1] in "?!:;" or (text.endswith(".") and len(text.split()) > 3):
         return False
-    return not _QUOTE_RE.match(line)
+    return not _QUOTE_RE.match(line) and _looks_like_name(text)
+
+
+def _closing_line(line: str) -> bool:
+    if len(line) > _MAX_MARKER_LINE:
+        return False
+    match = _CLOSING_RE.match(line)
+    return match is not None and (not match.group("name") or _looks_like_name(match["name"]))
+
+
+def _dash_name_line(line: str) -> bool:
+    if len(line) > _MAX_MARKER_LINE:
+        return False
+    match = _DASH_NAME_RE.match(line)
+    return match is not None and _looks_like_name(match["name"])
+
+
+def strip_signoff(text: str, *, keep_alone: bool = True) -> str:
+    """``text`` without a hand-written closing at its end ("Thanks,\nLena", "-Sam"); see
+    :func:`strip_closing`. ``keep_alone=False``: a text that is only a closing becomes ""
+    (a comment that is just "Thanks, Lena" says nothing)."""
+    if not isinstance(text, str) or not text.strip():
+        return "" if not isinstance(text, str) else text.strip()
+    lines = text.replace("\r\n", "\n").split("\n")
+    kept = strip_closing(lines)
+    if kept is lines and not keep_alone:
+        alone = _strip_blank(lines)
+        if alone and (
+            all(_closing_line(line) or _is_name_line(line) or not line.strip() for line in alone)
+            and (_closing_line(alone[0]) or (len(alone) == 1 and _dash_name_line(alone[0])))
+        ):
+            return ""
+    return "\n".join(kept).strip()
+
+
+def _in_a_list(lines: list[str], index: int) -> bool:
+    """The line above (skipping blank lines) is a list item too: "-x" is then an item."""
+    above = index - 1
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    return above >= 0 and lines[above].lstrip()[:1] in ("-", "–", "—", "~", "/", "*", "•")
 
 
 def strip_closing(lines: list[str]) -> list[str]:
@@ -891,14 +971,14 @@ def strip_closing(lines: list[str]) -> list[str]:
         return lines
 
     def closing(i: int) -> bool:
-        return len(lines[i]) <= _MAX_MARKER_LINE and _CLOSING_RE.match(lines[i]) is not None
+        return _closing_line(lines[i])
 
     def blank(i: int) -> bool:
         return not lines[i].strip()
 
     cut = None
     last = end - 1
-    if closing(last) or (len(lines[last]) <= _MAX_MARKER_LINE and _DASH_NAME_RE.match(lines[last])):
+    if closing(last) or (_dash_name_line(lines[last]) and not _in_a_list(lines, last)):
         cut = last
     else:
         i, names = last, 0

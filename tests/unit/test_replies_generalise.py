@@ -594,3 +594,51 @@ def test_out_of_office_text_without_headers_is_an_auto_reply(text: str) -> None:
 def test_human_replies_that_mention_absence_stay_human(text: str) -> None:
     raw = _message("From: anna@example.org\nSubject: Re: Approve refund", text)
     assert classify_message(raw, thread_subject="Approve refund") == MessageKind.HUMAN
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Approve.\nThanks, but no",
+        "Approve.\n\nThanks,\nnot yet",
+        "Approve.\n\nBest,\nWait no",
+        "Approve\n- not yet",
+        "Options:\n- A\n-B",
+        "Yes.\n\nCheers,\nbut only on Monday",
+    ],
+)
+def test_a_closing_never_swallows_words_that_decide(body: str) -> None:
+    assert extract_reply(body, strip_signoff=True) == body
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "comment"),
+    [
+        ("Yes\n\nThanks,\nLena", "approval", None),
+        ("No, they already got a voucher.\n\nThanks,\nLena", "approval", "they already got a"),
+        ("The budget is 400 EUR.\n\nBest regards,\nLena Fischer\nHead of Finance", "question", ""),
+        ("Use the blue one.\n-Sam", "question", ""),
+    ],
+)
+def test_the_gateway_hands_the_agent_comments_without_closings(
+    body: str, kind: str, comment: str | None
+) -> None:
+    from hl_email.gateway import _comment_without_closing
+    from hl_email.replies import decide
+
+    decision = decide(body, kind=kind)
+    trimmed = _comment_without_closing(decision, body, kind, [])
+    assert trimmed.verdict == decision.verdict and trimmed.option == decision.option
+    if comment is None:
+        assert not trimmed.comment
+    else:
+        assert trimmed.comment and comment in trimmed.comment
+        assert "Lena" not in trimmed.comment and "Sam" not in trimmed.comment
+
+
+def test_strip_signoff_of_a_bare_closing_comment() -> None:
+    from hl_email.replies import strip_signoff
+
+    assert strip_signoff("Thanks,\nLena", keep_alone=False) == ""
+    assert strip_signoff("Thanks,\nLena") == "Thanks,\nLena"
+    assert strip_signoff("the box was crushed\n\nCheers", keep_alone=False) == "the box was crushed"
