@@ -251,7 +251,12 @@ def _out_of_office_text(msg: email.message.Message) -> bool:
     head = body[: 40 * _OOO_SCAN_CHARS]
     if kind == "html":
         head = html_to_text(head)
-    lines = [line.strip() for line in head.split("\n") if line.strip()][:_OOO_SCAN_LINES]
+    # quoted lines are someone else's (a bottom-posted reply quotes first)
+    lines = [
+        line.strip()
+        for line in head.split("\n")
+        if line.strip() and not line.lstrip().startswith(">")
+    ][:_OOO_SCAN_LINES]
     text = " ".join(lines)[:_OOO_SCAN_CHARS]
     return bool(text) and _OOO_BODY_RE.search(text) is not None
 

@@ -744,7 +744,9 @@ def reply_body(msg: email.message.Message) -> tuple[str, str]:
     if plain is None and html is None and broken is not None:
         recovered = _recovered_multipart(broken)
         if recovered is not None and not any(
-            ctype.startswith("multipart/") for _p, ctype in iter_typed_parts(recovered)
+            # still a multipart without parts: the guess did not help (and never loops)
+            ctype.startswith("multipart/") and not isinstance(part.get_payload(), list)
+            for part, ctype in iter_typed_parts(recovered)
         ):
             return reply_body(recovered)
         return "plain", part_text(broken)

@@ -642,3 +642,21 @@ def test_strip_signoff_of_a_bare_closing_comment() -> None:
     assert strip_signoff("Thanks,\nLena", keep_alone=False) == ""
     assert strip_signoff("Thanks,\nLena") == "Thanks,\nLena"
     assert strip_signoff("the box was crushed\n\nCheers", keep_alone=False) == "the box was crushed"
+
+
+def test_a_missing_outer_boundary_with_a_nested_alternative_is_recovered() -> None:
+    raw = (
+        b"From: a@b.c\nContent-Type: multipart/mixed\n\n--outer\nContent-Type: "
+        b"multipart/alternative; boundary=inner\n\n--inner\nContent-Type: text/plain\n\n"
+        b"Approved\n--inner\nContent-Type: text/html\n\n<p>Approved</p>\n--inner--\n--outer\n"
+        b"Content-Type: application/pdf; name=x.pdf\n\nJVBE\n--outer--\n"
+    )
+    assert extract_reply_from_message(raw) == "Approved"
+
+
+def test_out_of_office_words_in_the_quote_do_not_make_an_auto_reply() -> None:
+    raw = _message(
+        "From: anna@example.org\nSubject: Re: x",
+        "On Mon, Bot <b@x.org> wrote:\n> I am out of the office until Monday, approve?\n\nYes",
+    )
+    assert classify_message(raw) == MessageKind.HUMAN
