@@ -10,6 +10,7 @@ import email
 import email.header
 import email.message
 import email.policy
+import functools
 import re
 from collections.abc import Iterator
 
@@ -593,6 +594,23 @@ def _detected(raw: bytes, declared: str | None) -> str | None:
     return raw.decode(min(ranked)[2], errors="replace")
 
 
+_ASCII_PROBE = "Az09 +-=\n"
+
+
+@functools.lru_cache(maxsize=64)
+def _ascii_compatible(charset: str) -> bool:
+    """True when ASCII text means the same in ``charset`` (unknown charsets count as such:
+    they are read as ASCII/UTF-8)."""
+    try:
+        return _ASCII_PROBE.encode(charset) == _ASCII_PROBE.encode() and (
+            b"+AEE-".decode(charset) == "+AEE-"
+        )
+    except LookupError:
+        return True
+    except (UnicodeError, TypeError, ValueError):
+        return False
+
+
 def decode_text(raw: bytes, charset: str | None) -> str:
     """Bytes of a text part as text, recovering from a wrong or missing charset.
 
@@ -602,6 +620,13 @@ def decode_text(raw: bytes, charset: str | None) -> str:
     (or no charset is declared and the bytes are not UTF-8) charset-normalizer picks one.
     """
     declared = (charset or "").strip().strip('"').lower() or None
+    if declared and not _ascii_compatible(declared):
+        # UTF-16/32, UTF-7, EBCDIC…: the bytes mean what the declared charset says (a mail
+        # client shows them so); nothing is "recovered" from them
+        try:
+            return raw.decode(declared, errors="replace")
+        except (LookupError, TypeError):
+            pass
     if raw.isascii():
         if b"\x1b$" in raw or b"\x1b(" in raw:  # ISO-2022-JP/KR escapes in 7-bit text
             for codec in (declared, "iso2022_jp", "iso2022_kr"):
