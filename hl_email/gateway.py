@@ -873,11 +873,16 @@ class Gateway:
             return await finish("already_answered", f"{sender} has already answered")
 
         try:
-            text = extract_reply_from_message(msg)
+            # the decision reads the new text with signatures kept (a retraction under them
+            # counts) and every quote and <blockquote> removed; the agent gets the new text
+            # without signatures and closings
+            text = extract_reply_from_message(msg, for_decision=True)
+            answer = extract_reply_from_message(msg)
         except Exception as exc:
-            text = ""
+            text = answer = ""
             log.warning("extraction failed: %s", exc)
         text = _REF_LINE.sub("", text).strip()
+        answer = _REF_LINE.sub("", answer).strip()
         spec = request.spec
         approval = request.kind == "function_call"
         options = [
@@ -892,8 +897,8 @@ class Gateway:
             options=options,
             classifier=self.classifier,
         )
-        decision = _comment_without_closing(
-            decision, text, "approval" if approval else "question", options
+        decision = _comment_from_answer(
+            decision, text, answer, "approval" if approval else "question", options
         )
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
@@ -1513,16 +1518,16 @@ def _clean_msgid(value: str | None) -> str | None:
     return value if _CLEAN_MSGID.fullmatch(value) else None
 
 
-def _comment_without_closing(
-    decision: Decision, text: str, kind: str, options: list[ResponseOption]
+def _comment_from_answer(
+    decision: Decision, text: str, answer: str, kind: str, options: list[ResponseOption]
 ) -> Decision:
-    """The decision with its comment (the answer handed to the agent) read again from the
-    text without a hand-written closing ("Thanks,\nLena", "-Sam"). The verdict and option
-    stay those read from the whole text; the comment changes only when the trimmed text
-    gives the same verdict and option."""
+    """The decision with its comment (what the agent is handed) read from ``answer``, the new
+    text without signatures, and without a hand-written closing ("Thanks,\nLena", "-Sam").
+    The verdict and option stay those read from ``text``, the decision's text; the comment
+    changes only when the answer gives the same verdict and option."""
     if not decision.comment or decision.verdict == "unclear":
         return decision
-    trimmed = strip_signoff(text)
+    trimmed = strip_signoff(answer)
     if trimmed == text.strip():
         return decision
     again = decide(trimmed, kind=kind, options=options)

@@ -618,22 +618,24 @@ def test_a_closing_never_swallows_words_that_decide(body: str) -> None:
         ("No, they already got a voucher.\n\nThanks,\nLena", "approval", "they already got a"),
         ("The budget is 400 EUR.\n\nBest regards,\nLena Fischer\nHead of Finance", "question", ""),
         ("Use the blue one.\n-Sam", "question", ""),
+        ("No, too expensive.\n\nSent from my iPhone", "approval", "too expensive"),
     ],
 )
 def test_the_gateway_hands_the_agent_comments_without_closings(
     body: str, kind: str, comment: str | None
 ) -> None:
-    from hl_email.gateway import _comment_without_closing
+    from hl_email.gateway import _comment_from_answer
     from hl_email.replies import decide
 
-    decision = decide(body, kind=kind)
-    trimmed = _comment_without_closing(decision, body, kind, [])
+    decision = decide(extract_reply(body, for_decision=True), kind=kind)
+    trimmed = _comment_from_answer(decision, body, extract_reply(body), kind, [])
     assert trimmed.verdict == decision.verdict and trimmed.option == decision.option
     if comment is None:
         assert not trimmed.comment
     else:
         assert trimmed.comment and comment in trimmed.comment
         assert "Lena" not in trimmed.comment and "Sam" not in trimmed.comment
+        assert "iPhone" not in trimmed.comment
 
 
 def test_strip_signoff_of_a_bare_closing_comment() -> None:
