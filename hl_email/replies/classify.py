@@ -11,10 +11,10 @@ never marks a delivery failed because of it (a bounce we cannot read names no re
 from __future__ import annotations
 
 import email.message
+import html
 import re
 from enum import StrEnum
 
-from .html import html_to_text
 from .mime import (
     as_message,
     content_param,
@@ -225,6 +225,7 @@ _OOO_BODY_RE = re.compile(
     r"|外出しております|この(?:メール|メッセージ)は自動(?:返信|送信|応答)|自動応答メッセージ"
 )
 _OOO_SCAN_CHARS = 500
+_TAG_RE = re.compile(r"<[^<>]{0,2000}>")
 _OOO_SCAN_LINES = 4
 # Mailing-list software: fml (X-MLServer, X-ML-Name…), ecartis, listserv, ezmlm.
 _LIST_SOFTWARE_HEADERS = (
@@ -250,7 +251,9 @@ def _out_of_office_text(msg: email.message.Message) -> bool:
     kind, body = reply_body(msg)
     head = body[: 40 * _OOO_SCAN_CHARS]
     if kind == "html":
-        head = html_to_text(head)
+        # PERF: tags out (a full render is not needed for the first lines)
+        body_at = head.lower().find("<body")  # the <head> (title, style) is no text
+        head = html.unescape(_TAG_RE.sub("\n", head[max(body_at, 0) :]))
     # quoted lines are someone else's (a bottom-posted reply quotes first)
     lines = [
         line.strip()

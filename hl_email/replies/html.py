@@ -109,11 +109,32 @@ def _is_outlook_header_div(node: Node) -> bool:
     return "border-top:solid" in style and ("#e1e1e1" in style or "#b5c4df" in style)
 
 
-def strip_quote_containers(tree: HTMLParser) -> None:
-    for selector in _REMOVE_SELECTORS:
+def _token(selector: str) -> str:
+    """The longest name in a selector: a document without it cannot match."""
+    return max(re.findall(r"[A-Za-z_][\w-]+", selector), key=len).lower()
+
+
+_TOKENS = {
+    selector: _token(selector)
+    for selector in (*_REMOVE_SELECTORS, *_CUT_SELECTORS, *_SIGNATURE_SELECTORS)
+}
+
+
+def _present(selectors: tuple[str, ...], source: str | None) -> tuple[str, ...]:
+    """PERF: only the selectors whose name occurs in the (lower-cased) source: each query
+    walks the whole tree."""
+    if source is None:
+        return selectors
+    return tuple(selector for selector in selectors if _TOKENS[selector] in source)
+
+
+def strip_quote_containers(tree: HTMLParser, source: str | None = None) -> None:
+    """Remove client quote containers (and what follows a cut marker). ``source``: the
+    lower-cased HTML, to skip selectors that cannot match."""
+    for selector in _present(_REMOVE_SELECTORS, source):
         for node in tree.css(selector):
             node.decompose()
-    for selector in _CUT_SELECTORS:
+    for selector in _present(_CUT_SELECTORS, source):
         found = tree.css_first(selector)
         if found is not None:
             _cut_from(found)
@@ -133,8 +154,8 @@ def strip_quote_containers(tree: HTMLParser) -> None:
             break
 
 
-def strip_signature_containers(tree: HTMLParser) -> None:
-    for selector in _SIGNATURE_SELECTORS:
+def strip_signature_containers(tree: HTMLParser, source: str | None = None) -> None:
+    for selector in _present(_SIGNATURE_SELECTORS, source):
         for node in tree.css(selector):
             node.decompose()
 
@@ -268,10 +289,11 @@ def html_to_text(
     if not html or not html.strip():
         return ""
     tree = HTMLParser(html)
+    source = html.lower()
     if strip_quotes:
-        strip_quote_containers(tree)
+        strip_quote_containers(tree, source)
     if strip_signatures:
-        strip_signature_containers(tree)
+        strip_signature_containers(tree, source)
     root = tree.body or tree.root
     if root is None:
         return ""

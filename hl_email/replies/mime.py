@@ -509,6 +509,7 @@ _UTF8_NAMES = frozenset(("utf-8", "utf8", "us-ascii", "ascii"))
 # The detector reads at most this much of a part (it samples chunks of it anyway).
 _DETECT_BYTES = 256 * 1024
 _RANK_BYTES = 2 * 1024
+_FIRST_RANK_BYTES = 384
 
 
 # Charsets mail is commonly sent in, tried when the declared one fails; ranked together
@@ -573,15 +574,29 @@ def _detected(raw: bytes, declared: str | None) -> str | None:
     names.extend(_CANDIDATE_CHARSETS)
     ranked: list[tuple[float, int, str]] = []
 
-    def rank(name: str, order: int) -> None:
+    def rank(name: str, order: int, head: bytes = sample) -> None:
         try:
-            text = sample.decode(name)
+            text = head.decode(name)
         except (LookupError, UnicodeDecodeError, TypeError):
             return
         ranked.append((_implausibility(text), order, name))
 
-    for order, name in enumerate(names):
-        rank(name, order)
+    # PERF: every candidate on a short head, the best few on the whole sample
+    short = sample[: sample.rfind(b"\n", 0, _FIRST_RANK_BYTES) + 1 or _FIRST_RANK_BYTES]
+    if len(short) < len(sample):
+        for order, name in enumerate(names):
+            try:
+                sample.decode(name)  # must decode as a whole
+            except (LookupError, UnicodeDecodeError, TypeError):
+                continue
+            rank(name, order, short)
+        finalists = [name for _score, _order, name in sorted(ranked)[:3]]
+        ranked.clear()
+        for name in finalists:
+            rank(name, names.index(name))
+    else:
+        for order, name in enumerate(names):
+            rank(name, order)
     if not ranked or min(ranked)[0] > 0:
         try:
             best = from_bytes(sample).best()
@@ -666,8 +681,26 @@ def decode_text(raw: bytes, charset: str | None) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+_TEXT_CACHE = "_hl_email_text"  # attribute holding a part's decoded text
+
+
 def part_text(part: email.message.Message) -> str:
-    """Decoded text of a leaf part (transfer encoding, charset, format=flowed)."""
+    """Decoded text of a leaf part (transfer encoding, charset, format=flowed).
+
+    The text is kept on the part object, so classification and extraction of one parsed
+    message decode (and charset-detect) each part once."""
+    cached = getattr(part, _TEXT_CACHE, None)
+    if type(cached) is tuple and cached[0] is getattr(part, "_payload", None):
+        return cached[1]
+    text = _part_text(part)
+    try:
+        setattr(part, _TEXT_CACHE, (getattr(part, "_payload", None), text))
+    except Exception:  # a message class that refuses attributes: no cache
+        pass
+    return text
+
+
+def _part_text(part: email.message.Message) -> str:
     try:
         raw = part.get_payload(decode=True)
     except Exception:
