@@ -665,10 +665,10 @@ def decode_text(raw: bytes, charset: str | None) -> str:
             pass
     if declared in _UTF8_NAMES and utf8 is None:
         # mostly fine UTF-8 with a damaged byte or two stays UTF-8
-        damaged = raw.decode("utf-8", errors="replace")
-        non_ascii = len(damaged) - len(damaged.encode("ascii", "ignore"))
-        if damaged.count("\ufffd") * 10 <= non_ascii:
-            return damaged
+        head = raw[:_DETECT_BYTES].decode("utf-8", errors="replace")  # PERF: a head decides
+        non_ascii = len(head) - len(head.encode("ascii", "ignore"))
+        if head.count("\ufffd") * 10 <= non_ascii:
+            return raw.decode("utf-8", errors="replace")
     detected = _detected(raw, declared if declared not in _UTF8_NAMES else None)
     if detected is not None:
         return detected
