@@ -25,9 +25,14 @@ def _load(path: str | None) -> GatewayConfig:
 
 
 async def _serve(config: GatewayConfig, *, with_api: bool) -> int:
+    """Run until a signal; a part that cannot start is a non-zero exit that names it."""
     from .gateway import Gateway
 
-    gateway = Gateway(config)
+    try:
+        gateway = Gateway(config)
+    except Exception as exc:
+        print(f"hl-email serve: cannot set up the gateway: {exc}", file=sys.stderr, flush=True)
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -35,31 +40,48 @@ async def _serve(config: GatewayConfig, *, with_api: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
-    await gateway.start()
-    server_task = None
+    try:
+        await gateway.start()
+    except Exception as exc:
+        print(
+            f"hl-email serve: cannot start the gateway (store {config.store.url}): {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await gateway.stop()
+        return 1
+    server = None
     try:
         if with_api:
+            from .api import ApiServer
+
+            server = ApiServer(gateway, config)
             try:
-                from .api import serve_api
-            except ImportError:
-                serve_api = None  # type: ignore[assignment]
-            if serve_api is not None:
-                server_task = asyncio.create_task(serve_api(gateway, config, stop))
+                await server.start()
+            except Exception as exc:
+                # Never run without the API the agent expects: whatever holds the port would
+                # answer it instead.
+                print(
+                    f"hl-email serve: the HTTP API cannot start: {exc}\n"
+                    "  Is another hl-email (or another program) using that port? Set [api] port, "
+                    "or run with --no-api.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                server = None
+                return 1
+        api = f", API {server.base_url}" if server is not None else ""
         print(
             f"hl-email: gateway running as {config.agent.address} "
             f"(SMTP {config.smtp.host}:{config.smtp.port}, IMAP {config.imap.host}:{config.imap.port}"
-            f"/{config.imap.folder}, store {config.store.url}); Ctrl-C to stop",
+            f"/{config.imap.folder}, store {config.store.url}{api}); Ctrl-C to stop",
             flush=True,
         )
         await stop.wait()
     finally:
         print("hl-email: shutting down…", flush=True)
-        if server_task is not None:
-            server_task.cancel()
-            try:
-                await server_task
-            except (asyncio.CancelledError, Exception):
-                pass
+        if server is not None:
+            await server.stop()
         await gateway.stop()
     return 0
 
