@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, GatewayConfig, load_config
@@ -92,28 +93,86 @@ def _fmt_time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _summary(row: Any) -> str:
+def _result(row: Any) -> str:
+    """The state a person reads: approved, rejected: reason, answered, cancelled, pending…"""
+    status = row.status or {}
+    if status.get("cancelled"):
+        return "cancelled"
+    if row.state == "failed":
+        return f"failed: {status.get('error') or ''}".rstrip(": ")
+    if row.state != "done":
+        return row.state
+    if row.kind == "function_call":
+        if status.get("approved"):
+            return "approved"
+        return f"rejected: {status.get('comment') or ''}".rstrip(": ")
+    return "answered"
+
+
+def _what(row: Any) -> str:
     spec = row.spec
     if row.kind == "function_call":
-        what = f"approve {spec.get('fn')}"
-        status = row.status
-        if row.state == "done":
-            result = "approved" if status.get("approved") else f"rejected: {status.get('comment')}"
-        else:
-            result = row.state
-    else:
-        what = (
-            "question: " + (spec.get("msg") or "").splitlines()[0][:40]
-            if spec.get("msg")
-            else "question"
+        return f"approve {spec.get('fn')}"
+    first = (spec.get("msg") or "").strip().splitlines()
+    return "question: " + first[0][:60] if first else "question"
+
+
+def _table(rows: list[list[str]], *, max_width: int = 40) -> str:
+    """Columns as wide as their widest cell (capped, with an ellipsis), two spaces apart; the
+    last column is never cut."""
+
+    def cut(cell: str) -> str:
+        return cell if len(cell) <= max_width else cell[: max_width - 1] + "…"
+
+    cells = [[cut(c) for c in r[:-1]] + [r[-1]] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]) - 1)]
+    lines = []
+    for r in cells:
+        padded = [c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+        lines.append("  ".join([*padded, r[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _store_config(args: argparse.Namespace) -> GatewayConfig:
+    """The config a `requests` command reads: --dev is the sandbox's store, else --config/env."""
+    if getattr(args, "dev", False):
+        from .sandbox import sandbox_store_path
+
+        config = _load(None)
+        config.store.url = f"sqlite:///{sandbox_store_path(args.data_dir)}"
+        config.base_dir = None
+        return config
+    return _load(getattr(args, "config", None))
+
+
+def _missing_store(config: GatewayConfig, args: argparse.Namespace) -> str | None:
+    """Why there is nothing to read, or None: a read command never creates an empty store."""
+    url = config.store.url
+    if not url.startswith("sqlite:") or config.sqlite_path == ":memory:":
+        return None
+    path = Path(config.sqlite_path)
+    if path.exists():
+        return None
+    if getattr(args, "dev", False):
+        return (
+            f"no sandbox store at {path}: start `hl-email dev` first (or pass the --data-dir "
+            "it was started with)"
         )
-        result = "answered" if row.state == "done" else row.state
-    return f"{row.call_id:<28} {_fmt_time(row.created_at):<20} {result:<30.30} {what}"
+    return (
+        f"no store at {path} (store.url {url!r}): pass --config with the gateway's config file, "
+        "or --dev for the `hl-email dev` sandbox"
+    )
 
 
 async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
     from .store import open_store
 
+    missing = _missing_store(config, args)
+    if missing is not None:
+        print(f"hl-email: {missing}", file=sys.stderr)
+        return 1
+    if args.requests_cmd == "cancel":
+        return await _cancel(config, args)
     store = open_store(config.store.url, base_dir=config.base_dir)
     await store.open()
     try:
@@ -125,9 +184,9 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
             if not rows:
                 print("no requests")
                 return 0
-            print(f"{'CALL ID':<28} {'CREATED (UTC)':<20} {'STATE':<30} WHAT")
-            for row in rows:
-                print(_summary(row))
+            table = [["CALL ID", "CREATED (UTC)", "STATE", "WHAT"]]
+            table += [[r.call_id, _fmt_time(r.created_at), _result(r), _what(r)] for r in rows]
+            print(_table(table))
             return 0
         row = await store.get_request(call_id=args.call_id)
         if row is None:
@@ -149,6 +208,8 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
                 "attempts": o.attempts,
                 "last_error": o.last_error,
                 "message_id": o.message_id,
+                "created_at": _fmt_time(o.created_at),
+                "sent_at": _fmt_time(o.sent_at),
             }
             for o in outbox
         ]
@@ -161,10 +222,75 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
             }
             for i in inbound
         ]
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        if args.json:
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            print(_show_text(row, data))
         return 0
     finally:
         await store.close()
+
+
+def _show_text(row: Any, data: dict[str, Any]) -> str:
+    """`requests show`: what was asked, of whom, what happened, in the order it happened."""
+    spec = row.spec
+    lines = [f"{row.call_id}  ({'approval' if row.kind == 'function_call' else 'question'})"]
+    lines.append(f"  state:    {_result(row)}")
+    if row.kind == "function_call":
+        args = ", ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False)}"
+            for k, v in (spec.get("kwargs") or {}).items()
+        )
+        lines.append(f"  asks:     {spec.get('fn')}({args})")
+    else:
+        lines.append(f"  asks:     {(spec.get('msg') or '').strip()[:200]}")
+    if row.subject:
+        lines.append(f"  subject:  {row.subject}")
+    lines.append(f"  run:      {row.run_id or '-'}")
+    lines.append(f"  created:  {data['created_at']} UTC")
+    if row.resolved_at is not None:
+        lines.append(f"  resolved: {data['resolved_at']} UTC")
+    route = row.route or {}
+    if route.get("rule") or route.get("policy"):
+        lines.append(
+            f"  route:    {route.get('rule') or route.get('source') or '-'}"
+            f" (policy {route.get('policy', 'any')}, quorum {route.get('quorum') or 1})"
+        )
+    status = row.status or {}
+    for key in ("comment", "response", "error"):
+        if status.get(key):
+            lines.append(f"  {key + ':':<9} {status[key]}")
+    lines.append("")
+    lines.append("recipients:")
+    table = [["ADDRESS", "FIELD", "STATE", "ERROR"]]
+    table += [[r["address"], r["field"], r["state"], r["error"] or ""] for r in data["recipients"]]
+    lines += ["  " + line for line in _table(table, max_width=60).splitlines()]
+    lines.append("")
+    lines.append("emails sent:")
+    table = [["PURPOSE", "TO", "STATE", "SENT (UTC)", "ERROR"]]
+    table += [
+        [o["purpose"], ", ".join(o["to"]), o["state"], o["sent_at"], o["last_error"] or ""]
+        for o in data["outbox"]
+    ]
+    lines += ["  " + line for line in _table(table, max_width=60).splitlines()]
+    lines.append("")
+    lines.append("replies received:")
+    if data["inbound"]:
+        table = [["RECEIVED (UTC)", "FROM", "OUTCOME", "DETAIL"]]
+        table += [
+            [i["received_at"], i["from"] or "?", i["outcome"], i["detail"] or ""]
+            for i in data["inbound"]
+        ]
+        lines += ["  " + line for line in _table(table, max_width=60).splitlines()]
+    else:
+        lines.append("  none yet")
+    lines.append("")
+    lines.append("(--json prints everything as JSON)")
+    return "\n".join(lines)
+
+
+async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
+    raise NotImplementedError
 
 
 def _row_json(row: Any) -> dict[str, Any]:
@@ -248,6 +374,23 @@ def _routes_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_args(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """--config / --dev / --data-dir, accepted before or after the action."""
+    default: Any = None if top else argparse.SUPPRESS
+    parser.add_argument("--config", "-c", default=default, help="TOML config file")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="read the `hl-email dev` sandbox's store (<data-dir>/hl-email.db)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=".hl-email-dev" if top else argparse.SUPPRESS,
+        help="the sandbox's --data-dir, with --dev (default ./.hl-email-dev)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hl-email",
@@ -262,17 +405,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
     serve.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
 
-    requests = sub.add_parser("requests", help="inspect stored requests")
-    requests.add_argument("--config", "-c", help="TOML config file")
+    requests = sub.add_parser("requests", help="inspect, cancel and export stored requests")
+    _store_args(requests, top=True)
     rsub = requests.add_subparsers(dest="requests_cmd", required=True, metavar="ACTION")
     lst = rsub.add_parser("list", help="list recent requests")
-    lst.add_argument("--config", "-c", default=argparse.SUPPRESS, help="TOML config file")
+    _store_args(lst)
     lst.add_argument("--state", choices=["pending", "done", "failed"], help="only this state")
     lst.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     lst.add_argument("--json", action="store_true", help="print JSON")
     show = rsub.add_parser("show", help="show one request with recipients, emails and replies")
     show.add_argument("call_id", help="the call_id of the request")
-    show.add_argument("--config", "-c", default=argparse.SUPPRESS, help="TOML config file")
+    _store_args(show)
+    show.add_argument("--json", action="store_true", help="print everything as JSON")
+    cancel = rsub.add_parser(
+        "cancel",
+        help="cancel a pending request: the people asked are told it is no longer needed",
+    )
+    cancel.add_argument("call_id", help="the call_id of the request")
+    _store_args(cancel)
+    cancel.add_argument("--reason", default="", help="why (shown to the agent, stored)")
 
     dev = sub.add_parser(
         "dev", help="run a sandbox: gateway, local SMTP capture, web inbox and API; no mail account"
@@ -331,8 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         config = _load(args.config)
         return asyncio.run(_serve(config, with_api=not args.no_api))
     if args.command == "requests":
-        config = _load(args.config)
-        return asyncio.run(_requests(config, args))
+        return asyncio.run(_requests(_store_config(args), args))
     if args.command == "dev":
         from .sandbox import run_dev
 

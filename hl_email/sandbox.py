@@ -61,6 +61,7 @@ __all__ = [
     "parse_mailto",
     "quote_text",
     "rewrite_mailto_links",
+    "sandbox_store_path",
 ]
 
 log = logging.getLogger("hl_email.sandbox")
@@ -72,6 +73,11 @@ DEV_API_KEY = "dev"
 USER_AGENT = "hl-email dev sandbox"
 
 _TEMPLATES = Path(__file__).parent / "sandbox_templates"
+
+
+def sandbox_store_path(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> Path:
+    """Where `hl-email dev --data-dir DIR` keeps its database (`hl-email requests --dev` reads it)."""
+    return Path(data_dir).resolve() / "hl-email.db"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,7 +453,7 @@ class Sandbox:
             agent={"address": self.agent_address, "name": self.agent_name},
             smtp={"host": "127.0.0.1", "port": self.smtp_port, "security": "none"},
             imap={"enabled": False},
-            store={"url": f"sqlite:///{self.data_dir / 'hl-email.db'}"},
+            store={"url": f"sqlite:///{sandbox_store_path(self.data_dir)}"},
             security={"secret": self._secret()},
             api={"host": self.host, "port": self.port, "api_keys": [self.api_key]},
         )
@@ -460,7 +466,7 @@ class Sandbox:
         config.smtp.username = config.smtp.password = None
         config.smtp.backoff_initial, config.smtp.backoff_max = 0.2, 2.0
         config.imap.enabled = False
-        config.store.url = f"sqlite:///{self.data_dir / 'hl-email.db'}"
+        config.store.url = f"sqlite:///{sandbox_store_path(self.data_dir)}"
         config.agent.address = self.agent_address
         config.api.host, config.api.port = self.host, self.port
         if self.api_key not in config.api.api_keys:
