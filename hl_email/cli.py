@@ -438,8 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument(
         "--agent-address",
-        default="agent@hl-email.test",
-        help="the agent's address (default agent@hl-email.test)",
+        default=None,
+        help="the agent's address (default: [agent] address of --config, else agent@hl-email.test)",
+    )
+    dev.add_argument(
+        "--config",
+        "-c",
+        help="TOML config whose routes, default route, quorum, reminders, templates and "
+        "languages the sandbox uses (its SMTP, IMAP and store settings are replaced by the "
+        "sandbox's)",
     )
 
     doctor = sub.add_parser("doctor", help="check SMTP, IMAP and a real round trip for a config")
@@ -487,7 +494,12 @@ def main(argv: list[str] | None = None) -> int:
         from .sandbox import run_dev
 
         return asyncio.run(
-            run_dev(port=args.port, data_dir=args.data_dir, agent_address=args.agent_address)
+            run_dev(
+                port=args.port,
+                data_dir=args.data_dir,
+                agent_address=args.agent_address,
+                config=args.config,
+            )
         )
     if args.command == "doctor":
         from .doctor import run_doctor

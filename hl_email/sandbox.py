@@ -49,6 +49,7 @@ from starlette.routing import BaseRoute, Route
 
 from .config import GatewayConfig, load_config, normalize_address
 from .inbound.maildir import Maildir, MaildirSource
+from .routing import RouteConfig
 from .tokens import find_reply_keys
 
 __all__ = [
@@ -70,6 +71,8 @@ DEFAULT_PORT = 8040
 DEFAULT_DATA_DIR = ".hl-email-dev"
 DEFAULT_AGENT_ADDRESS = "agent@hl-email.test"
 DEV_API_KEY = "dev"
+# Who a call with no channel and no default route asks in the sandbox.
+DEFAULT_PERSON = "you@hl-email.test"
 USER_AGENT = "hl-email dev sandbox"
 
 _TEMPLATES = Path(__file__).parent / "sandbox_templates"
@@ -334,14 +337,29 @@ class Sandbox:
         *,
         port: int = DEFAULT_PORT,
         host: str = "127.0.0.1",
-        agent_address: str = DEFAULT_AGENT_ADDRESS,
-        agent_name: str = "Dev agent",
+        agent_address: str | None = None,
+        agent_name: str | None = None,
         api_key: str = DEV_API_KEY,
+        config: str | os.PathLike[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.host = host
+        # `--config FILE`: routes, default route, quorum, reminders, templates and languages
+        # come from the file; the sandbox's own mail settings (SMTP capture, no IMAP, store)
+        # override the file's. Read now, so a bad file fails before anything starts.
+        self.file_config: GatewayConfig | None = load_config(config) if config else None
+        if agent_address is None:
+            agent_address = (
+                self.file_config.agent.address
+                if self.file_config is not None and self.file_config.agent.address
+                else DEFAULT_AGENT_ADDRESS
+            )
         self.agent_address = normalize_address(agent_address, field="--agent-address")
+        if agent_name is None:
+            agent_name = (
+                self.file_config.agent.name if self.file_config is not None else "Dev agent"
+            )
         self.agent_name = agent_name
         self.api_key = api_key
         self.mail_dir = self.data_dir / "mail"
@@ -448,6 +466,7 @@ class Sandbox:
         return secret
 
     def _make_config(self) -> GatewayConfig:
+        file = self.file_config
         config = load_config(
             None,
             agent={"address": self.agent_address, "name": self.agent_name},
@@ -457,7 +476,15 @@ class Sandbox:
             security={"secret": self._secret()},
             api={"host": self.host, "port": self.port, "api_keys": [self.api_key]},
         )
-        # The sandbox owns these, whatever HL_EMAIL_* variables say.
+        if file is not None:
+            # Everything that shapes a request comes from the file …
+            config = file.model_copy(deep=True)
+            config.templates_dir = (
+                str(file.resolved_templates_dir) if file.resolved_templates_dir else None
+            )
+            if not config.security.secret:
+                config.security.secret = self._secret()
+        # … and the sandbox owns these, whatever the file or HL_EMAIL_* variables say.
         config.smtp.host, config.smtp.port, config.smtp.security = (
             "127.0.0.1",
             self.smtp_port,
@@ -468,9 +495,14 @@ class Sandbox:
         config.imap.enabled = False
         config.store.url = f"sqlite:///{sandbox_store_path(self.data_dir)}"
         config.agent.address = self.agent_address
+        config.agent.name = self.agent_name
         config.api.host, config.api.port = self.host, self.port
         if self.api_key not in config.api.api_keys:
             config.api.api_keys = [*config.api.api_keys, self.api_key]
+        if config.default_route is None:
+            # A call without a channel (the official SDK's bare `require_approval()`) needs
+            # somebody to ask: in the sandbox that is DEFAULT_PERSON's web inbox.
+            config.default_route = RouteConfig(name="sandbox default", to=[DEFAULT_PERSON])
         config.base_dir = str(self.data_dir)
         return config
 
@@ -544,6 +576,9 @@ class Sandbox:
             f"\n  Web inbox:  {self.inbox_url}\n"
             f"  API:        {self.api_base_url}   (API key: {self.api_key})\n"
             f"  Agent:      {self.agent_address}\n"
+            f"  Store:      {sandbox_store_path(self.data_dir)}"
+            f"   (hl-email requests list --dev{self._data_dir_arg()})\n"
+            f"  Config:     {self._config_text()}\n"
             f"\nAsk a human from your agent (then answer in the web inbox):\n\n"
             f"    from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel\n"
             f'    hl = AsyncHumanLayer(api_base_url="{self.api_base_url}", api_key="{self.api_key}")\n'
@@ -551,6 +586,21 @@ class Sandbox:
             f"\nOr the official HumanLayer SDK: HUMANLAYER_API_BASE={self.api_base_url}"
             f" HUMANLAYER_API_KEY={self.api_key}\nDemo: python examples/refund_agent.py"
             f"    Ctrl-C to stop."
+        )
+
+    def _data_dir_arg(self) -> str:
+        if self.data_dir == Path(DEFAULT_DATA_DIR).resolve():
+            return ""
+        return f" --data-dir {self.data_dir}"
+
+    def _config_text(self) -> str:
+        assert self.config is not None
+        route = self.config.default_route
+        default = ", ".join(route.to) if route is not None else "none"
+        source = "built-in" if self.file_config is None else "--config file"
+        return (
+            f"{source}; {len(self.config.routes)} route(s); "
+            f"calls without a channel ask {default}"
         )
 
     # -- reading messages -------------------------------------------------------------------------
@@ -857,8 +907,9 @@ async def run_dev(
     *,
     port: int = DEFAULT_PORT,
     data_dir: str = DEFAULT_DATA_DIR,
-    agent_address: str = DEFAULT_AGENT_ADDRESS,
+    agent_address: str | None = None,
     host: str = "127.0.0.1",
+    config: str | None = None,
 ) -> int:
     """`hl-email dev`: run the sandbox until Ctrl-C."""
     import signal
@@ -866,8 +917,10 @@ async def run_dev(
     # aiosmtpd logs every SMTP command at INFO; the sandbox's own SMTP chatter is noise here.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
-        sandbox = Sandbox(data_dir, port=port, host=host, agent_address=agent_address)
-    except ValueError as exc:
+        sandbox = Sandbox(
+            data_dir, port=port, host=host, agent_address=agent_address, config=config
+        )
+    except ValueError as exc:  # ConfigError is a ValueError
         print(f"hl-email dev: {exc}", flush=True)
         return 2
     stop = asyncio.Event()
