@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .config import ConfigError, GatewayConfig, load_config
 
@@ -290,7 +291,59 @@ def _show_text(row: Any, data: dict[str, Any]) -> str:
 
 
 async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    """`requests cancel ID`: through the running gateway's API when one answers (its outbox
+    tells the people asked at once, and its waiters wake); otherwise in the store, and the
+    "no longer needed" emails go out when the gateway next runs."""
+    import httpx
+
+    from .api import API_PREFIX
+    from .errors import NotFoundError, RequestInvalidError
+    from .gateway import Gateway
+
+    if getattr(args, "dev", False):
+        from .sandbox import DEFAULT_PORT, DEV_API_KEY
+
+        base = args.api_url or f"http://127.0.0.1:{DEFAULT_PORT}{API_PREFIX}"
+        key: str | None = DEV_API_KEY
+    else:
+        host = config.api.host if config.api.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        base = args.api_url or f"http://{host}:{config.api.port}{API_PREFIX}"
+        key = config.api.api_keys[0] if config.api.api_keys else None
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    call_id = args.call_id
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+        for coll in ("function_calls", "human_contacts"):
+            url = f"{base.rstrip('/')}/agent/{coll}/{quote(call_id, safe='')}/cancel"
+            try:
+                resp = await client.post(url, json={"reason": args.reason})
+            except httpx.TransportError:
+                break  # no gateway listening: cancel in the store
+            if resp.status_code == 404:
+                continue  # the other kind, or no such call (the store says which)
+            if resp.status_code == 200:
+                print(f"cancelled {call_id} (through the gateway at {base})")
+                return 0
+            try:
+                detail = resp.json().get("detail") or resp.text
+            except ValueError:
+                detail = resp.text
+            print(f"hl-email: {base}: {resp.status_code}: {detail}", file=sys.stderr)
+            return 1
+    gateway = Gateway(config)
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        await gateway.cancel(call_id, args.reason)
+    except (NotFoundError, RequestInvalidError) as exc:
+        print(f"hl-email: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await gateway.stop()
+    print(
+        f"cancelled {call_id} in the store {config.store.url} (no gateway answered at {base}; "
+        "the people asked are told when the gateway next runs)"
+    )
+    return 0
 
 
 def _row_json(row: Any) -> dict[str, Any]:
@@ -424,6 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("call_id", help="the call_id of the request")
     _store_args(cancel)
     cancel.add_argument("--reason", default="", help="why (shown to the agent, stored)")
+    cancel.add_argument(
+        "--api-url",
+        help="the running gateway's API (default: from [api] host/port; with --dev the "
+        "sandbox's http://127.0.0.1:8040/humanlayer/v1)",
+    )
 
     dev = sub.add_parser(
         "dev", help="run a sandbox: gateway, local SMTP capture, web inbox and API; no mail account"

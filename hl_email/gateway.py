@@ -534,8 +534,14 @@ class Gateway:
             try:
                 await asyncio.wait_for(future, remaining)
             except TimeoutError:
-                self._waiters.get(call_id, set()).discard(future)
                 raise TimeoutError(f"no answer to {call_id} within {timeout:g} s") from None
+            finally:
+                # Also when the waiter goes away (cancelled): leave nothing behind for it.
+                waiters = self._waiters.get(call_id)
+                if waiters is not None:
+                    waiters.discard(future)
+                    if not waiters:
+                        self._waiters.pop(call_id, None)
 
     async def wait_function_call(self, call_id: str, timeout: float | None = None) -> FunctionCall:
         await self._row(call_id, "function_call")
@@ -588,6 +594,60 @@ class Gateway:
         if not ok:
             raise RequestInvalidError(f"{call_id} was answered meanwhile")
         self._notify(call_id, "done")
+
+    # -- cancelling (an agent-scope action: the agent withdraws its own request) -------------------
+
+    async def cancel(
+        self, call_id: str, reason: str = "", *, kind: Kind | None = None
+    ) -> RequestRow:
+        """Withdraw a pending request: it fails closed (a function call reads as denied to an
+        SDK that knows no cancel), its timers stop, and everyone still asked is told in the
+        thread that it is no longer needed. Cancelling a cancelled request is a no-op; a
+        decided one cannot be cancelled. Only an explicit call cancels: a waiter that goes away
+        (a dropped long-poll, a killed agent) leaves the request open."""
+        _check_header_free("reason", reason, allow_newlines=True)
+        reason = reason.strip()[:500]
+        async with self._lock:
+            row = await self.store.get_request(call_id=call_id)
+            if row is None or (kind is not None and row.kind != kind):
+                label = {"function_call": "function call", "human_contact": "human contact"}
+                raise NotFoundError(
+                    f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+                )
+            if row.status.get("cancelled"):
+                return row
+            if row.state != "pending":
+                raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to cancel")
+            now = self.clock()
+            text = "cancelled by the agent" + (f": {reason}" if reason else "")
+            status = {
+                **row.status,
+                "responded_at": _iso(now),
+                "cancelled": True,
+                "error": text,
+            }
+            if row.kind == "function_call":
+                status.update(approved=False, comment=text)
+            recipients = await self.store.get_recipients(row.id)
+            waiting = [r for r in recipients if r.state in ("pending", "sent")]
+            notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
+            ok = await self.store.commit(
+                request=RequestUpdate(row.id, status=status, state="failed", resolved_at=now),
+                recipients=waiting,
+                outbox=[n for n in notes if n is not None],
+            )
+            if not ok:
+                raise RequestInvalidError(f"{call_id} was answered meanwhile; nothing to cancel")
+            await self.store.cancel_timers(row.id)
+        self.outbox.wake()
+        self._notify(call_id, "failed")
+        return await self.store.get_request(call_id=call_id) or row
+
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        return self._function_call(await self.cancel(call_id, reason, kind="function_call"))
+
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        return self._human_contact(await self.cancel(call_id, reason, kind="human_contact"))
 
     # -- escalation -----------------------------------------------------------------------------
 
@@ -1040,6 +1100,8 @@ class Gateway:
         who = ", ".join(
             v["address"] for v in status.get("responders") or [] if v.get("verdict") != "unclear"
         )
+        if status.get("cancelled"):
+            return _t("verdict_cancelled", request)
         if request.state == "failed":
             return _t("verdict_closed", request)
         if request.kind == "function_call":

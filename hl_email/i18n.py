@@ -129,6 +129,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Reply with your answer above the quoted text."
         ),
         "timed_out_note": "This request timed out; no action is needed any more.",
+        "cancelled_note": "The agent cancelled this request: it is no longer needed, and no action is needed from you.",
         "delegate_intro": (
             "{away} is away (automatic reply), and you are named as their delegate for this "
             "request."
@@ -143,6 +144,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "answered by {who}",
         "verdict_timed_out": "closed because it timed out",
         "verdict_closed": "closed without an answer",
+        "verdict_cancelled": "cancelled by the agent (it is no longer needed)",
     },
     "de": {
         "approval_subject": "Freigabe erforderlich: {fn} ({agent})",
@@ -231,6 +233,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "timed_out_note": (
             "Die Frist für diese Anfrage ist abgelaufen; Sie müssen nichts mehr tun."
         ),
+        "cancelled_note": (
+            "Der Agent hat diese Anfrage zurückgezogen: Sie wird nicht mehr benötigt, und Sie "
+            "müssen nichts tun."
+        ),
         "delegate_intro": (
             "{away} ist abwesend (automatische Antwort), und Sie sind für diese Anfrage als "
             "Vertretung eingetragen."
@@ -247,6 +253,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "von {who} beantwortet",
         "verdict_timed_out": "wegen Fristablauf geschlossen",
         "verdict_closed": "ohne Antwort geschlossen",
+        "verdict_cancelled": "vom Agenten zurückgezogen (sie wird nicht mehr benötigt)",
     },
     "fr": {
         "approval_subject": "Approbation requise : {fn} ({agent})",
@@ -332,6 +339,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "timed_out_note": (
             "Le délai de cette demande a expiré ; aucune action n'est plus nécessaire."
         ),
+        "cancelled_note": (
+            "L'agent a annulé cette demande : elle n'est plus nécessaire, et aucune action "
+            "n'est requise de votre part."
+        ),
         "delegate_intro": (
             "{away} est absent(e) (réponse automatique), et vous êtes désigné(e) comme "
             "suppléant(e) pour cette demande."
@@ -345,6 +356,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "traitée par {who}",
         "verdict_timed_out": "clôturée car le délai a expiré",
         "verdict_closed": "clôturée sans réponse",
+        "verdict_cancelled": "annulée par l'agent (elle n'est plus nécessaire)",
     },
     "es": {
         "approval_subject": "Aprobación necesaria: {fn} ({agent})",
@@ -430,6 +442,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "timed_out_note": (
             "El plazo de esta solicitud ha vencido; ya no es necesario que haga nada."
         ),
+        "cancelled_note": (
+            "El agente canceló esta solicitud: ya no es necesaria y no tiene que hacer nada."
+        ),
         "delegate_intro": (
             "{away} está ausente (respuesta automática) y usted figura como suplente para esta "
             "solicitud."
@@ -445,6 +460,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "respondida por {who}",
         "verdict_timed_out": "cerrada porque venció el plazo",
         "verdict_closed": "cerrada sin respuesta",
+        "verdict_cancelled": "cancelada por el agente (ya no es necesaria)",
     },
 }
 

@@ -171,6 +171,7 @@ class FunctionCallStatus(BaseModel):
     user_info: dict[str, Any] | None = None
     responders: list[Responder] | None = None
     error: str | None = None
+    cancelled: bool | None = None  # true when the agent withdrew the request (then `error` says so)
 
     class Approved(BaseModel):
         approved: Literal[True]
@@ -223,6 +224,7 @@ class HumanContactStatus(BaseModel):
     user_info: dict[str, Any] | None = None
     responders: list[Responder] | None = None
     error: str | None = None
+    cancelled: bool | None = None  # true when the agent withdrew the request (then `error` says so)
 
 
 class HumanContact(BaseModel):

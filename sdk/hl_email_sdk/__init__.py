@@ -15,7 +15,12 @@ from hl_email.models import (
 )
 
 from .client import AsyncHumanLayer, HumanLayer
-from .errors import DeliveryFailedError, HumanLayerException, HumanLayerTimeoutError
+from .errors import (
+    DeliveryFailedError,
+    HumanLayerException,
+    HumanLayerTimeoutError,
+    RequestCancelledError,
+)
 
 __all__ = [
     "AsyncHumanLayer",
@@ -33,5 +38,6 @@ __all__ = [
     "HumanLayer",
     "HumanLayerException",
     "HumanLayerTimeoutError",
+    "RequestCancelledError",
     "ResponseOption",
 ]

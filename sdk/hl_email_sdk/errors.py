@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["HumanLayerException", "HumanLayerTimeoutError", "DeliveryFailedError"]
+__all__ = [
+    "DeliveryFailedError",
+    "HumanLayerException",
+    "HumanLayerTimeoutError",
+    "RequestCancelledError",
+]
 
 
 class HumanLayerException(Exception):
@@ -15,3 +20,8 @@ class HumanLayerTimeoutError(HumanLayerException, TimeoutError):
 
 class DeliveryFailedError(HumanLayerException):
     """The email could not be delivered to anyone who may answer; nobody will answer."""
+
+
+class RequestCancelledError(HumanLayerException):
+    """The request was cancelled (by this agent's timeout, `cancel_*`, or an operator); the gated
+    function was NOT run."""

@@ -81,6 +81,7 @@ class HttpTransport:
         path: str,
         *,
         body: BaseModel | None = None,
+        json_body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         http_timeout: float | None = None,
     ) -> httpx.Response:
@@ -89,6 +90,8 @@ class HttpTransport:
         kwargs: dict[str, Any] = {}
         if body is not None:
             kwargs["json"] = body.model_dump(mode="json")
+        elif json_body is not None:
+            kwargs["json"] = json_body
         if params:
             kwargs["params"] = params
         if http_timeout is not None:
@@ -134,6 +137,12 @@ class HttpTransport:
         )
         return self._model(resp, FunctionCall)
 
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        resp = await self._request(
+            "POST", f"/agent/function_calls/{_q(call_id)}/cancel", json_body={"reason": reason}
+        )
+        return self._model(resp, FunctionCall)
+
     # -- human contacts -------------------------------------------------------------------------
 
     async def create_human_contact(self, contact: HumanContact) -> HumanContact:
@@ -160,6 +169,12 @@ class HttpTransport:
     ) -> HumanContact:
         resp = await self._request(
             "POST", f"/agent/human_contacts/{_q(call_id)}/escalate_email", body=escalation
+        )
+        return self._model(resp, HumanContact)
+
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        resp = await self._request(
+            "POST", f"/agent/human_contacts/{_q(call_id)}/cancel", json_body={"reason": reason}
         )
         return self._model(resp, HumanContact)
 

@@ -84,6 +84,7 @@ KEYS_FOR_GATEWAY = {
     "reminder_approval": {},
     "reminder_question": {},
     "timed_out_note": {},
+    "cancelled_note": {},
     "delegate_intro": {"away": "alice@corp.test"},
     "escalated": {},
 }
