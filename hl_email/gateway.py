@@ -420,6 +420,7 @@ class Gateway:
                 context_about_user=channel.context_about_user if channel else None,
                 html_template=channel.template if channel else None,
                 escalation_msg=escalation_msg,
+                description=spec.get("description") if approval else None,
                 language=request.route.get("language"),
                 template_set=request.route.get("template_set"),
                 message_id=message_id,
@@ -1245,6 +1246,12 @@ class Gateway:
             message = _t("clarify_approval", request)
         else:
             message = _t("clarify_question", request)
+        if decision.reason:
+            # Say what was unclear, so the person can fix exactly that.
+            reason = decision.reason.strip()
+            if reason[-1:] not in ".!?":
+                reason += "."
+            message += "\n\n" + _t("clarify_reason", request, reason=reason)
         row = self._followup(
             request,
             recipient,

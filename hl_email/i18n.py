@@ -60,6 +60,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} wants to call {fn} with these arguments and is waiting for your decision."
         ),
         "function_line": "Function: {fn}",
+        "description_label": "What it does:",
         "arguments_label": "Arguments:",
         "no_arguments": "(no arguments)",
         "button_approve": "Approve",
@@ -105,6 +106,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Thanks for your reply. I couldn't find an answer in it. Please reply with your "
             "answer above the quoted text."
         ),
+        "clarify_reason": "Why I am asking again: {reason}",
         "confirm_approved": "Approved. Thanks, the agent will go ahead.",
         "confirm_rejected": "Rejected. Thanks, the agent will not go ahead and has been told why.",
         "confirm_answered": "Thanks, your answer has been passed on to the agent.",
@@ -157,6 +159,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} möchte {fn} mit diesen Argumenten aufrufen und wartet auf Ihre Entscheidung."
         ),
         "function_line": "Funktion: {fn}",
+        "description_label": "Was die Funktion tut:",
         "arguments_label": "Argumente:",
         "no_arguments": "(keine Argumente)",
         "button_approve": "Freigeben",
@@ -205,6 +208,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Danke für Ihre Antwort. Ich konnte darin keine Antwort finden. Bitte schreiben Sie "
             "Ihre Antwort oberhalb des zitierten Textes."
         ),
+        "clarify_reason": "Warum ich nachfrage: {reason}",
         "confirm_approved": "Freigegeben. Danke, der Agent fährt fort.",
         "confirm_rejected": (
             "Abgelehnt. Danke, der Agent fährt nicht fort und hat Ihre Begründung erhalten."
@@ -266,6 +270,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} souhaite appeler {fn} avec ces arguments et attend votre décision."
         ),
         "function_line": "Fonction : {fn}",
+        "description_label": "Ce que fait la fonction :",
         "arguments_label": "Arguments :",
         "no_arguments": "(aucun argument)",
         "button_approve": "Approuver",
@@ -311,6 +316,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Merci pour votre réponse. Je n'y ai pas trouvé de réponse. Merci d'écrire votre "
             "réponse au-dessus du texte cité."
         ),
+        "clarify_reason": "Pourquoi je redemande : {reason}",
         "confirm_approved": "Approuvé. Merci, l'agent va poursuivre.",
         "confirm_rejected": (
             "Refusé. Merci, l'agent ne poursuivra pas et a été informé de votre motif."
@@ -369,6 +375,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} quiere llamar a {fn} con estos argumentos y espera su decisión."
         ),
         "function_line": "Función: {fn}",
+        "description_label": "Qué hace la función:",
         "arguments_label": "Argumentos:",
         "no_arguments": "(sin argumentos)",
         "button_approve": "Aprobar",
@@ -414,6 +421,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Gracias por su respuesta. No he encontrado una respuesta en ella. Escriba su "
             "respuesta por encima del texto citado."
         ),
+        "clarify_reason": "Por qué vuelvo a preguntar: {reason}",
         "confirm_approved": "Aprobado. Gracias, el agente seguirá adelante.",
         "confirm_rejected": (
             "Rechazado. Gracias, el agente no seguirá adelante y se le ha comunicado el motivo."

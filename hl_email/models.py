@@ -144,6 +144,8 @@ class FunctionCallSpec(BaseModel):
     channel: ContactChannel | None = None
     reject_options: list[ResponseOption] | None = None
     state: dict[str, Any] | None = None
+    # hl-email addition: what the function does (the SDK sends its docstring), shown in the ask.
+    description: str | None = None
 
     _check_options = field_validator("reject_options")(
         classmethod(lambda cls, v: _unique_option_names(v))

@@ -599,8 +599,7 @@ class Sandbox:
         default = ", ".join(route.to) if route is not None else "none"
         source = "built-in" if self.file_config is None else "--config file"
         return (
-            f"{source}; {len(self.config.routes)} route(s); "
-            f"calls without a channel ask {default}"
+            f"{source}; {len(self.config.routes)} route(s); calls without a channel ask {default}"
         )
 
     # -- reading messages -------------------------------------------------------------------------
@@ -860,6 +859,7 @@ class Sandbox:
             outcome=self._outcomes.get(key) if box == self.agent_address else None,
             can_reply=box != self.agent_address and folder == "inbox",
             sent=sent,
+            reply_error=_REPLY_ERRORS.get(request.query_params.get("error", "")),
         )
 
     async def _raw(self, request: Request) -> Response:
@@ -891,6 +891,13 @@ class Sandbox:
             params += f"&outcome={quote(outcome['outcome'], safe='')}"
             params += f"&detail={quote(outcome.get('detail') or '', safe='')}"
         return RedirectResponse(f"{url}?{params}", status_code=303)
+
+
+# `?error=` codes of the reply form (after a redirect), as the person reads them.
+_REPLY_ERRORS = {
+    "empty": "Nothing was sent: the reply is empty. Write your answer (for example APPROVE, or "
+    "REJECT and a reason) in the box, then press Send.",
+}
 
 
 def _reply_subject(subject: str) -> str:

@@ -17,6 +17,7 @@ from hl_email.models import (
 from .client import AsyncHumanLayer, HumanLayer
 from .errors import (
     DeliveryFailedError,
+    GatewayUnreachableError,
     HumanLayerException,
     HumanLayerTimeoutError,
     RequestCancelledError,
@@ -28,6 +29,7 @@ __all__ = [
     "DeliveryFailedError",
     "EmailContactChannel",
     "EmailRecipient",
+    "GatewayUnreachableError",
     "Escalation",
     "FunctionCall",
     "FunctionCallSpec",

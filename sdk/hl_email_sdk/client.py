@@ -197,6 +197,7 @@ class AsyncHumanLayer:
                         FunctionCallSpec(
                             fn=fn.__name__,
                             kwargs=_display_kwargs(fn, args, kwargs),
+                            description=inspect.getdoc(fn),
                             channel=channel,
                             reject_options=reject_options,
                         ),
@@ -545,6 +546,7 @@ class HumanLayer:
                         FunctionCallSpec(
                             fn=fn.__name__,
                             kwargs=_display_kwargs(fn, args, kwargs),
+                            description=inspect.getdoc(fn),
                             channel=contact_channel or self._core.contact_channel,
                             reject_options=reject_options,
                         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DeliveryFailedError",
+    "GatewayUnreachableError",
     "HumanLayerException",
     "HumanLayerTimeoutError",
     "RequestCancelledError",
@@ -25,3 +26,8 @@ class DeliveryFailedError(HumanLayerException):
 class RequestCancelledError(HumanLayerException):
     """The request was cancelled (by this agent's timeout, `cancel_*`, or an operator); the gated
     function was NOT run."""
+
+
+class GatewayUnreachableError(HumanLayerException):
+    """The gateway's URL could not be reached (connection refused, DNS, TLS, timeout); the
+    message names the URL. Waits retry these until their timeout."""

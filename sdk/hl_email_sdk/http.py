@@ -26,7 +26,7 @@ from hl_email.models import (
     HumanContactStatus,
 )
 
-from .errors import HumanLayerException
+from .errors import GatewayUnreachableError, HumanLayerException
 
 __all__ = ["HttpTransport"]
 
@@ -96,7 +96,16 @@ class HttpTransport:
             kwargs["params"] = params
         if http_timeout is not None:
             kwargs["timeout"] = http_timeout
-        resp = await self._client.request(method, f"{self.base_url}{path}", **kwargs)
+        url = f"{self.base_url}{path}"
+        try:
+            resp = await self._client.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            why = str(exc) or type(exc).__name__
+            raise GatewayUnreachableError(
+                f"cannot reach the hl-email gateway at {url} ({type(exc).__name__}: {why}); "
+                "is `hl-email serve` (or `hl-email dev`) running there? Check api_base_url / "
+                "HUMANLAYER_API_BASE"
+            ) from exc
         _raise_for_status(method, path, resp)
         return resp
 
@@ -199,7 +208,7 @@ class HttpTransport:
                     params={"wait": f"{wait:.3f}"},
                     http_timeout=wait + self.timeout,
                 )
-            except (httpx.TransportError, _ServerError) as exc:
+            except (GatewayUnreachableError, _ServerError) as exc:
                 # Gateway restarting, connection dropped, proxy hiccup: keep waiting.
                 last_error = f"{type(exc).__name__}: {exc}"
                 pause = backoff if remaining is None else min(backoff, max(remaining, 0))
