@@ -20,6 +20,7 @@ only its base URL and key):
     GET  /healthz        liveness (no auth)
     GET  /readyz         store reachable, IMAP connected, no SMTP error → 200, else 503 (no auth)
     GET  /openapi.json   the schema (no auth)
+    GET  /metrics        Prometheus text format: requests, outcomes, outbox, latency (no auth)
 
 `?wait=SECONDS` (an hl-email addition, at most MAX_WAIT) turns a GET into a long-poll: the
 response comes as soon as the request is no longer pending, or after SECONDS with the pending
@@ -436,11 +437,23 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return JSONResponse(schema)
 
+    async def metrics(request: Request) -> Response:
+        # Counts and ages only (no addresses, no texts), so no key, like /healthz.
+        from .metrics import render_metrics, snapshot
+
+        try:
+            body, content_type = render_metrics(await snapshot(gateway))
+        except Exception as exc:
+            log.exception("metrics failed")
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=503)
+        return Response(body, media_type=content_type)
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Mount(API_PREFIX, routes=_api_routes(api)),
             *extra_routes,
         ]

@@ -174,9 +174,17 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
         return 1
     if args.requests_cmd == "cancel":
         return await _cancel(config, args)
+    if args.requests_cmd == "purge-raw":
+        return await _purge(config)
     store = open_store(config.store.url, base_dir=config.base_dir)
     await store.open()
     try:
+        if args.requests_cmd == "export":
+            from .retention import dumps, export_requests
+
+            async for record in export_requests(store):
+                sys.stdout.write(dumps(record) + "\n")
+            return 0
         if args.requests_cmd == "list":
             rows = await store.list_requests(state=args.state, limit=args.limit)
             if args.json:
@@ -288,6 +296,27 @@ def _show_text(row: Any, data: dict[str, Any]) -> str:
     lines.append("")
     lines.append("(--json prints everything as JSON)")
     return "\n".join(lines)
+
+
+async def _purge(config: GatewayConfig) -> int:
+    import time
+
+    from .retention import purge_raw_mail
+    from .store import open_store
+
+    if not config.store.keep_raw_mail:
+        print("hl-email: [store] keep_raw_mail is not set; nothing to purge", file=sys.stderr)
+        return 2
+    store = open_store(config.store.url, base_dir=config.base_dir)
+    await store.open()
+    try:
+        inbound, outbox = await purge_raw_mail(
+            store, older_than=config.store.keep_raw_mail, now=time.time()
+        )
+    finally:
+        await store.close()
+    print(f"purged {inbound} raw replies and {outbox} sent email bodies")
+    return 0
 
 
 async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
@@ -470,6 +499,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("call_id", help="the call_id of the request")
     _store_args(show)
     show.add_argument("--json", action="store_true", help="print everything as JSON")
+    export = rsub.add_parser(
+        "export", help="every request with its emails and replies, one JSON object per line"
+    )
+    _store_args(export)
+    export.add_argument(
+        "--jsonl", action="store_true", required=True, help="JSON lines on stdout (for audit)"
+    )
+    purge = rsub.add_parser(
+        "purge-raw", help="drop raw mail older than [store] keep_raw_mail (outcomes stay)"
+    )
+    _store_args(purge)
     cancel = rsub.add_parser(
         "cancel",
         help="cancel a pending request: the people asked are told it is no longer needed",

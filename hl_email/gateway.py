@@ -198,6 +198,10 @@ class Gateway:
             self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
         if timers:
             self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
+            if self.config.store.keep_raw_mail:
+                self._tasks.append(
+                    asyncio.create_task(self._retention_loop(), name="hl-email-retention")
+                )
         self._started = True
 
     async def stop(self) -> None:
@@ -1508,6 +1512,28 @@ class Gateway:
                 self._notify(request.call_id, state)
         else:
             await self.store.commit(timer_done=timer.id)
+
+    async def purge_raw_mail(self) -> tuple[int, int]:
+        """`[store] keep_raw_mail`: drop raw mail older than that; outcomes stay."""
+        from .retention import purge_raw_mail
+
+        keep = self.config.store.keep_raw_mail
+        if not keep:
+            return 0, 0
+        return await purge_raw_mail(self.store, older_than=keep, now=self.clock())
+
+    async def _retention_loop(self) -> None:
+        keep = float(self.config.store.keep_raw_mail or 0)
+        while not self._stopping:
+            try:
+                inbound, outbox = await self.purge_raw_mail()
+                if inbound or outbox:
+                    log.info("retention: purged %d raw replies, %d sent bodies", inbound, outbox)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention purge failed; trying again later")
+            await asyncio.sleep(min(3600.0, max(60.0, keep / 24)))
 
     async def _timer_loop(self) -> None:
         while not self._stopping:

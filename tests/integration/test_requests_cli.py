@@ -107,3 +107,39 @@ def test_read_commands_never_create_a_store(tmp_path):
     assert "no sandbox store at" in shown.stderr
     assert str(tmp_path / "nope" / "hl-email.db") in shown.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_export_jsonl_and_purge_raw(sandbox, tmp_path):
+    channel = ContactChannel(email=EmailContactChannel(address=ALICE))
+    await sandbox.gateway.create_function_call(
+        FunctionCall(
+            run_id="dev-run",
+            call_id="export-1",
+            spec=FunctionCallSpec(fn="issue_refund", kwargs={"amount": 5}, channel=channel),
+        )
+    )
+    (ask,) = await wait_for_inbox(sandbox, ALICE)
+    _, outcome = await sandbox.send_reply(ALICE, ask.key, body="approve")
+    assert outcome["outcome"] == "applied"
+    data_dir = str(tmp_path / "dev")
+    exported = await asyncio.to_thread(
+        run, "requests", "export", "--jsonl", "--dev", "--data-dir", data_dir
+    )
+    assert exported.returncode == 0, exported.stderr
+    (line,) = exported.stdout.splitlines()
+    record = json.loads(line)
+    assert record["call_id"] == "export-1" and record["status"]["approved"] is True
+    assert [r["outcome"] for r in record["replies"]] == ["applied"]
+    assert record["replies"][0]["raw_kept"] is True
+    assert {e["purpose"] for e in record["emails"]} >= {"ask"}
+
+    toml = tmp_path / "retention.toml"
+    toml.write_text(
+        f'[store]\nurl = "sqlite:///{sandbox_store_path(data_dir)}"\nkeep_raw_mail = 0.001\n',
+        encoding="utf-8",
+    )
+    purged = await asyncio.to_thread(run, "requests", "purge-raw", "--config", str(toml))
+    assert purged.returncode == 0, purged.stderr
+    assert purged.stdout.startswith("purged 1 raw replies")
+    (row,) = await sandbox.gateway.store.list_inbound()
+    assert row.raw is None and row.outcome == "applied"
