@@ -437,7 +437,16 @@ def _routes_test(args: argparse.Namespace) -> int:
     if args.json:
         data = {
             name: getattr(decision, name)
-            for name in ("source", "rule", "policy", "quorum", "timeout", "language")
+            for name in (
+                "source",
+                "rule",
+                "policy",
+                "quorum",
+                "timeout",
+                "language",
+                "working_hours",
+                "tz",
+            )
         }
         data.update(
             to=list(decision.to),

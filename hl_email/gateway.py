@@ -293,7 +293,7 @@ class Gateway:
         outbox = self._asks(row, recipients, channel=channel, purpose="ask")
         row.subject = self._last_subject
         timers = [
-            TimerRow(request_id, "reminder", now + delay, {"n": i + 1})
+            TimerRow(request_id, "reminder", _in_working_hours(route, now + delay), {"n": i + 1})
             for i, delay in enumerate(route.get("reminders") or [])
         ]
         timers += [
@@ -366,6 +366,8 @@ class Gateway:
             "why": list(decision.why),
             "language": getattr(decision, "language", None),
             "template_set": getattr(decision, "template_set", None),
+            "working_hours": getattr(decision, "working_hours", None),
+            "tz": getattr(decision, "tz", None),
         }
 
     def _asks(
@@ -1459,6 +1461,13 @@ class Gateway:
             return
         recipients = await self.store.get_recipients(request.id)
         waiting = [r for r in recipients if r.state in ("pending", "sent")]
+        now = self.clock()
+        if timer.kind == "reminder" and (due := _in_working_hours(request.route, now)) > now:
+            # Due outside working hours (the gateway was down, or hours changed): wait for them.
+            later = TimerRow(request.id, "reminder", due, dict(timer.payload))
+            await self.store.commit(timer_done=timer.id, timers=[later])
+            self._timer_wake.set()
+            return
         if timer.kind == "reminder":
             outbox = [
                 self._note(
@@ -1553,6 +1562,20 @@ class Gateway:
             except TimeoutError:
                 pass
             self._timer_wake.clear()
+
+
+def _in_working_hours(route: dict[str, Any], ts: float) -> float:
+    """`ts`, or the start of the route's next working hours when `ts` is outside them."""
+    if not route.get("working_hours"):
+        return ts
+    from .hours import next_working_time, parse_tz, parse_working_hours
+
+    try:
+        hours = parse_working_hours(route["working_hours"])
+        tz = parse_tz(route.get("tz") or "UTC")
+    except ValueError:
+        return ts  # a stored route from an older config: remind rather than never
+    return next_working_time(ts, hours, tz)
 
 
 def _duration_text(seconds: float) -> str:

@@ -861,8 +861,31 @@ class RouteConfig(BaseModel):
     delegates: dict[Address, Address] = Field(default_factory=dict)
     language: str | None = None
     template_set: str | None = None
+    # Reminders wait for these hours ("09:00-18:00" or "mon-fri 09:00-18:00") in `tz`
+    # (default UTC), so "remind after 1h" does not fire at 3 am.
+    working_hours: str | None = None
+    tz: str | None = None
 
     _predicates: tuple[Predicate, ...] = PrivateAttr(default=())
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from .hours import parse_working_hours
+
+        return parse_working_hours(value).text
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from .hours import parse_tz
+
+        parse_tz(value)
+        return value
 
     @field_validator("name")
     @classmethod
@@ -1092,6 +1115,8 @@ class RouteDecision:
     why: tuple[str, ...]
     language: str | None = None
     template_set: str | None = None
+    working_hours: str | None = None
+    tz: str | None = None
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -1276,6 +1301,8 @@ def resolve_route(
             why=tuple(why),
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
+            working_hours=chosen.working_hours if chosen else None,
+            tz=chosen.tz if chosen else None,
         )
     if chosen is None:
         raise NoRouteError(
@@ -1303,6 +1330,8 @@ def resolve_route(
         why=tuple(why),
         language=chosen.language,
         template_set=chosen.template_set,
+        working_hours=chosen.working_hours,
+        tz=chosen.tz,
     )
 
 
@@ -1436,6 +1465,11 @@ def explain(decision: RouteDecision) -> str:
         ),
         f"reminders:   {_list([format_duration(r) for r in decision.reminders])}",
     ]
+    if decision.working_hours:
+        lines.append(
+            f"work hours:  {decision.working_hours} {decision.tz or 'UTC'} "
+            "(reminders wait for them)"
+        )
     if decision.escalations:
         lines.append("escalations:")
         for step in decision.escalations:
