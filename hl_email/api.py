@@ -455,6 +455,7 @@ def create_app(
             Route("/openapi.json", openapi, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
             Mount(API_PREFIX, routes=_api_routes(api)),
+            *_console_routes(gateway, config),
             *extra_routes,
         ]
     )
@@ -466,6 +467,12 @@ def create_app(
             API_PREFIX,
         )
     return app
+
+
+def _console_routes(gateway: Any, config: GatewayConfig) -> list[BaseRoute]:
+    from .console import console_routes
+
+    return console_routes(gateway, config)
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------

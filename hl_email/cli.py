@@ -362,7 +362,7 @@ async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
     gateway = Gateway(config)
     await gateway.start(inbound=False, outbox=False, timers=False)
     try:
-        await gateway.cancel(call_id, args.reason)
+        await gateway.cancel(call_id, args.reason, by="an operator (hl-email requests cancel)")
     except (NotFoundError, RequestInvalidError) as exc:
         print(f"hl-email: {exc}", file=sys.stderr)
         return 1

@@ -146,6 +146,8 @@ class ApiConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8040, ge=0, le=65535)
     api_keys: list[str] = Field(default_factory=list)
+    # The operator console: read and cancel.
+    admin_keys: list[str] = Field(default_factory=list)
 
 
 class WebhookConfig(_Section):

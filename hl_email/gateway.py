@@ -605,7 +605,7 @@ class Gateway:
     # -- cancelling (an agent-scope action: the agent withdraws its own request) -------------------
 
     async def cancel(
-        self, call_id: str, reason: str = "", *, kind: Kind | None = None
+        self, call_id: str, reason: str = "", *, kind: Kind | None = None, by: str = "the agent"
     ) -> RequestRow:
         """Withdraw a pending request: it fails closed (a function call reads as denied to an
         SDK that knows no cancel), its timers stop, and everyone still asked is told in the
@@ -626,7 +626,7 @@ class Gateway:
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to cancel")
             now = self.clock()
-            text = "cancelled by the agent" + (f": {reason}" if reason else "")
+            text = f"cancelled by {by}" + (f": {reason}" if reason else "")
             status = {
                 **row.status,
                 "responded_at": _iso(now),

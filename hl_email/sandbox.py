@@ -352,13 +352,17 @@ class Sandbox:
         if agent_address is None:
             agent_address = (
                 self.file_config.agent.address
-                if self.file_config is not None and self.file_config.agent.address
+                if self.file_config is not None
+                and "address" in self.file_config.agent.model_fields_set
                 else DEFAULT_AGENT_ADDRESS
             )
         self.agent_address = normalize_address(agent_address, field="--agent-address")
         if agent_name is None:
             agent_name = (
-                self.file_config.agent.name if self.file_config is not None else "Dev agent"
+                self.file_config.agent.name
+                if self.file_config is not None
+                and "name" in self.file_config.agent.model_fields_set
+                else "Dev agent"
             )
         self.agent_name = agent_name
         self.api_key = api_key
