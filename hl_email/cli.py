@@ -330,10 +330,14 @@ async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
     from .gateway import Gateway
 
     if getattr(args, "dev", False):
-        from .sandbox import DEFAULT_PORT, DEV_API_KEY
+        from .sandbox import DEFAULT_PORT
 
         base = args.api_url or f"http://127.0.0.1:{DEFAULT_PORT}{API_PREFIX}"
-        key: str | None = DEV_API_KEY
+        # The sandbox keeps the API key it generated beside its store.
+        key_file = Path(args.data_dir) / "api_key"
+        key: str | None = (
+            key_file.read_text(encoding="utf-8").strip() if key_file.exists() else None
+        )
     else:
         host = config.api.host if config.api.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         host = f"[{host}]" if ":" in host else host
@@ -594,6 +598,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "serve":
         config = _load(args.config)
+        from .credentials import credential_problems
+
+        problems = credential_problems(config)
+        if problems:
+            print("hl-email: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 2
         return asyncio.run(_serve(config, with_api=not args.no_api))
     if args.command == "requests":
         return asyncio.run(_requests(_store_config(args), args))

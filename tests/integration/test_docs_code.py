@@ -115,7 +115,7 @@ security = "none"
 [store]
 url = "sqlite:///hl-email.db"
 [security]
-secret = "docs-test-secret-0123456789"
+secret = "docs-test-secret-0123456789-0123456789"
 """,
         encoding="utf-8",
     )

@@ -44,7 +44,7 @@ async def wait_for_inbox(sandbox: Sandbox, address: str, count: int = 1) -> list
 
 async def test_docstring_empty_reply_and_clarification(sandbox):
     channel = ContactChannel(email=EmailContactChannel(address=BOB))
-    async with AsyncHumanLayer(api_base_url=sandbox.api_base_url, api_key="dev") as hl:
+    async with AsyncHumanLayer(api_base_url=sandbox.api_base_url, api_key=sandbox.api_key) as hl:
 
         @hl.require_approval(contact_channel=channel)
         async def rotate_keys(service: str) -> str:

@@ -19,7 +19,7 @@ enabled = false
 [store]
 url = "{store}"
 [security]
-secret = "test-secret-0123456789"
+secret = "test-secret-0123456789-0123456789-serve"
 [api]
 host = "127.0.0.1"
 port = {port}
