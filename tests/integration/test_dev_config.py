@@ -69,7 +69,9 @@ async def test_official_sdk_without_channel_uses_the_files_default_route(configu
     assert sandbox.config.store.url.endswith("/dev/hl-email.db")
     assert sandbox.agent_address == "ops-agent@corp.test"
     hl = humanlayer.HumanLayer(
-        api_key=sandbox.api_key, api_base_url=sandbox.api_base_url, sleep=lambda _s: time.sleep(0.05)
+        api_key=sandbox.api_key,
+        api_base_url=sandbox.api_base_url,
+        sleep=lambda _s: time.sleep(0.05),
     )
 
     @hl.require_approval()
@@ -86,7 +88,9 @@ async def test_official_sdk_without_channel_uses_the_files_default_route(configu
 async def test_routes_quorum_and_language_from_the_file(configured):
     sandbox = configured
     hl = humanlayer.HumanLayer(
-        api_key=sandbox.api_key, api_base_url=sandbox.api_base_url, sleep=lambda _s: time.sleep(0.05)
+        api_key=sandbox.api_key,
+        api_base_url=sandbox.api_base_url,
+        sleep=lambda _s: time.sleep(0.05),
     )
 
     @hl.require_approval()
@@ -114,7 +118,9 @@ async def test_without_config_a_call_without_channel_asks_the_sandbox_person(tmp
     await sandbox.start_http()
     try:
         hl = humanlayer.HumanLayer(
-            api_key=sandbox.api_key, api_base_url=sandbox.api_base_url, sleep=lambda _s: time.sleep(0.05)
+            api_key=sandbox.api_key,
+            api_base_url=sandbox.api_base_url,
+            sleep=lambda _s: time.sleep(0.05),
         )
         tool = hl.human_as_tool()
         task = asyncio.create_task(asyncio.to_thread(tool, "Which region?"))

@@ -44,8 +44,10 @@ async def test_metrics_reflect_the_store_and_the_watcher(gateway_config, mail_cl
             ask = await alice.wait_for_message(lambda m: "deploy(n=1)" in str(m["Subject"]))
             await alice.reply(ask, "Hmm?")  # unclear: asked again
             clarify = await alice.wait_for_message(
-                lambda m: str(m["Subject"]).lower().startswith("re:")
-                and "deploy(n=1)" in str(m["Subject"])
+                lambda m: (
+                    str(m["Subject"]).lower().startswith("re:")
+                    and "deploy(n=1)" in str(m["Subject"])
+                )
             )
             await alice.reply(clarify, "approve")
             await asyncio.wait_for(
