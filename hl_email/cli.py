@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from datetime import UTC, datetime
@@ -492,6 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Self-hosted gateway that lets AI agents ask humans for approval by email.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--log-json", action="store_true", help="log JSON lines (ts, level, logger, message)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(
@@ -592,10 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from .logs import setup_logging
+
+    setup_logging(verbose=args.verbose, json_lines=args.log_json)
     if args.command == "serve":
         config = _load(args.config)
         from .credentials import credential_problems

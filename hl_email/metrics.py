@@ -36,6 +36,7 @@ class MetricsSnapshot:
     latency_count: int = 0
     latency_sum: float = 0.0
     imap_connected: bool | None = None
+    last_inbound_age: float | None = None  # seconds since the newest stored inbound message
 
 
 async def snapshot(gateway: Any, now: float | None = None) -> MetricsSnapshot:
@@ -68,6 +69,8 @@ async def snapshot(gateway: Any, now: float | None = None) -> MetricsSnapshot:
     snap.latency_count = int(row[0] or 0)
     snap.latency_sum = float(row[1] or 0.0)
     snap.latency_buckets = [int(v or 0) for v in row[2:]]
+    (newest,) = (await fetch(store, "SELECT MAX(received_at) FROM inbound"))[0]
+    snap.last_inbound_age = max(0.0, now - float(newest)) if newest is not None else None
     if gateway.config.imap.enabled:
         snap.imap_connected = bool(gateway.watcher.connected)
     return snap
@@ -127,6 +130,13 @@ def render_metrics(snap: MetricsSnapshot) -> tuple[bytes, str]:
                 buckets=buckets,
                 sum_value=snap.latency_sum,
             )
+            if snap.last_inbound_age is not None:
+                yield GaugeMetricFamily(
+                    "hl_email_inbound_last_processed_age_seconds",
+                    "Seconds since the newest inbound message was stored (a silent mailbox "
+                    "or a stuck watcher shows as a growing value)",
+                    value=snap.last_inbound_age,
+                )
             if snap.imap_connected is not None:
                 yield GaugeMetricFamily(
                     "hl_email_imap_connected",

@@ -75,6 +75,7 @@ async def test_metrics_reflect_the_store_and_the_watcher(gateway_config, mail_cl
         assert got[("hl_email_decision_latency_seconds_bucket", (("le", "+Inf"),))] == 1
         assert got[("hl_email_decision_latency_seconds_sum", ())] >= 0
         assert got[("hl_email_imap_connected", ())] == 1.0
+        assert got[("hl_email_inbound_last_processed_age_seconds", ())] >= 0
     finally:
         await server.stop()
         await gateway.stop()

@@ -76,3 +76,17 @@ def test_keep_raw_mail_is_a_duration():
         assert "store.keep_raw_mail" in str(exc)
     else:
         raise AssertionError("a bad duration must be refused")
+
+
+def test_json_log_lines():
+    import json
+    import logging
+
+    from hl_email.logs import JsonFormatter
+
+    record = logging.LogRecord(
+        "hl_email.gateway", logging.WARNING, __file__, 1, "x %s", ("y",), None
+    )
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "warning" and entry["logger"] == "hl_email.gateway"
+    assert entry["message"] == "x y" and entry["ts"].endswith("+00:00")

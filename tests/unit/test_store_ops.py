@@ -39,12 +39,14 @@ async def test_metrics_snapshot(store):  # noqa: F811
     assert snap.latency_count == 1 and snap.latency_sum == 300.0  # 1301 - 1001
     assert snap.latency_buckets == [0 if b < 300 else 1 for b in LATENCY_BUCKETS]
     assert snap.imap_connected is None
+    assert snap.last_inbound_age == 0.0  # the newest inbound (9000) is after "now" (1500)
     text, content_type = render_metrics(snap)
     assert content_type.startswith("text/plain")
     assert b'hl_email_decision_latency_seconds_bucket{le="300.0"} 1.0' in text
     assert b'hl_email_decision_latency_seconds_bucket{le="60.0"} 0.0' in text
     assert b'hl_email_inbound_messages_total{outcome="auto_reply"} 1.0' in text
     assert b"hl_email_imap_connected" not in text
+    assert b"hl_email_inbound_last_processed_age_seconds 0.0" in text
 
 
 async def test_purge_raw_mail_keeps_outcomes(store):  # noqa: F811
