@@ -143,3 +143,33 @@ async def test_export_jsonl_and_purge_raw(sandbox, tmp_path):
     assert purged.stdout.startswith("purged 1 raw replies")
     (row,) = await sandbox.gateway.store.list_inbound()
     assert row.raw is None and row.outcome == "applied"
+
+
+async def test_cancel_dev_uses_the_sandboxs_own_api_key(sandbox, tmp_path):
+    await sandbox.start_http()
+    channel = ContactChannel(email=EmailContactChannel(address=ALICE))
+    await sandbox.gateway.create_function_call(
+        FunctionCall(
+            run_id="dev-run",
+            call_id="dev-cancel-1",
+            spec=FunctionCallSpec(fn="issue_refund", kwargs={"amount": 5}, channel=channel),
+        )
+    )
+    await wait_for_inbox(sandbox, ALICE)
+    result = await asyncio.to_thread(
+        run,
+        "requests",
+        "cancel",
+        "dev-cancel-1",
+        "--dev",
+        "--data-dir",
+        str(tmp_path / "dev"),
+        "--api-url",
+        sandbox.api_base_url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "through the gateway" in result.stdout
+    messages = await wait_for_inbox(sandbox, ALICE, 2)
+    assert len(messages) == 2  # the ask and "no longer needed", sent by the running sandbox
+    row = await sandbox.gateway.store.get_request(call_id="dev-cancel-1")
+    assert row.status["cancelled"] is True
