@@ -156,6 +156,7 @@ class Console:
             state=state if state in ("pending", "done", "failed") else None, limit=500
         )
         out = []
+        # PERF: one recipients query per row (up to 500); a join in the store would be one.
         for row in rows:
             if kind and row.kind != kind:
                 continue

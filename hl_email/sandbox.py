@@ -962,7 +962,12 @@ async def run_dev(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await sandbox.start()
+    try:
+        await sandbox.start()
+    except Exception as exc:  # e.g. a --config whose secret the gateway refuses
+        print(f"hl-email dev: cannot start the sandbox: {exc}", flush=True)
+        await sandbox.stop()
+        return 1
     try:
         try:
             await sandbox.start_http()

@@ -153,3 +153,28 @@ def test_dev_with_a_bad_config_file_exits_with_its_error(tmp_path):
     )
     assert result.returncode == 2
     assert "routes.0" in result.stdout + result.stderr
+
+
+def test_dev_with_a_config_the_gateway_refuses_exits_1_naming_it(tmp_path):
+    path = tmp_path / "weak.toml"
+    path.write_text('[security]\nsecret = "short"\n', encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hl_email.cli",
+            "dev",
+            "--port",
+            "0",
+            "--config",
+            str(path),
+            "--data-dir",
+            str(tmp_path / "dev"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "cannot start the sandbox" in result.stdout
+    assert "security.secret" in result.stdout
