@@ -263,3 +263,23 @@ async def test_requests_cancel_cli_through_the_api_and_in_the_store(served, mail
     assert len(notes) == 1 and notes[0].state == "pending"  # sent when a gateway runs
     missing = await asyncio.to_thread(run, "nope", "--api-url", base)
     assert missing.returncode == 1 and "nope" in missing.stderr
+
+
+async def test_http_question_timeout_and_explicit_cancel(served, mail_client):
+    gateway, base, _ = served
+    async with AsyncHumanLayer(api_base_url=base, api_key=KEY) as hl:
+        tool = hl.human_as_tool(contact_channel=CHANNEL, timeout=0.3)
+        with pytest.raises(HumanLayerTimeoutError, match="cancelled"):
+            await tool("Which region should we use?")
+        contact = await hl.create_human_contact(
+            HumanContactSpec(msg="Which plan?", channel=CHANNEL)
+        )
+        cancelled = await hl.cancel_human_contact(contact.call_id, "not needed")
+        assert cancelled.status.cancelled is True
+        with pytest.raises(RequestCancelledError):
+            await hl.wait_for_human_response(contact.call_id, timeout=30)
+    rows = await gateway.store.list_requests()
+    assert {r.state for r in rows} == {"failed"} and all(r.status["cancelled"] for r in rows)
+    alice = mail_client(ALICE)
+    for _ in range(2):
+        await alice.wait_for_message(containing("no longer needed"))
