@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
 from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel
 from hl_email_sdk.integrations.langchain import human_as_tool, require_approval
@@ -21,7 +22,19 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
 API_BASE = os.getenv("HUMANLAYER_API_BASE", "http://127.0.0.1:8040/humanlayer/v1")
-API_KEY = os.getenv("HUMANLAYER_API_KEY", "dev")
+
+
+def api_key() -> str:
+    """HUMANLAYER_API_KEY, else the key `hl-email dev` generated (and printed) in its data dir."""
+    if os.getenv("HUMANLAYER_API_KEY"):
+        return os.environ["HUMANLAYER_API_KEY"]
+    try:
+        with open(os.path.join(".hl-email-dev", "api_key"), encoding="utf-8") as fh:
+            return fh.read().strip()
+    except OSError:
+        sys.exit("set HUMANLAYER_API_KEY (the key `hl-email dev` prints)")
+
+
 APPROVER = os.getenv("APPROVER", "approver@example.com")
 
 
@@ -33,7 +46,7 @@ def issue_refund(order_id: str, amount: int) -> str:
 
 async def main() -> None:
     channel = ContactChannel(email=EmailContactChannel(address=APPROVER))
-    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=API_KEY, run_id="lc-agent") as hl:
+    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=api_key(), run_id="lc-agent") as hl:
         tools = {
             t.name: t
             for t in (require_approval(hl, issue_refund, channel), human_as_tool(hl, channel))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import uuid
 from typing import TypedDict
 
@@ -23,7 +24,19 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
 API_BASE = os.getenv("HUMANLAYER_API_BASE", "http://127.0.0.1:8040/humanlayer/v1")
-API_KEY = os.getenv("HUMANLAYER_API_KEY", "dev")
+
+
+def api_key() -> str:
+    """HUMANLAYER_API_KEY, else the key `hl-email dev` generated (and printed) in its data dir."""
+    if os.getenv("HUMANLAYER_API_KEY"):
+        return os.environ["HUMANLAYER_API_KEY"]
+    try:
+        with open(os.path.join(".hl-email-dev", "api_key"), encoding="utf-8") as fh:
+            return fh.read().strip()
+    except OSError:
+        sys.exit("set HUMANLAYER_API_KEY (the key `hl-email dev` prints)")
+
+
 APPROVER = os.getenv("APPROVER", "approver@example.com")
 
 
@@ -61,7 +74,7 @@ async def main() -> None:
     channel = ContactChannel(email=EmailContactChannel(address=APPROVER))
     graph = build_graph()
     config = {"configurable": {"thread_id": f"refund-A-17-{uuid.uuid4().hex[:8]}"}}
-    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=API_KEY, run_id="lg-agent") as hl:
+    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=api_key(), run_id="lg-agent") as hl:
         final = await run_with_email(
             hl, graph, {"order": "A-17", "amount": 120}, config, contact_channel=channel
         )

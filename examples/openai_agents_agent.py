@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import uuid
 from typing import Any
 
@@ -28,7 +29,19 @@ from openai.types.responses import (
 )
 
 API_BASE = os.getenv("HUMANLAYER_API_BASE", "http://127.0.0.1:8040/humanlayer/v1")
-API_KEY = os.getenv("HUMANLAYER_API_KEY", "dev")
+
+
+def api_key() -> str:
+    """HUMANLAYER_API_KEY, else the key `hl-email dev` generated (and printed) in its data dir."""
+    if os.getenv("HUMANLAYER_API_KEY"):
+        return os.environ["HUMANLAYER_API_KEY"]
+    try:
+        with open(os.path.join(".hl-email-dev", "api_key"), encoding="utf-8") as fh:
+            return fh.read().strip()
+    except OSError:
+        sys.exit("set HUMANLAYER_API_KEY (the key `hl-email dev` prints)")
+
+
 APPROVER = os.getenv("APPROVER", "approver@example.com")
 
 
@@ -74,7 +87,7 @@ class ScriptedModel(Model):
 async def main() -> None:
     set_tracing_disabled(True)
     channel = ContactChannel(email=EmailContactChannel(address=APPROVER))
-    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=API_KEY, run_id="oa-agent") as hl:
+    async with AsyncHumanLayer(api_base_url=API_BASE, api_key=api_key(), run_id="oa-agent") as hl:
         agent = Agent(
             name="refunds",
             instructions="Refund orders when asked.",

@@ -78,25 +78,36 @@ class _Asker:
 
     async def _wait(
         self,
-        wait: Callable[[float], Awaitable[Any]],
+        wait: Callable[[float, bool], Awaitable[Any]],
         progress: Callable[[float, float, str], Awaitable[None]],
         what: str,
     ) -> Any:
-        """`wait(seconds)` until it returns; progress every interval; TimeoutError at the end."""
+        """`wait(seconds, last)` in slices until it returns, with a progress report after each
+        slice; the last slice cancels the request when it runs out (an answer that came first
+        still counts), then TimeoutError."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.settings.timeout
         while True:
             remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError
+            last = remaining <= self.settings.progress_interval
             try:
-                return await wait(min(self.settings.progress_interval, remaining))
+                return await wait(max(0.0, min(self.settings.progress_interval, remaining)), last)
             except HumanLayerTimeoutError:
-                pass
+                if last:
+                    raise TimeoutError from None
             elapsed = loop.time() - started
             with contextlib.suppress(Exception):  # a client gone quiet must not end the wait
                 await progress(elapsed, self.settings.timeout, f"waiting for {what} by email")
+
+    async def _cancel(self, kind: str, call_id: str) -> None:
+        """The MCP client gave up on the tool call: nobody waits for this answer any more."""
+        reason = "the MCP client cancelled the tool call"
+        with contextlib.suppress(Exception):
+            if kind == "function_call":
+                await self.hl.cancel_function_call(call_id, reason)
+            else:
+                await self.hl.cancel_human_contact(call_id, reason)
 
     async def approval(
         self,
@@ -110,13 +121,16 @@ class _Asker:
         call = await self.hl.create_function_call(spec, call_id=call_id)
         try:
             completed = await self._wait(
-                lambda s: self.hl.wait_for_approval(call.call_id, timeout=s),
+                lambda s, last: self.hl.wait_for_approval(
+                    call.call_id, timeout=s, cancel_on_timeout=last
+                ),
                 progress,
                 f"approval of {fn} ({call.call_id})",
             )
-        except TimeoutError:
-            # TODO(2): cancel the request here (and when the client cancels the tool call) once
-            # `requests cancel` exists, so a late "approve" cannot resolve what we denied.
+        except asyncio.CancelledError:
+            await asyncio.shield(self._cancel("function_call", call.call_id))
+            raise
+        except TimeoutError:  # the request is cancelled: a late "approve" changes nothing
             return (
                 False,
                 f"No answer by email within {self.settings.timeout:g} s: denied (fail closed).",
@@ -139,10 +153,15 @@ class _Asker:
         contact = await self.hl.create_human_contact(spec)
         try:
             completed = await self._wait(
-                lambda s: self.hl.wait_for_human_response(contact.call_id, timeout=s),
+                lambda s, last: self.hl.wait_for_human_response(
+                    contact.call_id, timeout=s, cancel_on_timeout=last
+                ),
                 progress,
                 f"an answer ({contact.call_id})",
             )
+        except asyncio.CancelledError:
+            await asyncio.shield(self._cancel("human_contact", contact.call_id))
+            raise
         except TimeoutError:
             raise TimeoutError(
                 f"no answer by email within {self.settings.timeout:g} s ({contact.call_id})"

@@ -253,23 +253,26 @@ async def test_examples_run_against_the_dev_sandbox(tmp_path, example, answers, 
     )
     from hl_email.sandbox import Sandbox, mailbox_name
 
-    sandbox = Sandbox(tmp_path / "dev", port=0)
+    sandbox = Sandbox(tmp_path / ".hl-email-dev", port=0)  # `hl-email dev` run in tmp_path
     await sandbox.start()
     await sandbox.start_http()
     try:
         env = {
             **os.environ,
             "HUMANLAYER_API_BASE": sandbox.api_base_url,
-            "HUMANLAYER_API_KEY": sandbox.api_key,
             "PYTHONPATH": os.pathsep.join(
                 [str(ROOT), str(ROOT / "sdk"), os.environ.get("PYTHONPATH", "")]
             ),
         }
-        env.pop("APPROVER", None)  # the example's default approver, as a first run has it
+        # The example's defaults, as a first run has them: the approver, and the API key the
+        # sandbox generated in ./.hl-email-dev.
+        env.pop("APPROVER", None)
+        env.pop("HUMANLAYER_API_KEY", None)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             str(ROOT / "examples" / example),
             env=env,
+            cwd=str(tmp_path),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

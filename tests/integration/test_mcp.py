@@ -4,6 +4,7 @@ human's email replies on the real Dovecot + SMTP stack."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -48,6 +49,13 @@ class Progress:
     async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
         self.messages.append(message)
         self.seen.set()
+
+
+async def wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
 
 
 def _pythonpath() -> str:
@@ -196,6 +204,25 @@ async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_
             row = await gateway.store.get_request(call_id=body["call_id"])
             assert row is not None and row.run_id == "mcp" and row.state == "done"
 
+            # The client gives up on a tool call: the request is cancelled, not left open.
+            call = asyncio.create_task(
+                client.call_tool(
+                    "request_approval", {"function_name": "rotate_keys", "arguments": {}}
+                )
+            )
+            await alice.wait_for_message(containing("rotate_keys"), timeout=60)
+            call.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await call
+
+            async def cancelled() -> bool:
+                rows = await gateway.store.list_requests()
+                return any(
+                    r.spec.get("fn") == "rotate_keys" and r.status.get("cancelled") for r in rows
+                )
+
+            await wait_for(cancelled)
+
         # Nobody answers in time: denied (fail closed), never allowed.
         cfg.mcp.timeout = 0.5
         http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, timeout=120)
@@ -206,6 +233,11 @@ async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_
             decision = json.loads(_text(result))
             assert decision["behavior"] == "deny"
             assert "fail closed" in decision["message"]
+            # ...and the request is cancelled, so a late "approve" cannot resolve it.
+            rows = [
+                r for r in await gateway.store.list_requests() if "rm -rf" in json.dumps(r.spec)
+            ]
+            assert len(rows) == 1 and rows[0].status.get("cancelled") is True
             result = await client.call_tool("contact_human", {"question": "Anyone there?"})
             assert result.is_error and "no answer" in _text(result)
 
