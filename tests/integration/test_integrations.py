@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel
+from hl_email_sdk import (
+    AsyncHumanLayer,
+    ContactChannel,
+    EmailContactChannel,
+    HumanLayerTimeoutError,
+)
 
 from hl_email.api import API_PREFIX, ApiServer, create_app
 from hl_email.gateway import Gateway
@@ -168,6 +173,9 @@ async def test_langgraph_resumes_the_same_email_after_a_restart(served, mail_cli
         first.cancel()  # the process dies while waiting
         with pytest.raises(asyncio.CancelledError):
             await first
+        # A run that gives up waiting leaves the graph paused and the email open.
+        with pytest.raises(HumanLayerTimeoutError):
+            await run_with_email(hl, graph, None, config, contact_channel=CHANNEL, timeout=0.3)
     pending = (await graph.aget_state(config)).interrupts
     assert len(pending) == 1
     call_id = call_id_for(config, pending[0])

@@ -60,7 +60,8 @@ async def answer_interrupts(
 ) -> Command | None:
     """Ask by email for every pending hl-email interrupt of the thread and wait for all answers;
     a `Command(resume={interrupt_id: answer})`, or None when nothing of ours is pending.
-    Raises HumanLayerTimeoutError (the graph stays paused) when nobody answers in time."""
+    Raises HumanLayerTimeoutError when nobody answers within `timeout`: the graph stays paused
+    and the email stays open, so a later run (after a restart, too) still gets the answer."""
     state = await graph.aget_state(config)
     answers: dict[str, Any] = {}
     for pending in state.interrupts:
@@ -79,6 +80,7 @@ async def answer_interrupts(
                 ),
                 call_id=call_id,
                 timeout=timeout,
+                cancel_on_timeout=False,
             )
             status = completed.as_completed()
             answers[pending.id] = {"approved": status.approved is True, "comment": status.comment}
@@ -89,6 +91,7 @@ async def answer_interrupts(
                 ),
                 call_id=call_id,
                 timeout=timeout,
+                cancel_on_timeout=False,
             )
             answers[pending.id] = answered.as_completed()
     return Command(resume=answers) if answers else None
