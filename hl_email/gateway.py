@@ -9,8 +9,10 @@ import email.policy
 import hashlib
 import inspect
 import logging
+import os
 import re
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -147,12 +149,15 @@ class Gateway:
         self.clock = clock
         self.classifier = classifier
         self.smtp = SmtpPool(config.smtp)
+        # Names this gateway in the leases it takes on shared rows (outbox, timers, webhooks).
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.outbox = OutboxWorker(
             self.store,
             send or self.smtp.send,
             config.smtp,
             on_permanent_failure=self._outbox_failed,
             clock=clock,
+            owner=self.instance_id,
         )
         self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
         self.domain = config.agent.address.rpartition("@")[2]
