@@ -83,6 +83,8 @@ log = logging.getLogger("hl_email.gateway")
 Kind = Literal["function_call", "human_contact"]
 # Raw inbound mail is kept for audit up to this size; larger messages keep their headers only.
 _RAW_KEEP_BYTES = 2_000_000
+# Seconds a claimed timer stays with this gateway before another may take it over.
+_TIMER_LEASE = 60.0
 
 
 @dataclass(frozen=True)
@@ -577,19 +579,28 @@ class Gateway:
     async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
         """An answer given through the API instead of by email; the first answer still wins."""
         async with self._lock:
-            row = await self._row(call_id, kind)
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}")
-            now = self.clock()
-            status = {
-                **row.status,
-                **fields,
-                "responded_at": _iso(now),
-                "user_info": {"via": "api"},
-            }
-            ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=status, state="done", resolved_at=now)
-            )
+            for _ in range(5):  # CONFLICT: changed meanwhile (a vote, a reminder): read again
+                row = await self._row(call_id, kind)
+                if row.state != "pending":
+                    raise RequestInvalidError(f"{call_id} is already {row.state}")
+                now = self.clock()
+                status = {
+                    **row.status,
+                    **fields,
+                    "responded_at": _iso(now),
+                    "user_info": {"via": "api"},
+                }
+                ok = await self.store.commit(
+                    request=RequestUpdate(
+                        row.id,
+                        status=status,
+                        state="done",
+                        resolved_at=now,
+                        expect_version=row.version,
+                    )
+                )
+                if ok:
+                    break
         if not ok:
             raise RequestInvalidError(f"{call_id} was answered meanwhile")
         self._notify(call_id, "done")
@@ -621,7 +632,16 @@ class Gateway:
                 raise NotFoundError(f"no request with call_id {call_id!r}")
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to escalate")
-            await self._escalate(row, add=additions, message=escalation.escalation_msg)
+            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
+                if await self._escalate(row, add=additions, message=escalation.escalation_msg):
+                    break
+                row = await self.store.get_request(call_id=call_id)
+                if row is None or row.state != "pending":
+                    raise RequestInvalidError(
+                        f"{call_id} was decided meanwhile; nothing to escalate"
+                    )
+            else:
+                raise RequestInvalidError(f"{call_id} kept changing; escalate again")
         return await self.get_request(call_id)
 
     async def _escalate(
@@ -634,8 +654,9 @@ class Gateway:
         timer_done: int | None = None,
         inbound: InboundRecord | None = None,
         only_new: bool = False,
-    ) -> bool:
-        """Add recipients (or hand over to them) and ask in the thread; one transaction."""
+    ) -> CommitResult:
+        """Add recipients (or hand over to them) and ask in the thread; one transaction, which
+        lands only while the request is still at the version read (CONFLICT otherwise)."""
         existing = await self.store.get_recipients(request.id)
         known = {r.address for r in existing}
         new: list[RecipientRow] = []
@@ -657,6 +678,7 @@ class Gateway:
         outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
         ok = await self.store.commit(
             inbound=inbound,
+            request=RequestUpdate(request.id, expect_version=request.version),
             recipients=changed + targets,
             outbox=[o for o in outbox if o is not None],
             timer_done=timer_done,
@@ -670,13 +692,16 @@ class Gateway:
     async def _outbox_failed(self, row: OutboxRow, reason: str) -> None:
         assert row.id is not None
         async with self._lock:
-            await self._fail_recipient(
-                row.request_id,
-                row.recipient_seq,
-                reason,
-                outbox_failed=(row.id, reason),
-                count_as_delivery=row.purpose in ("ask", "escalation"),
-            )
+            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
+                result = await self._fail_recipient(
+                    row.request_id,
+                    row.recipient_seq,
+                    reason,
+                    outbox_failed=(row.id, reason),
+                    count_as_delivery=row.purpose in ("ask", "escalation"),
+                )
+                if result is not CommitResult.CONFLICT:
+                    break
 
     async def _fail_recipient(
         self,
@@ -687,7 +712,7 @@ class Gateway:
         outbox_failed: tuple[int, str] | None = None,
         inbound: InboundRecord | None = None,
         count_as_delivery: bool = True,
-    ) -> bool:
+    ) -> CommitResult:
         """Mark one recipient undeliverable; when nobody is left to answer, the call fails."""
         request = await self.store.get_request(id=request_id)
         recipients = await self.store.get_recipients(request_id)
@@ -725,6 +750,11 @@ class Gateway:
                     update = RequestUpdate(
                         request_id, status=status, state="failed", resolved_at=now
                     )
+        if request is not None and count_as_delivery:
+            if update is None:
+                update = self._unchanged(request)
+            else:
+                update.expect_version = request.version
         ok = await self.store.commit(
             inbound=inbound,
             request=update,
@@ -925,18 +955,23 @@ class Gateway:
             delegate = None
         if delegate:
             record.detail += f"; asking the delegate {delegate}"
-            await self.store.commit(recipients=[recipient])
-            ok = await self._escalate(
+            await self._commit(request=self._unchanged(request), recipients=[recipient])
+            request.version += 1  # the touch above
+            result = await self._escalate(
                 request,
                 add=[(delegate, "to")],
                 message=_t("delegate_intro", request, away=recipient.address),
                 inbound=record,
                 only_new=True,
             )
+            if result is CommitResult.CONFLICT:
+                raise _Retry()
             return InboundOutcome(
-                "auto_reply" if ok else "duplicate", record.detail, request.call_id
+                "auto_reply" if result else "duplicate", record.detail, request.call_id
             )
-        ok = await self.store.commit(inbound=record, recipients=[recipient])
+        ok = await self._commit(
+            inbound=record, request=self._unchanged(request), recipients=[recipient]
+        )
         return InboundOutcome("auto_reply" if ok else "duplicate", record.detail, request.call_id)
 
     async def _handle_agent_email(
@@ -1033,7 +1068,10 @@ class Gateway:
                 )
             )
         ok = await self._commit(
-            inbound=record, recipients=[responder], outbox=[o for o in outbox if o is not None]
+            inbound=record,
+            request=self._unchanged(request),
+            recipients=[responder],
+            outbox=[o for o in outbox if o is not None],
         )
         if ok:
             self.outbox.wake()
@@ -1054,6 +1092,12 @@ class Gateway:
         else:
             key = "verdict_answered"
         return _t(key + "_by", request, who=who) if who else _t(key, request)
+
+    @staticmethod
+    def _unchanged(request: RequestRow) -> RequestUpdate:
+        """Commit only while the request is as read (any state): for effects on its recipients,
+        which must not overwrite what another writer decided meanwhile."""
+        return RequestUpdate(request.id, expect_state=None, expect_version=request.version)
 
     async def _commit(self, **kw: Any) -> CommitResult:
         """store.commit for the inbound path: a conflict means process the message again."""
@@ -1105,6 +1149,8 @@ class Gateway:
             f"bounced: {_safe_header(msg, 'Subject') or 'delivery failure'}",
             inbound=record,
         )
+        if ok is CommitResult.CONFLICT:
+            raise _Retry()
         return InboundOutcome("bounce" if ok else "duplicate", record.detail, request.call_id)
 
     def _followup(
@@ -1374,21 +1420,30 @@ class Gateway:
 
     async def run_timers_once(self) -> int:
         """Run every timer that is due; a step missed while the gateway was down runs once."""
-        timers = await self.store.due_timers(self.clock())
+        # Claimed: with several gateways on one store, one of them runs each timer (and a
+        # crashed one's claim runs out after _TIMER_LEASE seconds).
+        timers = await self.store.claim_timers(
+            self.clock(), owner=self.instance_id, lease=_TIMER_LEASE
+        )
         for timer in timers:
             async with self._lock:
                 try:
-                    await self._run_timer(timer)
+                    # CONFLICT: the request changed since the timer read it (another gateway
+                    # applied an answer) or the timer was run elsewhere: read again and redo the
+                    # step, which then finds the request decided or the timer done.
+                    for _ in range(3):
+                        if await self._run_timer(timer) is not CommitResult.CONFLICT:
+                            break
                 except Exception:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
                     await self.store.commit(timer_done=timer.id)
         return len(timers)
 
-    async def _run_timer(self, timer: TimerRow) -> None:
+    async def _run_timer(self, timer: TimerRow) -> CommitResult:
+        """One step; every effect commits only while the request is at the version read here."""
         request = await self.store.get_request(id=timer.request_id)
         if request is None or request.state != "pending":
-            await self.store.commit(timer_done=timer.id)
-            return
+            return await self.store.commit(timer_done=timer.id)
         recipients = await self.store.get_recipients(request.id)
         waiting = [r for r in recipients if r.state in ("pending", "sent")]
         if timer.kind == "reminder":
@@ -1406,15 +1461,20 @@ class Gateway:
                 )
                 for r in waiting
             ]
-            if await self.store.commit(
-                timer_done=timer.id, recipients=waiting, outbox=[o for o in outbox if o is not None]
-            ):
+            result = await self.store.commit(
+                request=RequestUpdate(request.id, expect_version=request.version),
+                timer_done=timer.id,
+                recipients=waiting,
+                outbox=[o for o in outbox if o is not None],
+            )
+            if result:
                 self.outbox.wake()
+            return result
         elif timer.kind == "escalation":
             step = timer.payload
             adds = [(normalize_address(a), "to") for a in step.get("add") or []]
             handover = [(normalize_address(a), "to") for a in step.get("handover") or []]
-            await self._escalate(
+            return await self._escalate(
                 request,
                 add=adds + handover,
                 message=step.get("message") or _t("escalated", request),
@@ -1433,17 +1493,23 @@ class Gateway:
                 status["error"] = reason
                 state = "failed"
             notes = [self._note(request, r, _t("timed_out_note", request)) for r in waiting]
-            ok = await self.store.commit(
-                request=RequestUpdate(request.id, status=status, state=state, resolved_at=now),
+            result = await self.store.commit(
+                request=RequestUpdate(
+                    request.id,
+                    status=status,
+                    state=state,
+                    resolved_at=now,
+                    expect_version=request.version,
+                ),
                 recipients=waiting,
                 outbox=[n for n in notes if n is not None],
                 timer_done=timer.id,
             )
-            if ok:
+            if result:
                 self.outbox.wake()
                 self._notify(request.call_id, state)
-        else:
-            await self.store.commit(timer_done=timer.id)
+            return result
+        return await self.store.commit(timer_done=timer.id)
 
     async def _timer_loop(self) -> None:
         while not self._stopping:
