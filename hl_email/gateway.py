@@ -24,6 +24,7 @@ from .config import GatewayConfig, normalize_address
 from .errors import NotFoundError, RequestInvalidError
 from .i18n import message
 from .inbound.imap import ImapWatcher
+from .inbound.leader import watch_while_leading
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
     EmailContactChannel,
@@ -162,6 +163,7 @@ class Gateway:
             owner=self.instance_id,
         )
         self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
+        self.mailbox_role = "stopped"  # leader | standby | stopped (see _watch_mailbox)
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()
@@ -198,11 +200,12 @@ class Gateway:
         self, *, inbound: bool | None = None, outbox: bool = True, timers: bool = True
     ) -> None:
         await self.store.open()
+        await self.store.listen_changes(self._on_remote_change)
         self._stopping = False
         if outbox:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="hl-email-outbox"))
         if inbound if inbound is not None else self.config.imap.enabled:
-            self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
+            self._tasks.append(asyncio.create_task(self._watch_mailbox(), name="hl-email-imap"))
         if timers:
             self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
         self._started = True
@@ -234,6 +237,15 @@ class Gateway:
             await self.store.close()
         self._started = False
 
+    async def _watch_mailbox(self) -> None:
+        """Watch the mailbox while this gateway leads it (always, with an embedded store)."""
+
+        def on_role(role: str) -> None:
+            self.mailbox_role = role
+
+        leadership = self.store.leadership(self.watcher.mailbox_key)
+        await watch_while_leading(leadership, self.watcher.run, on_role=on_role)
+
     async def __aenter__(self) -> Gateway:
         await self.start()
         return self
@@ -244,7 +256,11 @@ class Gateway:
     async def readiness(self) -> dict[str, Any]:
         return {
             "store": await self.store.ping(),
-            "imap": self.watcher.connected if self.config.imap.enabled else None,
+            # A standby gateway (another one leads the mailbox) is ready without IMAP.
+            "imap": self.watcher.connected
+            if self.config.imap.enabled and self.mailbox_role != "standby"
+            else None,
+            "mailbox_role": self.mailbox_role if self.config.imap.enabled else None,
             "smtp_last_error": self.outbox.last_error,
             "imap_last_error": self.watcher.last_error,
         }
@@ -511,6 +527,31 @@ class Gateway:
         return lambda: self._listeners.discard(listener)
 
     def _notify(self, call_id: str, state: str) -> None:
+        """A request changed here: wake this gateway's waiters and tell the other gateways."""
+        self._wake_local(call_id, state)
+        task = asyncio.ensure_future(self._publish(call_id, state))
+        self._handler_tasks.add(task)
+        task.add_done_callback(self._handler_tasks.discard)
+
+    async def _publish(self, call_id: str, state: str) -> None:
+        try:
+            await self.store.publish_change(call_id, state)
+        except Exception:
+            # Waiters elsewhere still wake: their long-polls re-read at their timeout.
+            log.warning("could not publish the change of %s", call_id, exc_info=True)
+
+    def _on_remote_change(self, call_id: str, state: str) -> None:
+        """Another gateway on the store changed a request (LISTEN/NOTIFY with PostgreSQL)."""
+        if call_id == "*":  # notifications may have been missed: every waiter re-reads
+            for futures in list(self._waiters.values()):
+                for future in futures:
+                    if not future.done():
+                        future.set_result(None)
+            self._waiters.clear()
+            return
+        self._wake_local(call_id, state)
+
+    def _wake_local(self, call_id: str, state: str) -> None:
         for future in self._waiters.pop(call_id, set()):
             if not future.done():
                 future.set_result(None)

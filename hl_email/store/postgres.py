@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -389,6 +390,8 @@ class PostgresStore:
             _CHANNEL_PREFIX + hashlib.sha256((self.schema or "").encode()).hexdigest()[:16]
         )
         self._listeners: list[ChangeListener] = []
+        # Marks this store's own notifications, which come back on its LISTEN connection.
+        self._origin = secrets.token_hex(8)
         self._listen_task: asyncio.Task[None] | None = None
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -863,10 +866,10 @@ class PostgresStore:
         return PgLeadership(self.dsn, _lock_key(self.schema or "", name), name)
 
     async def publish_change(self, call_id: str, state: str) -> None:
-        # Delivered to every session LISTENing on the channel (this one's too, which the
-        # gateway ignores: it woke its own waiters already).
+        # Delivered to every session LISTENing on the channel, this store's own too (dropped
+        # there by origin: its gateway woke its own waiters already).
         await self.pool.execute(
-            "SELECT pg_notify($1, $2)", self._channel, json.dumps([call_id, state])
+            "SELECT pg_notify($1, $2)", self._channel, json.dumps([call_id, state, self._origin])
         )
 
     async def listen_changes(self, listener: ChangeListener) -> None:
@@ -885,10 +888,11 @@ class PostgresStore:
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            call_id, state = json.loads(payload)
+            call_id, state, origin = json.loads(payload)
         except (ValueError, TypeError):
             return
-        self._dispatch(str(call_id), str(state))
+        if origin != self._origin:
+            self._dispatch(str(call_id), str(state))
 
     async def _listen(self, connected: asyncio.Future[None]) -> None:
         """Keep one connection LISTENing; after a reconnect, tell listeners to re-check ("*"):
