@@ -14,6 +14,7 @@ import re
 import secrets
 import socket
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,7 +168,12 @@ class Gateway:
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()
-        self._lock = asyncio.Lock()
+        # One lock per request (not one for the gateway): changes to different requests run
+        # concurrently; every commit is versioned besides, which is what orders the writers of
+        # several gateways (and the inbound path, which retries on a conflict).
+        self._request_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopping = False
@@ -617,9 +623,17 @@ class Gateway:
         await self._respond(call_id, "human_contact", fields)
         return await self.get_human_contact(call_id)
 
+    def _lock_for(self, request_id: str) -> asyncio.Lock:
+        """The in-process lock of one request (kept while anyone holds or waits for it)."""
+        lock = self._request_locks.get(request_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._request_locks[request_id] = lock
+        return lock
+
     async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
         """An answer given through the API instead of by email; the first answer still wins."""
-        async with self._lock:
+        async with self._lock_for((await self._row(call_id, kind)).id):
             for _ in range(5):  # CONFLICT: changed meanwhile (a vote, a reminder): read again
                 row = await self._row(call_id, kind)
                 if row.state != "pending":
@@ -667,10 +681,12 @@ class Gateway:
             except ValueError as exc:
                 raise RequestInvalidError(str(exc)) from None
             additions.append((address, getattr(recipient, "field", None) or "to"))
-        async with self._lock:
+        row = await self.store.get_request(call_id=call_id)
+        if row is None:
+            raise NotFoundError(f"no request with call_id {call_id!r}")
+        async with self._lock_for(row.id):
             row = await self.store.get_request(call_id=call_id)
-            if row is None:
-                raise NotFoundError(f"no request with call_id {call_id!r}")
+            assert row is not None  # requests are never deleted
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to escalate")
             for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
@@ -732,7 +748,7 @@ class Gateway:
 
     async def _outbox_failed(self, row: OutboxRow, reason: str) -> None:
         assert row.id is not None
-        async with self._lock:
+        async with self._lock_for(row.request_id):
             for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
                 result = await self._fail_recipient(
                     row.request_id,
@@ -811,37 +827,37 @@ class Gateway:
     async def handle_inbound(self, raw: bytes) -> InboundOutcome:
         """Walk one inbound message through classify → match → authorize → extract → decide.
 
-        Every message ends in a stored outcome; input problems never raise.
+        Every message ends in a stored outcome; input problems never raise. Runs without a
+        lock: each commit is versioned, and a conflict means read the request again and redo.
         """
-        async with self._lock:
-            try:
-                for _ in range(5):
-                    try:
-                        return await self._handle_inbound(raw)
-                    except _Retry:
-                        # Another writer (a second gateway on the same store) changed the
-                        # request meanwhile: read it again and redo the decision.
-                        continue
-                raise RuntimeError("the request kept changing while this reply was processed")
-            except Exception as exc:
-                # A bug must not stop the watcher, nor be lost: record it and move on.
-                log.exception("inbound processing failed")
-                key = "sha256:" + hashlib.sha256(raw).hexdigest()
-                record = InboundRecord(
-                    dedupe_key=key + ":error",
-                    message_id=None,
-                    received_at=self.clock(),
-                    from_address=None,
-                    subject=None,
-                    outcome="error",
-                    detail=f"{type(exc).__name__}: {exc}"[:1000],
-                    raw=raw[:_RAW_KEEP_BYTES],
-                )
+        try:
+            for _ in range(5):
                 try:
-                    await self.store.commit(inbound=record)
-                except Exception:
-                    log.exception("could not record the failure")
-                return InboundOutcome("error", record.detail)
+                    return await self._handle_inbound(raw)
+                except _Retry:
+                    # Another writer (a second gateway on the same store) changed the
+                    # request meanwhile: read it again and redo the decision.
+                    continue
+            raise RuntimeError("the request kept changing while this reply was processed")
+        except Exception as exc:
+            # A bug must not stop the watcher, nor be lost: record it and move on.
+            log.exception("inbound processing failed")
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            record = InboundRecord(
+                dedupe_key=key + ":error",
+                message_id=None,
+                received_at=self.clock(),
+                from_address=None,
+                subject=None,
+                outcome="error",
+                detail=f"{type(exc).__name__}: {exc}"[:1000],
+                raw=raw[:_RAW_KEEP_BYTES],
+            )
+            try:
+                await self.store.commit(inbound=record)
+            except Exception:
+                log.exception("could not record the failure")
+            return InboundOutcome("error", record.detail)
 
     async def _handle_inbound(self, raw: bytes) -> InboundOutcome:
         now = self.clock()
@@ -1467,7 +1483,7 @@ class Gateway:
             self.clock(), owner=self.instance_id, lease=_TIMER_LEASE
         )
         for timer in timers:
-            async with self._lock:
+            async with self._lock_for(timer.request_id):
                 try:
                     # CONFLICT: the request changed since the timer read it (another gateway
                     # applied an answer) or the timer was run elsewhere: read again and redo the

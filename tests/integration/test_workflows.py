@@ -104,7 +104,10 @@ async def three_way(
             await people[address].reply(asks[address], text)
             n = len(states) + 1
             await wait_for(lambda n=n: _count_answers(gateway, n))
-            states.append(task.done())
+            # Decided or not, as stored with the answer (one transaction); the waiting call
+            # wakes a moment later, so task.done() here would race with that wake-up.
+            [request] = await gateway.store.list_requests()
+            states.append(request.state != "pending")
         completed = await asyncio.wait_for(task, 15)
         if after is not None:
             await after(completed.call, gateway, people, asks)
