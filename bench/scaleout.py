@@ -92,7 +92,7 @@ enabled = false
 [store]
 url = "{store_url}"
 [security]
-secret = "bench-secret"
+secret = "bench-secret-0123456789abcdef0123456789abcdef"
 [api]
 host = "127.0.0.1"
 port = {port}

@@ -78,7 +78,7 @@ reconnect_max = 0.5
 [store]
 url = "{store_url}"
 [security]
-secret = "scaleout-secret"
+secret = "scaleout-secret-0123456789abcdef0123456789"
 [api]
 host = "127.0.0.1"
 port = {port}
@@ -96,7 +96,7 @@ to = ["{ALICE}"]
 timeout = "3s"
 [[webhooks]]
 url = "{hook_url}"
-secret = "hook-secret"
+secret = "hook-secret-0123456789abcdef0123456789abcdef"
 backoff_initial = 0.1
 backoff_max = 0.5
 """
