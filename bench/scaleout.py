@@ -44,7 +44,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from hl_email.config import ApiConfig  # noqa: E402
 
 PG_URL = os.environ.get("HL_EMAIL_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-KEY = "bench-key"
+KEY = "bench-agent-key-0123456789abcdef0123"
+APPROVER = "bench-approver-key-0123456789abcdef"  # may respond (an agent key may not)
 PREFIX = "/humanlayer/v1"
 
 
@@ -79,7 +80,7 @@ def pct(values: list[float], p: float) -> float:
 
 def config_text(port: int, smtp_port: int, store_url: str, reminder: float) -> str:
     has_approvers = "approver_keys" in ApiConfig.model_fields  # respond needs one (wave 2)
-    approver = f'approver_keys = ["{KEY}"]' if has_approvers else ""
+    approver = f'approver_keys = ["{APPROVER}"]' if has_approvers else ""
     return f"""
 [agent]
 address = "agent@example.test"
@@ -148,6 +149,7 @@ async def run(instances: int, args: argparse.Namespace, sink: Sink, smtp_port: i
         (tmp / f"gw{i}.toml").write_text(config_text(port, smtp_port, store_url, args.reminder))
     procs = await asyncio.gather(*(start(tmp / f"gw{i}.toml", p) for i, p in enumerate(ports)))
     headers = {"Authorization": f"Bearer {KEY}"}
+    approvers = "approver_keys" in ApiConfig.model_fields
     limits = httpx.Limits(max_connections=args.concurrency * 4)
     try:
         async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as http:
@@ -194,6 +196,7 @@ async def run(instances: int, args: argparse.Namespace, sink: Sink, smtp_port: i
                     r = await http.post(
                         f"{decider_at}/agent/function_calls/sc-{n}/respond",
                         json={"approved": True, "comment": "bench"},
+                        headers={"Authorization": f"Bearer {APPROVER if approvers else KEY}"},
                     )
                     answered = time.perf_counter()
                     r.raise_for_status()
