@@ -217,6 +217,7 @@ async def test_three_gateways_share_one_store_and_one_mailbox(
         await wait_until(
             lambda: _states(store, calls, "deploy", "done"), 60, "the deploys timed out"
         )
+        await wait_until(lambda: _sent(store, "note", TIMED_OUT), 60, "the timeout notes sent")
         asks = await _asks(store, alice)
         assert sorted(asks) == sorted(c for c, fn in calls.items() if fn == "refund")
 
