@@ -160,13 +160,18 @@ CREATE TABLE IF NOT EXISTS webhook_state (
     key TEXT PRIMARY KEY,
     value DOUBLE PRECISION NOT NULL
 );
--- Added since the first version; existing databases get them here.
-ALTER TABLE outbox ADD COLUMN IF NOT EXISTS lease_owner TEXT;
-ALTER TABLE outbox ADD COLUMN IF NOT EXISTS lease_until DOUBLE PRECISION;
-ALTER TABLE timers ADD COLUMN IF NOT EXISTS lease_owner TEXT;
-ALTER TABLE timers ADD COLUMN IF NOT EXISTS lease_until DOUBLE PRECISION;
-ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS catchup_floor BIGINT NOT NULL DEFAULT 0;
 """
+
+# Columns added since the first version: existing databases get them on start. Added only when
+# missing, since ALTER TABLE locks the table even when there is nothing to do (other gateways
+# may be running).
+_ADDED_COLUMNS = (
+    ("outbox", "lease_owner", "TEXT"),
+    ("outbox", "lease_until", "DOUBLE PRECISION"),
+    ("timers", "lease_owner", "TEXT"),
+    ("timers", "lease_until", "DOUBLE PRECISION"),
+    ("checkpoints", "catchup_floor", "BIGINT NOT NULL DEFAULT 0"),
+)
 
 # A claim takes due rows nobody holds (or whose holder's lease ran out). SKIP LOCKED: two
 # gateways claiming at the same moment take different rows instead of waiting for each other.
@@ -419,6 +424,16 @@ class PostgresStore:
                 if self.schema:
                     await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 await conn.execute(_SCHEMA)
+                have = {
+                    (r["table_name"], r["column_name"])
+                    for r in await conn.fetch(
+                        "SELECT table_name, column_name FROM information_schema.columns"
+                        " WHERE table_schema = current_schema()"
+                    )
+                }
+                for table, column, ddl in _ADDED_COLUMNS:
+                    if (table, column) not in have:
+                        await conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
         except BaseException:
             pool.terminate()
             raise
