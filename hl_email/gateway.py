@@ -692,37 +692,50 @@ class Gateway:
         (a dropped long-poll, a killed agent) leaves the request open."""
         _check_header_free("reason", reason, allow_newlines=True)
         reason = reason.strip()[:500]
-        async with self._lock:
-            row = await self.store.get_request(call_id=call_id)
-            if row is None or (kind is not None and row.kind != kind):
-                label = {"function_call": "function call", "human_contact": "human contact"}
-                raise NotFoundError(
-                    f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+        found = await self.store.get_request(call_id=call_id)
+        async with self._lock_for(found.id if found is not None else call_id):
+            for _ in range(5):
+                row = await self.store.get_request(call_id=call_id)
+                if row is None or (kind is not None and row.kind != kind):
+                    label = {"function_call": "function call", "human_contact": "human contact"}
+                    raise NotFoundError(
+                        f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+                    )
+                if row.status.get("cancelled"):
+                    return row
+                if row.state != "pending":
+                    raise RequestInvalidError(
+                        f"{call_id} is already {row.state}; nothing to cancel"
+                    )
+                now = self.clock()
+                text = f"cancelled by {by}" + (f": {reason}" if reason else "")
+                status = {
+                    **row.status,
+                    "responded_at": _iso(now),
+                    "cancelled": True,
+                    "error": text,
+                }
+                if row.kind == "function_call":
+                    status.update(approved=False, comment=text)
+                recipients = await self.store.get_recipients(row.id)
+                waiting = [r for r in recipients if r.state in ("pending", "sent")]
+                notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
+                ok = await self.store.commit(
+                    request=RequestUpdate(
+                        row.id,
+                        status=status,
+                        state="failed",
+                        resolved_at=now,
+                        expect_version=row.version,  # no vote or answer landed meanwhile
+                    ),
+                    recipients=waiting,
+                    outbox=[n for n in notes if n is not None],
                 )
-            if row.status.get("cancelled"):
-                return row
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to cancel")
-            now = self.clock()
-            text = f"cancelled by {by}" + (f": {reason}" if reason else "")
-            status = {
-                **row.status,
-                "responded_at": _iso(now),
-                "cancelled": True,
-                "error": text,
-            }
-            if row.kind == "function_call":
-                status.update(approved=False, comment=text)
-            recipients = await self.store.get_recipients(row.id)
-            waiting = [r for r in recipients if r.state in ("pending", "sent")]
-            notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
-            ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=status, state="failed", resolved_at=now),
-                recipients=waiting,
-                outbox=[n for n in notes if n is not None],
-            )
-            if not ok:
-                raise RequestInvalidError(f"{call_id} was answered meanwhile; nothing to cancel")
+                if ok:
+                    break
+                # CONFLICT: changed meanwhile (a reminder, a vote, a decision): read it again.
+            else:
+                raise RequestInvalidError(f"{call_id} kept changing; nothing cancelled, try again")
             await self.store.cancel_timers(row.id)
         self.outbox.wake()
         self._notify(call_id, "failed")
