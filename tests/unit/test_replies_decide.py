@@ -124,12 +124,21 @@ def test_classifier_is_consulted_only_when_unclear() -> None:
 
     def classifier(text: str) -> Decision:
         calls.append(text)
-        return Decision("approve", comment="llm")
+        return Decision("reject", comment="llm")
 
     assert decide("no", classifier=classifier).verdict == "reject"
     assert calls == []
     assert decide("ship it when ready, sure thing?", classifier=classifier).comment == "llm"
     assert calls == ["ship it when ready, sure thing?"]
+
+
+@pytest.mark.parametrize("text", ["ship it when ready?", "hmm", "Yes pending legal review"])
+def test_a_classifier_can_never_approve(text: str) -> None:
+    # issue 9: a hook may reject, answer or explain better, never turn unclear into approve
+    result = decide(text, classifier=lambda t: Decision("approve", comment="llm"))
+    assert result.verdict == "unclear"
+    better = decide(text, classifier=lambda t: Decision("unclear", reason="Which account?"))
+    assert (better.verdict, better.reason) == ("unclear", "Which account?")
 
 
 def test_classifier_failures_fall_back_to_unclear() -> None:
