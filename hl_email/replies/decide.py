@@ -68,8 +68,9 @@ _TRANSLATE = (
 
 def normalise(text: str) -> str:
     """The text the grammar reads: NFKC, one apostrophe and one quote, no invisible marks."""
-    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return text.translate(_TRANSLATE)
+    # before NFKC too: it turns "´" into a space and a combining accent
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TRANSLATE)
+    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
 
 
 def _unaccented(word: str) -> str:
@@ -110,6 +111,9 @@ def _variants(entry: str) -> set[str]:
 
 
 def _add(table: dict[str, set[str]], entry: str, kind: str) -> None:
+    if table is _SPACED_PHRASES:
+        # phrases are looked up by their words: "sure, sure" is "sure sure"
+        entry = " ".join(m.group(0) for m in _TOKEN_RE.finditer(normalise(entry).lower()))
     for variant in _variants(entry):
         table.setdefault(variant, set()).add(kind)
 
@@ -143,6 +147,9 @@ def _compile_lexicon() -> None:
 
 
 _compile_lexicon()
+# A word that is a yes only alone ("si" is "if", "vale" is "is worth") is never an atom.
+_APPROVE_ATOMS -= _ALONE
+_COURTESY_ATOMS -= _ALONE
 _STEM_TUPLES = {
     kind: tuple(sorted(set(stems), key=len, reverse=True)) for kind, stems in _STEMS.items()
 }
@@ -167,13 +174,13 @@ _SEP_RE = re.compile(r"[\s,;:.!…~*_\-–—()]*+")
 _BOUNDARY_RE = re.compile(r"[^\S\n]*+(?:$|\n|[^\w\s'])")
 _GREETING_RE = re.compile(
     rf"[^\S\n]*(?:{_alternation(_GREETINGS)})(?![\w'])"
-    r"(?:[^\S\n]+[^\W\d_][\w.'\-]{0,30}){0,3}?[^\S\n]*(?:[,!:.][^\S\n]*\n?|\n)\s*",
+    r"(?:[^\S\n]+[^\W\d_][\w.'\-]{0,30}){0,3}?[^\S\n]*(?:[,!:.。！、，][^\S\n]*\n?|\n)\s*",
     re.I,
 )
 _THANKS_RE = re.compile(
     r"[^\S\n]*(?:many thanks|thanks|thank you|thx|danke|vielen dank|merci|gracias|obrigad[oa]|"
     r"grazie|bedankt|dank je|dziękuję|dzięki|tack|takk|спасибо|дякую|谢谢|謝謝|ありがとう)"
-    r"(?![\w'])[^\n.!?]{0,60}[.!]+\s*",
+    r"(?![\w'])[^\n.!?。！]{0,60}[.!。！]+\s*",
     re.I,
 )
 _ONE_LETTER_RE = re.compile(r"\s*([ynk])\s*[.!]*\s*$", re.I)
@@ -251,6 +258,7 @@ _DESCRIPTIONS = {
     "foreign": "a word of a language I don't read",
     "script": "letters of a language I don't read",
     "repeat": "sarcasm",
+    "question_anywhere": "a question",
 }
 _KIND_ORDER = {kind: i for i, kind in enumerate(SIGNAL_KINDS)}
 
@@ -276,62 +284,105 @@ def _clause_start(text: str, start: int) -> bool:
     return i < 0 or text[i] in _CLAUSE_START_CHARS
 
 
+def _lookup(phrase: str) -> set[str] | None:
+    kinds = _SPACED_PHRASES.get(phrase)
+    if kinds is None and phrase.endswith("'"):
+        kinds = _SPACED_PHRASES.get(phrase[:-1])
+    if kinds is None:
+        plain = _unaccented(phrase)
+        if plain != phrase:
+            kinds = _SPACED_PHRASES.get(plain)
+    return kinds
+
+
+def _best(kinds: Iterable[str]) -> str:
+    return min(kinds, key=lambda k: _KIND_ORDER.get(k, len(_KIND_ORDER)))
+
+
+# A name under a sign-off ("Viele Grüße\nJan", "Thanks,\nMay Lee") is a name, not a month.
+_NAME_KINDS = frozenset({"time", "hedge", "question", "foreign"})
+_SIGN_OFF_NAME_RE = re.compile(
+    r"^([^\S\n]*[^\W\d_][\w.'\-]*(?:[^\S\n]+[^\W\d_][\w.'\-]*){0,2}[^\S\n]*)$", re.M
+)
+_SYMBOL_SIGNALS_RE = re.compile(r"(?<![\w/])/s(?![\w])|[?¿？]")
+
+
+def _name_lines(text: str) -> list[tuple[int, int]]:
+    """Spans of short Title-case lines right under a courtesy sign-off line."""
+    spans = []
+    for match in _SIGN_OFF_NAME_RE.finditer(text):
+        line = match.group(1).strip()
+        if not all(word[:1].isupper() for word in line.split()):
+            continue
+        before = text[: match.start()].rstrip("\n")
+        previous = before[before.rfind("\n") + 1 :]
+        if previous.strip() and _is_courtesy(previous):
+            spans.append((match.start(), match.end()))
+    return spans
+
+
 def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
-    """Every signal word or phrase in ``text`` outside the ``masked`` spans, in text order."""
+    """Every signal word or phrase in ``text`` outside the ``masked`` spans, in text order.
 
-    def is_masked(start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in masked)
+    Sarcasm counts even inside the approval ("yeah right", "sí, claro")."""
 
+    def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in spans)
+
+    names = _name_lines(text) if "\n" in text else []
     found: list[_Signal] = []
     tokens = _tokens(text)
     i = 0
     while i < len(tokens):
         start = tokens[i][0]
-        if is_masked(start, tokens[i][1]):
-            i += 1
-            continue
+        kinds: set[str] | None = None
         for n in range(min(_MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
-            phrase = " ".join(t[2] for t in tokens[i : i + n])
-            kinds = _SPACED_PHRASES.get(phrase)
-            if kinds is None and n == 1 and phrase.endswith("'"):
-                kinds = _SPACED_PHRASES.get(phrase[:-1])
+            kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
             if kinds is not None:
                 break
         else:
-            n, kinds = 1, None
+            n = 1
         end = tokens[i + n - 1][1]
-        if kinds is not None and not kinds & {"neutral", "courtesy"}:
-            signal_kinds = [k for k in kinds if k not in ("approve",)]
-            if "question" in signal_kinds and not _clause_start(text, start):
-                signal_kinds.remove("question")
-            if signal_kinds:
-                kind = min(signal_kinds, key=lambda k: _KIND_ORDER.get(k, len(_KIND_ORDER)))
-                found.append(_Signal(kind, start, end))
-        elif kinds is None:
-            word = tokens[i][2]
-            kind = _stem_kind(word)
-            if kind is not None:
-                found.append(_Signal(kind, start, end))
+        if kinds is not None and "sarcasm" in kinds and not kinds & {"neutral", "courtesy"}:
+            found.append(_Signal("sarcasm", start, end))
+            i += n
+            continue
+        if inside(masked, start, tokens[i][1]):
+            i += 1
+            continue
+        kind: str | None = None
+        if kinds is not None:
+            if not kinds & {"neutral", "courtesy"}:
+                signal_kinds = {k for k in kinds if k != "approve"}
+                if "question" in signal_kinds and not _clause_start(text, start):
+                    signal_kinds.discard("question")
+                if "question_anywhere" in signal_kinds:
+                    signal_kinds = (signal_kinds - {"question_anywhere"}) | {"question"}
+                if signal_kinds:
+                    kind = _best(signal_kinds)
+        else:
+            kind = _stem_kind(tokens[i][2])
+        if kind is not None and not (kind in _NAME_KINDS and inside(names, start, end)):
+            found.append(_Signal(kind, start, end))
         i += n
-    if _CJK_RE.search(text) or any(ord(c) > 0x2000 for c in text):
+    if _CJK_RE.search(text) or not text.isascii():
         for match in _CJK_LEXICON_RE.finditer(text):
-            if is_masked(match.start(), match.end()):
-                continue
             kinds = _CJK_PHRASES[match.group(0).lower()]
             if kinds & {"neutral", "courtesy"}:
                 continue
+            if "sarcasm" not in kinds and inside(masked, match.start(), match.end()):
+                continue
             signal_kinds = [k for k in kinds if k != "approve"]
             if signal_kinds:
-                kind = min(signal_kinds, key=lambda k: _KIND_ORDER.get(k, len(_KIND_ORDER)))
-                found.append(_Signal(kind, match.start(), match.end()))
-    for match in re.finditer(r"[?¿？]", text):
-        found.append(_Signal("question", match.start(), match.end()))
-    for match in _FOREIGN_LETTER_RE.finditer(text):
-        found.append(_Signal("script", match.start(), match.end()))
-        break
-    for match in _MIXED_SCRIPT_RE.finditer(text):
-        found.append(_Signal("script", match.start(), match.end()))
-        break
+                found.append(_Signal(_best(signal_kinds), match.start(), match.end()))
+    for match in _SYMBOL_SIGNALS_RE.finditer(text):
+        if not inside(masked, match.start(), match.end()):
+            kind = "sarcasm" if match.group(0) == "/s" else "question"
+            found.append(_Signal(kind, match.start(), match.end()))
+    for pattern in (_FOREIGN_LETTER_RE, _MIXED_SCRIPT_RE):
+        match = pattern.search(text)
+        if match and not inside(names, match.start(), match.end()):
+            found.append(_Signal("script", match.start(), match.end()))
     found.sort(key=lambda s: (s.start, _KIND_ORDER.get(s.kind, len(_KIND_ORDER))))
     yield from found
 
@@ -339,10 +390,11 @@ def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
 def _stem_kind(word: str) -> str | None:
     if word.endswith("n't") and len(word) > 3:
         return "negation"
+    plain = _unaccented(word)
     for kind in SIGNAL_KINDS:
         stems = _STEM_TUPLES.get(kind)
-        if stems and word.startswith(stems):
-            return kind
+        if stems and (word.startswith(stems) or plain.startswith(stems)):
+            return "question" if kind == "question_anywhere" else kind
     return None
 
 
@@ -409,7 +461,23 @@ class _Head:
     repeated: tuple[int, int] | None = None  # "yeah yeah", "sure sure"
 
 
-def _read_head(text: str) -> _Head:
+def _object_words(arguments: Mapping[str, Any] | None) -> frozenset[str]:
+    """Words that may name the request right after the approval ("Approve order A-7731")."""
+    words = set(_OBJECTS)
+    for key, value in (arguments or {}).items():
+        for part in (str(key), str(value)[:200]):
+            words.update(t[2] for t in _tokens(part.replace("_", " ")))
+    return frozenset(w for w in words if _lookup(w) is None or w in _OBJECTS)
+
+
+_OBJECTS = frozenset(
+    "the|this|that|it|these|those|one|request|order|refund|payment|invoice|der|die|das|den|"
+    "le|la|les|el|lo|o|a|il|het|dit|dat|ten|ta|to|det|den|это|його|це|її".split("|")
+)
+_ALONE_RE = re.compile(r"\s*([^\W\d_]+)[^\S\n]*[.!]*[^\S\n]*(?=\n|$)")
+
+
+def _read_head(text: str, objects: frozenset[str] = _OBJECTS) -> _Head:
     pos = 0
     greeting = _GREETING_RE.match(text, pos)
     if greeting:
@@ -436,6 +504,17 @@ def _read_head(text: str) -> _Head:
             previous = word
         atoms.append((match.start(), match.end()))
         pos = match.end()
+        if word in _APPROVE_ATOMS:
+            # "approve order A-7731", "approve the 120 EUR refund": words of the request
+            probe = pos
+            for _ in range(6):
+                token = _OBJECT_TOKEN_RE.match(text, probe)
+                if not token or token.group(1).lower() not in objects:
+                    break
+                probe = token.end()
+            if probe != pos and _BOUNDARY_RE.match(text, probe):
+                atoms.append((pos, probe))
+                pos = probe
         if saw_approve and _BOUNDARY_RE.match(text, pos):
             end, good_atoms = pos, len(atoms)
         pos = _SEP_RE.match(text, pos).end()  # type: ignore[union-attr]
@@ -444,11 +523,15 @@ def _read_head(text: str) -> _Head:
 
 
 _WORD_START = re.compile(_WORD)
+_OBJECT_TOKEN_RE = re.compile(r"[^\S\n]+([^\W_]+(?:[\-'][^\W_]+)*)")
 
 
 def _comment(text: str) -> str | None:
     """The human's words after the decision: leading punctuation, signature and sign-off gone."""
-    text = re.sub(r"^[\s,.:;!\-–—)、，。！：]+", "", text)
+    # punctuation after the verdict word, on its own line only: a "-- " line below is the
+    # signature delimiter
+    text = re.sub(r"^[^\S\n]*[,.:;!\-–—)、，。！：…]*[^\S\n]*", "", text).lstrip("\n\t ")
+    text = "\n" + text if text.startswith("--") else text
     text = extract_reply(text)  # signatures and "Sent from my…" lines
     lines = [line.rstrip() for line in text.split("\n")]
     while lines and not lines[-1].strip():
@@ -634,13 +717,16 @@ def _decide_approval(
         if one_letter.group(1).lower() in "yk":
             return Decision("approve")
         return Decision("reject")
-    alone = text.strip().strip(".! ").lower()
-    if alone in _ALONE and not approval_code:
-        return Decision("approve")
-
     masked = _masks(text, approval_code)
     allowed = _argument_numbers(arguments) if arguments is not None else None
-    head = _read_head(text)
+    alone = _ALONE_RE.match(text)
+    if alone and alone.group(1).lower() in _ALONE and not approval_code:
+        # "Si", "Vale": a yes only when nothing but a signature follows
+        rest = text[alone.end() :]
+        spans = [*masked, (alone.start(1), alone.end(1))]
+        if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
+            return Decision("approve")
+    head = _read_head(text, _object_words(arguments))
     reversed_no = _REVERSED_RE.match(text, head.start)
     if reversed_no:
         return Decision("reject", comment=_comment(text[reversed_no.end() :]))
@@ -773,7 +859,7 @@ def decide(
     ``classifier`` is consulted only when the result is unclear; it may turn it into a
     rejection, an answer or a better reason — never into an approval.
     """
-    extracted = extract_reply(text or "", strip_signatures=False)
+    extracted = extract_reply(normalise(text or ""), strip_signatures=False)
     if len(extracted) > 2 * _MAX_DECISION_CHARS:
         # only the start is read; the marker keeps an approval from being trusted
         extracted = extracted[: 2 * _MAX_DECISION_CHARS] + "\n" + "…" * _MAX_DECISION_CHARS

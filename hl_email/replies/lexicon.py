@@ -26,6 +26,7 @@ SIGNAL_KINDS = (
     "condition",
     "counter_offer",
     "question",
+    "question_anywhere",
     "time",
     "reject",
     "negation",
@@ -50,6 +51,7 @@ class Language:
     delegation: str = ""
     counter_offer: str = ""
     question: str = ""  # question words that count at the start of a clause
+    question_anywhere: str = ""  # question words that count anywhere
     sarcasm: str = ""
     courtesy: str = ""  # greetings, thanks and "please": allowed around the approval
     neutral: str = ""  # set phrases holding a signal word that mean nothing ("good morning")
@@ -75,7 +77,7 @@ EN = Language(
     "please do|please do so|do it|do it please|ship it|sure|sure thing|confirmed|i confirm|"
     "accepted|i accept|agreed|i agree|agree|fine|fine by me|fine with me|all good|absolutely|"
     "definitely|certainly|of course|affirmative|granted|allowed|approval granted|+1|"
-    "yes go ahead|go|perfect|alright|all right",
+    "yes go ahead|go|perfect|alright|all right|ok for me|ok by me|fine for me|okay for me",
     reject="no|nope|nah|reject|rejected|i reject|reject it|reject this|deny|denied|decline|"
     "declined|i decline|refuse|refused|i refuse|disapprove|disapproved|veto|vetoed|don't|dont|"
     "do not|don't do it|do not do it|don't do this|do not do this|dont do it|not approved|"
@@ -93,18 +95,18 @@ EN = Language(
     "conditional*|contingent|until|till|before|first|then|otherwise|depending|depends|"
     "as soon as|in case|whether|upon",
     deferral="let me|let us|let's|i'll|ill|i will|we'll|we will|i'm going to|gonna|going to|"
-    "look at|look into|looking into|check|checking|review|reviewing|discuss|discussing|"
+    "look at|look into|looking into|check|checking|review|reviewing|discuss*|"
     "think about|thinking|consider|considering|get back|revisit|circle back|follow up|"
     "wait|waiting|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
     "tbd|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
     acknowledgement="noted|received|got it|gotcha|understood|acknowledged|ack|seen|read it|"
-    "roger|copy that|heard|fyi|i see|heads up|good to know|aware|will do|thanks for letting me "
+    "roger|copy that|heard|fyi|i see|saw|i saw|i've seen|have seen|heads up|good to know|aware|will do|thanks for letting me "
     "know|thanks for the update|thanks for the info|thank you for the information|on it|"
     "i know|makes sense|interesting",
     time="tomorrow|tonight|later|soon|next|monday|tuesday|wednesday|thursday|friday|saturday|"
     "sunday|tue|tues|thu|thur|thurs|fri|weekend|week|weeks|month|months|year|"
     "morning|afternoon|evening|noon|midnight|o'clock|eod|eow|eom|cob|january|february|"
-    "march|april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|"
+    "march|april|june|july|august|september|october|november|december|feb|mar|apr|jun|"
     "jul|aug|sep|sept|oct|nov|dec|q1|q2|q3|q4|hour|hours|minute|minutes|day|days|date",
     hedge="maybe|perhaps|possibly|probably|i think|i guess|i suppose|i believe|i assume|"
     "not sure|unsure|might|may|could|would|should|seems|seem|kinda|kind of|sort of|i hope|"
@@ -130,6 +132,7 @@ EN = Language(
     question="why|what|how|who|whom|whose|which|where|when|is it|is this|are you|are we|"
     "can you|could you|would you|will you|do you|does it|did you|should we|should i|can we|"
     "shall we|any reason|wondering|question",
+    question_anywhere="why|how come",
     sarcasm="what could go wrong|what could possibly go wrong|yeah right|sure sure|sure, sure|"
     "yeah yeah|as if|lol|lmao|rofl|haha|hahaha|ha ha|/s|totally|obviously|good luck|"
     "great idea|brilliant|genius|nice try|over my dead body|when pigs fly|in your dreams|"
@@ -158,7 +161,7 @@ DE = Language(
     "mach das|mach ruhig|mach weiter|machen sie|machen sie das|bitte machen|bitte durchführen|"
     "durchführen|los|leg los|bestätigt|ich bestätige|ich stimme zu|stimme zu|zugestimmt|"
     "akzeptiert|ich akzeptiere|sieht gut aus|klingt gut|gerne|gern|sicher|klar|natürlich|"
-    "selbstverständlich|ja bitte|ja gerne|ja klar|perfekt|super|prima|okay|ok|alles klar",
+    "selbstverständlich|ja bitte|ja gerne|ja klar|perfekt|super|okay|ok|alles klar|für mich ok|passt für mich",
     reject="nein|ne|nö|nee|abgelehnt|lehne ab|ich lehne ab|ablehnen|nicht genehmigt|"
     "nicht freigegeben|nicht einverstanden|auf keinen fall|keinesfalls|bitte nicht|"
     "nicht machen|stopp|abbrechen|nie|niemals|nein danke",
@@ -168,7 +171,7 @@ DE = Language(
     "bevor|vorher|erst|zuerst|jedoch|allerdings|unter der bedingung|vorbehaltlich|bis|dann|"
     "sonst|ob|es sei denn",
     deferral="ich werde|wir werden|werde|werden|schaue|schau|schauen|prüfe|prüfen|überprüf*|"
-    "besprech*|melde mich|denke|überlege|überlegen|warte|warten|abwarten|verschieb*|"
+    "besprech*|diskutier*|melde mich|denke|überlege|überlegen|warte|warten|abwarten|verschieb*|"
     "zurückkommen|komme zurück|muss|müssen|kläre|klären|später|nachher",
     acknowledgement="notiert|erhalten|verstanden|zur kenntnis|gesehen|gelesen|bekommen|"
     "danke für die info|danke für die information|danke für den hinweis|angekommen|"
@@ -192,6 +195,7 @@ DE = Language(
     "begrenz*|limit*|außer|ohne",
     question="warum|wieso|weshalb|was|wie|wer|wen|wem|welche*|wo|wohin|wann|kannst du|"
     "können sie|könnten sie|ist das|sind sie|frage",
+    question_anywhere="warum|wieso|weshalb|welche*",
     sarcasm="ja klar doch|na klar doch|jaja|ja ja|klar doch|na sicher|was soll schon schiefgehen|"
     "was kann schon schiefgehen|viel glück|tolle idee|super idee|haha|lol",
     courtesy="hallo|hi|hey|moin|servus|liebe|lieber|sehr geehrte|sehr geehrter|"
@@ -211,7 +215,7 @@ FR = Language(
     approve="oui|ouais|oui merci|d'accord|dac|ok|okay|approuvé|approuve|approuvée|j'approuve|"
     "validé|valide|je valide|c'est validé|accepté|acceptée|j'accepte|allez-y|vas-y|allez y|"
     "vas y|c'est bon|ça marche|ca marche|parfait|bien sûr|volontiers|confirmé|je confirme|"
-    "tout à fait|absolument|oui allez-y|go|approuvé merci|top|super|nickel|certainement",
+    "tout à fait|absolument|oui allez-y|go|approuvé merci|top|super|nickel|certainement|ok pour moi|c'est ok pour moi|ça me va|ca me va",
     reject="non|refusé|refusée|je refuse|rejeté|rejetée|je rejette|pas approuvé|pas d'accord|"
     "je ne suis pas d'accord|je n'approuve pas|surtout pas|hors de question|certainement pas|"
     "pas question|non merci|ne faites pas ça|ne fais pas ça|annulé|annulez|stop|jamais",
@@ -220,7 +224,7 @@ FR = Language(
     "une fois|après|avant|dès que|quand|lorsque|cependant|toutefois|sous réserve|d'abord|"
     "jusqu'à|ensuite|puis|sinon|en attendant|à moins",
     deferral="je vais|on va|nous allons|je regarde|regarder|vérifier|vérifie|vérifierai|"
-    "discuter|en parler|réfléchir|je reviens|reviendrai|attendre|attends|attendez|patienter|"
+    "discut*|en parler|réfléchir|je reviens|reviendrai|attendre|attends|attendez|patienter|"
     "reporter|plus tard|je dois|il faut|je vois ça|voir avec",
     acknowledgement="noté|reçu|compris|bien reçu|pris note|vu|lu|c'est noté|bien noté|"
     "entendu|merci pour l'info|merci de l'info|je sais",
@@ -242,6 +246,7 @@ FR = Language(
     "autre|autres|modifier|changer|réduire|limite*|sauf",
     question="pourquoi|quoi|comment|qui|quel|quelle|quels|quelles|où|quand|est-ce|"
     "pouvez-vous|peux-tu|question",
+    question_anywhere="pourquoi|quel|quelle|quels|quelles|est-ce que",
     sarcasm="mais bien sûr|c'est ça oui|bien sûr que oui|quelle bonne idée|bonne chance|"
     "qu'est-ce qui pourrait mal tourner|mdr|lol|haha",
     courtesy="bonjour|salut|bonsoir|cher|chère|coucou|merci|merci beaucoup|merci bien|"
@@ -259,7 +264,7 @@ ES = Language(
     approve="sí|claro|claro que sí|por supuesto|de acuerdo|ok|okay|aprobado|aprobada|apruebo|"
     "lo apruebo|autorizado|autorizo|adelante|dale|procede|proceda|confirmado|confirmo|"
     "aceptado|acepto|perfecto|está bien|me parece bien|hazlo|sí gracias|sí por favor|"
-    "vale|genial|excelente|listo|correcto",
+    "genial|excelente|listo|correcto|por mí bien|ok por mi parte",
     reject="no|rechazado|rechazada|rechazo|lo rechazo|denegado|deniego|no aprobado|no apruebo|"
     "no estoy de acuerdo|de ninguna manera|ni hablar|para nada|no lo hagas|no gracias|"
     "cancelar|cancelado|alto|nunca|jamás",
@@ -268,7 +273,7 @@ ES = Language(
     "mientras|una vez|después|antes|cuando|sin embargo|aunque|primero|hasta|a condición|luego|"
     "entonces|sino|a menos",
     deferral="voy a|vamos a|lo miro|miraré|revisar|revisaré|reviso|verificar|verifico|"
-    "comprobar|hablar|hablaré|discutir|pensar|pensaré|lo pienso|te aviso|le aviso|esperar|"
+    "comprobar|hablar|hablaré|hablo|lo hablo|lo consulto|consulto|lo veo|discut*|discutir|pensar|pensaré|lo pienso|te aviso|le aviso|esperar|"
     "espera|espere|aplazar|posponer|más tarde|tengo que|hay que|debo",
     acknowledgement="anotado|recibido|entendido|visto|leído|tomo nota|enterado|enterada|"
     "gracias por la información|gracias por avisar|lo sé|ya lo sé",
@@ -288,6 +293,7 @@ ES = Language(
     "cambiar|modificar|reducir|limit*|excepto",
     question="por qué|porqué|qué|cómo|quién|quiénes|cuál|cuáles|dónde|cuándo|cuánto|"
     "puedes|podrías|pregunta",
+    question_anywhere="por qué|porqué|cuál|cuáles|cuánto|cuánta",
     sarcasm="sí claro|sí, claro|claro, claro|qué podría salir mal|buena suerte|qué gran idea|"
     "jaja|jajaja|lol",
     courtesy="hola|buenos días|buenas tardes|buenas|estimado|estimada|querido|querida|gracias|"
@@ -314,7 +320,7 @@ PT = Language(
     condition="se|mas|só|somente|apenas|exceto|salvo|desde que|contanto|enquanto|depois|antes|"
     "quando|porém|contudo|embora|primeiro|até|sob condição|então|senão|a menos",
     deferral="vou|vamos|verificar|verifico|olhar|vou ver|conferir|revisar|discutir|conversar|"
-    "falar com|pensar|penso|aviso|esperar|espera|espere|adiar|mais tarde|preciso|tenho que",
+    "falar com|discut*|convers*|pensar|penso|aviso|esperar|espera|espere|adiar|mais tarde|preciso|tenho que",
     acknowledgement="anotado|recebido|entendido|visto|lido|ciente|registrado|obrigado pela "
     "informação|obrigada pela informação|eu sei",
     time="amanhã|depois de amanhã|hoje à noite|logo|em breve|próximo|próxima|segunda|terça|"
@@ -333,6 +339,7 @@ PT = Language(
     "mudar|alterar|reduzir|limit*|exceto",
     question="por que|porque|porquê|o que|que|como|quem|qual|quais|onde|quando|quanto|"
     "pode|podes|pergunta",
+    question_anywhere="por que|porquê|qual|quais|quanto",
     sarcasm="claro, claro|sim, claro|o que pode dar errado|boa sorte|que ótima ideia|kkk|"
     "kkkk|haha|rsrs|lol",
     courtesy="olá|oi|bom dia|boa tarde|boa noite|prezado|prezada|caro|cara|obrigado|obrigada|"
@@ -359,7 +366,7 @@ IT = Language(
     condition="se|ma|solo|soltanto|solamente|tranne|salvo|purché|a patto|finché|dopo|prima|"
     "quando|però|tuttavia|sebbene|anche se|fino|poi|allora|altrimenti|a meno",
     deferral="verifico|controllo|controllare|guardo|guarderò|verificare|discutere|parlare|"
-    "ne parlo|pensarci|ci penso|ti faccio sapere|vi faccio sapere|aspetta|aspettate|"
+    "ne parlo|discut*|pensarci|ci penso|ti faccio sapere|vi faccio sapere|aspetta|aspettate|"
     "aspettare|rimandare|rinviare|più tardi|devo|bisogna",
     acknowledgement="preso nota|ricevuto|capito|visto|letto|inteso|grazie per l'informazione|lo so",
     time="domani|dopodomani|stasera|presto|prossimo|prossima|lunedì|martedì|mercoledì|giovedì|"
@@ -378,6 +385,7 @@ IT = Language(
     counter_offer="invece|piuttosto|metà|parzial*|meno|più|massimo|minimo|altro|altra|"
     "cambiare|modificare|ridurre|limit*|tranne",
     question="perché|cosa|che cosa|come|chi|quale|quali|dove|quando|quanto|puoi|potresti|domanda",
+    question_anywhere="quale|quali|quanto",
     sarcasm="sì, certo|sì certo certo|certo, certo|cosa potrebbe andare storto|buona fortuna|"
     "che bella idea|ahah|ahahah|haha|lol",
     courtesy="ciao|salve|buongiorno|buonasera|caro|cara|gentile|grazie|grazie mille|"
@@ -403,7 +411,7 @@ NL = Language(
     "afgekeurd|weiger*|annuler*|verbied*|verbod*",
     condition="als|indien|mits|maar|alleen|behalve|tenzij|zolang|zodra|nadat|voordat|eerst|"
     "wanneer|echter|hoewel|tot|dan|anders|pas",
-    deferral="ik ga|we gaan|ik kijk|kijk|bekijk|bekijken|controleer|controleren|overleg|"
+    deferral="ik ga|we gaan|ik kijk|kijk|bekijk|bekijken|controleer|controleren|overleg*|bespreek*|"
     "overleggen|bespreken|bespreek|nadenken|denk erover|laat weten|wacht|wachten|uitstellen|"
     "later|straks|moet|moeten",
     acknowledgement="genoteerd|ontvangen|begrepen|gezien|gelezen|noted|bedankt voor de info|"
@@ -421,6 +429,7 @@ NL = Language(
     counter_offer="in plaats|liever|half|helft|gedeeltelijk|minder|meer|maximaal|minimaal|"
     "ander|andere|wijzig*|aanpassen|verlag*|limiet*|behalve",
     question="waarom|wat|hoe|wie|welke|waar|wanneer|hoeveel|kun je|kunt u|vraag",
+    question_anywhere="waarom|welke|hoeveel",
     sarcasm="ja hoor, tuurlijk|ja ja|jaja|tuurlijk joh|wat kan er misgaan|succes ermee|"
     "goed idee joh|haha|lol",
     courtesy="hallo|hoi|hey|beste|geachte|goedemorgen|goedemiddag|goedenavond|dank je|"
@@ -446,7 +455,7 @@ PL = Language(
     condition="jeśli|jeżeli|gdyby|ale|lecz|tylko|jedynie|oprócz|poza|pod warunkiem|o ile|"
     "dopóki|gdy|kiedy|po|przed|najpierw|jednak|chociaż|aż|potem|wtedy|inaczej",
     deferral="sprawdzę|sprawdzić|zobaczę|przejrzę|przemyślę|pomyślę|omówię|porozmawiam|"
-    "skonsultuję|dam znać|poczekaj|czekaj|poczekać|odłóż|przełóż|później|muszę|trzeba",
+    "skonsultuję|omawi*|omówi*|dam znać|poczekaj|czekaj|poczekać|odłóż|przełóż|później|muszę|trzeba",
     acknowledgement="odnotowane|otrzymałem|otrzymałam|otrzymane|zrozumiałem|zrozumiałam|"
     "rozumiem|przyjąłem do wiadomości|przyjęłam do wiadomości|widziałem|widziałam|"
     "dzięki za info|wiem",
@@ -463,6 +472,7 @@ PL = Language(
     counter_offer="zamiast|raczej|połowa|połowę|częściowo|mniej|więcej|maksymalnie|"
     "minimalnie|inny|inna|inne|zmień|zmienić|zmniejsz*|limit*|oprócz",
     question="dlaczego|czemu|co|jak|kto|który|która|które|gdzie|kiedy|ile|czy|pytanie",
+    question_anywhere="dlaczego|czemu|który|która|które|ile|czy",
     sarcasm="tak, jasne|jasne, jasne|co może pójść nie tak|powodzenia|świetny pomysł|haha|lol",
     courtesy="cześć|witam|dzień dobry|szanowny|szanowna|drogi|droga|dzięki|dziękuję|"
     "dziękuję bardzo|proszę|pozdrawiam|pozdrowienia|z poważaniem|serdecznie|tak",
@@ -485,7 +495,7 @@ SV = Language(
     "neka*|ogodkän*|avbr*|förbj*",
     condition="om|ifall|men|bara|endast|förutom|utom|förutsatt|så länge|när|efter|innan|"
     "först|dock|fast|tills|sedan|annars",
-    deferral="ska kolla|kollar|kolla|titta|tittar|granska|granskar|kontrollera|diskutera|"
+    deferral="ska kolla|kollar|kolla|titta|tittar|granska|granskar|kontrollera|diskuter*|"
     "pratar med|prata med|tänka|tänker|fundera|funderar|återkommer|vänta|väntar|skjuta upp|"
     "senare|måste|behöver",
     acknowledgement="noterat|mottaget|fått|förstått|uppfattat|sett|läst|tack för infon|vet",
@@ -502,6 +512,7 @@ SV = Language(
     counter_offer="istället|i stället|hellre|hälften|halva|delvis|mindre|mer|högst|max|minst|"
     "annan|annat|andra|ändra|minska|begränsa*",
     question="varför|vad|hur|vem|vilken|vilket|vilka|var|när|hur mycket|kan du|kan ni|fråga",
+    question_anywhere="varför|vilken|vilket|vilka",
     sarcasm="ja, visst|visst, visst|vad kan gå fel|lycka till|vilken bra idé|haha|lol",
     courtesy="hej|hallå|hejsan|god morgon|tack|tack så mycket|tusen tack|stort tack|snälla|"
     "vänligen|hälsningar|med vänlig hälsning|vänliga hälsningar|mvh|tack tack",
@@ -523,7 +534,7 @@ DA = Language(
     negation="ikke|ej|aldrig|ingen|intet|ingenting|nej|uden|hverken|afvis*|afslå*|afslag",
     condition="hvis|men|kun|bare|undtagen|forudsat|så længe|når|efter|inden|før|først|dog|"
     "selvom|indtil|ellers",
-    deferral="kigger|kigge|tjekker|tjekke|undersøge|undersøger|diskutere|snakker med|"
+    deferral="kigger|kigge|tjekker|tjekke|undersøge|undersøger|diskuter*|snakker med|"
     "tale med|tænke|tænker|overveje|overvejer|vender tilbage|vent|vente|venter|udskyd*|"
     "senere",
     acknowledgement="noteret|modtaget|forstået|set|læst|tak for info|tak for infoen|ved det",
@@ -540,6 +551,7 @@ DA = Language(
     counter_offer="i stedet|hellere|halvdelen|halvt|delvis|mindre|mere|højst|maks|mindst|"
     "anden|andet|andre|ændr*|reducer*|begræns*",
     question="hvorfor|hvad|hvordan|hvem|hvilken|hvilket|hvilke|hvor|hvornår|kan du|kan i|spørgsmål",
+    question_anywhere="hvorfor|hvilken|hvilket|hvilke",
     sarcasm="ja ja|jaja|ja, sikkert|hvad kan gå galt|held og lykke|sikke en god idé|haha|lol",
     courtesy="hej|hejsa|kære|godmorgen|god morgen|tak|mange tak|tusind tak|tak skal du have|"
     "venligst|hilsen|venlig hilsen|med venlig hilsen|mvh|vh|de bedste hilsner",
@@ -561,7 +573,7 @@ NO = Language(
     negation="ikke|ei|aldri|ingen|ingenting|intet|nei|uten|verken|avvis*|avslå*|avslag",
     condition="hvis|dersom|men|bare|kun|unntatt|forutsatt|så lenge|når|etter|før|først|"
     "likevel|selv om|inntil|ellers",
-    deferral="ser på|sjekker|sjekke|kikke|kikker|undersøke|undersøker|diskutere|snakker med|"
+    deferral="ser på|sjekker|sjekke|kikke|kikker|undersøke|undersøker|diskuter*|snakker med|"
     "snakke med|tenke|tenker|vurdere|vurderer|kommer tilbake|vent|vente|venter|utsett*|"
     "senere",
     acknowledgement="notert|mottatt|forstått|sett|lest|oppfattet|takk for info|takk for "
@@ -579,6 +591,7 @@ NO = Language(
     counter_offer="i stedet|heller|halvparten|halvt|delvis|mindre|mer|høyst|maks|minst|annen|"
     "annet|andre|endre|reduser*|begrens*",
     question="hvorfor|hva|hvordan|hvem|hvilken|hvilket|hvilke|hvor|når|kan du|kan dere|spørsmål",
+    question_anywhere="hvorfor|hvilken|hvilket|hvilke",
     sarcasm="ja ja|jaja|ja, sikkert|hva kan gå galt|lykke til|for en god idé|haha|lol",
     courtesy="hei|hallo|heisann|kjære|god morgen|takk|tusen takk|mange takk|takk skal du ha|"
     "vennligst|hilsen|vennlig hilsen|med vennlig hilsen|mvh",
@@ -602,7 +615,7 @@ RU = Language(
     condition="если|но|только|кроме|при условии|пока|когда|после|перед|до|сначала|однако|"
     "хотя|потом|тогда|иначе|а то",
     deferral="посмотрю|проверю|проверить|обсужу|обсудим|обсудить|подумаю|подумать|сообщу|"
-    "вернусь|подожди|подождите|ждите|отложи|отложим|отложить|позже|надо|нужно|должен",
+    "вернусь|обсу*|подожди|подождите|ждите|отложи|отложим|отложить|позже|надо|нужно|должен",
     acknowledgement="принято|получил|получила|получено|понял|поняла|понятно|видел|видела|"
     "прочитал|прочитала|к сведению|ясно|спасибо за информацию|знаю",
     time="завтра|послезавтра|вечером|скоро|следующ*|понедельник|вторник|среду|среда|четверг|"
@@ -620,6 +633,7 @@ RU = Language(
     counter_offer="вместо|лучше|половин*|частично|меньше|больше|максимум|минимум|друг*|"
     "измен*|уменьш*|огранич*|кроме",
     question="почему|зачем|что|как|кто|какой|какая|какие|где|когда|сколько|ли|вопрос",
+    question_anywhere="почему|зачем|какой|какая|какие|сколько|ли",
     sarcasm="ага, конечно|ну да, конечно|конечно-конечно|да-да|ну-ну|что может пойти не так|"
     "удачи|отличная идея|ха-ха|хаха|лол",
     courtesy="привет|здравствуйте|добрый день|добрый вечер|доброе утро|уважаемый|уважаемая|"
@@ -646,7 +660,7 @@ UK = Language(
     condition="якщо|але|тільки|лише|крім|за умови|поки|коли|після|перед|до|спочатку|однак|"
     "хоча|потім|тоді|інакше",
     deferral="подивлюсь|подивлюся|перевірю|перевірити|обговорю|обговоримо|обговорити|подумаю|"
-    "подумати|повідомлю|повернуся|зачекай|зачекайте|почекай|почекайте|відклади|відкладемо|"
+    "подумати|повідомлю|повернуся|обговор*|зачекай|зачекайте|почекай|почекайте|відклади|відкладемо|"
     "пізніше|треба|потрібно",
     acknowledgement="отримав|отримала|отримано|зрозумів|зрозуміла|зрозуміло|прийнято|бачив|"
     "бачила|прочитав|прочитала|до відома|ясно|дякую за інформацію|знаю",
@@ -664,6 +678,7 @@ UK = Language(
     counter_offer="замість|краще|половин*|частково|менше|більше|максимум|мінімум|інш*|змін*|"
     "зменш*|обмеж*|крім",
     question="чому|навіщо|що|як|хто|який|яка|які|де|коли|скільки|чи|питання",
+    question_anywhere="чому|навіщо|який|яка|які|скільки|чи",
     sarcasm="ага, звісно|ну так, звісно|так-так|ну-ну|що може піти не так|удачі|чудова ідея|"
     "ха-ха|хаха|лол",
     courtesy="привіт|вітаю|добрий день|добрий вечір|доброго ранку|шановний|шановна|дякую|"
