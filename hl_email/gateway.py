@@ -52,6 +52,7 @@ from .replies import (
     decide,
     extract_reply_from_message,
 )
+from .replies.thread import answers_our_email
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
     CommitResult,
@@ -67,6 +68,7 @@ from .store import (
 )
 from .tokens import (
     ReplyKey,
+    approval_code,
     find_reply_keys,
     make_message_id,
     mint_reply_key,
@@ -362,6 +364,7 @@ class Gateway:
             "why": list(decision.why),
             "language": getattr(decision, "language", None),
             "template_set": getattr(decision, "template_set", None),
+            "approval": getattr(decision, "approval", None),
         }
 
     def _asks(
@@ -426,6 +429,7 @@ class Gateway:
                 in_reply_to=in_reply_to,
                 references=references,
                 date=datetime.fromtimestamp(now, tz=UTC),
+                approval_code=self._approval_code(request, recipient),
             )
             try:
                 # PERF: rendering (~0.9 ms) is half of creating a request; bench/outbound.py is
@@ -884,11 +888,22 @@ class Gateway:
                 (spec.get("reject_options") if approval else spec.get("response_options")) or []
             )
         ]
+        code = self._approval_code(request, recipient)
+        if not answers_our_email(
+            msg, our_subject=request.subject, reply_key=str(key), approval_code=code
+        ):
+            # A learned reply key on an unrelated email ("Yes, sounds good!") never decides.
+            decision = Decision("unclear", reason=_NOT_OUR_THREAD)
+            return await self._ask_again(
+                request, responder, msg, record, text, decision, options, in_thread=False
+            )
         decision = decide(
-            text,
+            _decision_text(msg, text) if approval else text,
             kind="approval" if approval else "question",
             options=options,
-            classifier=self.classifier,
+            arguments=spec.get("kwargs") or {},
+            approval_code=code,
+            classifier=_never_approves(self.classifier),
         )
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
@@ -1102,6 +1117,17 @@ class Gateway:
         )
         return InboundOutcome("bounce" if ok else "duplicate", record.detail, request.call_id)
 
+    def _approval_code(self, request: RequestRow, recipient: RecipientRow) -> str | None:
+        """The approval code of this recipient's emails, when the route asks for codes."""
+        if request.kind != "function_call":
+            return None
+        mode = request.route.get("approval") or self.config.replies.approval
+        if mode != "code":
+            return None
+        return approval_code(
+            self.config.security.secret, request.id, recipient.seq, recipient.address
+        )
+
     def _followup(
         self,
         request: RequestRow,
@@ -1141,6 +1167,7 @@ class Gateway:
             in_reply_to=thread[-1] if thread else None,
             references=thread[-20:],
             date=datetime.fromtimestamp(self.clock(), tz=UTC),
+            approval_code=self._approval_code(request, recipient),
         )
         try:
             rendered = self.renderer.render_followup_raw(ctx)
@@ -1171,6 +1198,8 @@ class Gateway:
         text: str,
         decision: Decision,
         options: list[ResponseOption],
+        *,
+        in_thread: bool = True,
     ) -> InboundOutcome:
         approval = request.kind == "function_call"
         why = decision.reason or "the reply has no clear decision"
@@ -1183,10 +1212,14 @@ class Gateway:
             message = _t("clarify_approval", request)
         else:
             message = _t("clarify_question", request)
+        if decision.reason:
+            # what was read, in plain words, before the question (issue 9)
+            message = f"{decision.reason}\n\n{message}"
         row = self._followup(
             request,
             recipient,
-            msg,
+            # an email from another thread is answered in ours, never threaded onto it
+            msg if in_thread else None,
             kind="clarify",
             message=message,
             quoted=text or None,
@@ -1485,6 +1518,45 @@ def _first_option(status: dict[str, Any]) -> str | None:
         if v.get("verdict") == "reject" and v.get("option"):
             return v["option"]
     return None
+
+
+_NOT_OUR_THREAD = (
+    "Your email does not answer ours: its subject does not continue our request and it "
+    "carries nothing of our email (no quote, no reference line, no approval code), so it was "
+    "not counted. Please answer this email instead."
+)
+
+
+def _decision_text(msg: Message, fallback: str) -> str:
+    """The new text as the decision reads it: quotes (and HTML blockquotes) removed, but
+    signatures and "Sent from my…" lines kept, so a retraction after them counts."""
+    try:
+        try:
+            text = extract_reply_from_message(msg, strip_signatures=False, for_decision=True)  # type: ignore[call-arg]
+        except TypeError:  # before the `for_decision` keyword (issue 14)
+            text = extract_reply_from_message(msg, strip_signatures=False)
+    except Exception as exc:
+        log.warning("extraction for the decision failed: %s", exc)
+        return fallback
+    return _REF_LINE.sub("", text).strip()
+
+
+def _never_approves(
+    classifier: Callable[[str], Decision | None] | None,
+) -> Callable[[str], Decision | None] | None:
+    """The classifier hook, unable to approve: it may reject, answer or ask better, and an
+    approval from it is dropped here as well as in decide() (the promise has two locks)."""
+    if classifier is None:
+        return None
+
+    def guarded(text: str) -> Decision | None:
+        suggestion = classifier(text)
+        if isinstance(suggestion, Decision) and suggestion.verdict == "approve":
+            log.warning("the classifier hook returned an approval; ignored (it may not approve)")
+            return None
+        return suggestion
+
+    return guarded
 
 
 def _t(key: str, request: RequestRow, **params: Any) -> str:

@@ -766,6 +766,8 @@ class RouteConfig(BaseModel):
     delegates: dict[Address, Address] = Field(default_factory=dict)
     language: str | None = None
     template_set: str | None = None
+    # "code": the ask carries an approval code the approving reply must contain
+    approval: Literal["reply", "code"] | None = None
 
     _predicates: tuple[Predicate, ...] = PrivateAttr(default=())
 
@@ -997,6 +999,7 @@ class RouteDecision:
     why: tuple[str, ...]
     language: str | None = None
     template_set: str | None = None
+    approval: str | None = None
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -1180,6 +1183,7 @@ def resolve_route(
             why=tuple(why),
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
+            approval=chosen.approval if chosen else None,
         )
     if chosen is None:
         raise NoRouteError(
@@ -1207,6 +1211,7 @@ def resolve_route(
         why=tuple(why),
         language=chosen.language,
         template_set=chosen.template_set,
+        approval=chosen.approval,
     )
 
 

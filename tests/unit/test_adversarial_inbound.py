@@ -117,11 +117,12 @@ def reply(
 
 def raw_reply(parent: OutboxRow, rest: bytes, *, sender: bytes = ALICE.encode()) -> bytes:
     """A reply with hand-written headers after the threading ones, and `rest` (more headers,
-    a blank line, the body) verbatim."""
+    a blank line, the body) verbatim. The subject continues the ask's, as a client's does."""
+    subject = str(email.message_from_bytes(parent.message, policy=email.policy.default)["Subject"])
     return (
         b"From: " + sender + b"\r\n"
         b"To: " + AGENT.encode() + b"\r\n"
-        b"Subject: Re: refund\r\n"
+        b"Subject: Re: " + subject.encode() + b"\r\n"
         b"Message-ID: <raw1@corp.test>\r\n"
         b"In-Reply-To: " + parent.message_id.encode() + b"\r\n"
         b"References: " + parent.message_id.encode() + b"\r\n"
@@ -253,7 +254,7 @@ async def test_invalid_utf8_in_headers_does_not_crash(make_gateway):
         parent,
         b"X-Junk: \xff\xfe\xfd\r\nContent-Type: text/plain\r\n\r\nApprove\r\n",
         sender=b"\xff\xfe <alice@corp.test>",
-    ).replace(b"Subject: Re: refund", b"Subject: Re: \xff\xfe refund")
+    ).replace(b"Subject: Re: ", b"Subject: Re: \xff\xfe ")
     outcome = await gateway.handle_inbound(raw)
     assert outcome.outcome == "applied"
 
