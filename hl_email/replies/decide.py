@@ -474,7 +474,7 @@ _OBJECTS = frozenset(
     "the|this|that|it|these|those|one|request|order|refund|payment|invoice|der|die|das|den|"
     "le|la|les|el|lo|o|a|il|het|dit|dat|ten|ta|to|det|den|это|його|це|її".split("|")
 )
-_ALONE_RE = re.compile(r"\s*([^\W\d_]+)[^\S\n]*[.!]*[^\S\n]*(?=\n|$)")
+_ALONE_RE = re.compile(r"\s*([^\W\d_]+)(?=[^\S\n]*(?:[.!,]|\n|$))")
 
 
 def _read_head(text: str, objects: frozenset[str] = _OBJECTS) -> _Head:
@@ -726,7 +726,10 @@ def _decide_approval(
         spans = [*masked, (alone.start(1), alone.end(1))]
         if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
             return Decision("approve")
-    head = _read_head(text, _object_words(arguments))
+    objects = _object_words(arguments)
+    if approval_code:
+        objects |= {approval_code.lower()}  # "APPROVE K7QF3M", as the mailto button writes it
+    head = _read_head(text, objects)
     reversed_no = _REVERSED_RE.match(text, head.start)
     if reversed_no:
         return Decision("reject", comment=_comment(text[reversed_no.end() :]))
@@ -744,7 +747,10 @@ def _decide_approval(
                 "The reply approves but does not carry this request's approval code; "
                 "reply with APPROVE and the code shown in the email."
             )
-        return Decision("approve", comment=_comment(text[head.end :]))
+        rest = text[head.end :]
+        if approval_code:
+            rest = re.sub(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", "", rest, flags=re.I)
+        return Decision("approve", comment=_comment(rest))
 
     reject = _REJECT_HEAD_RE.match(text, head.start)
     if reject:

@@ -76,7 +76,7 @@ EN = Language(
     "sounds good|sounds good to me|go ahead|go for it|please go ahead|please proceed|proceed|"
     "please do|please do so|do it|do it please|ship it|sure|sure thing|confirmed|i confirm|"
     "accepted|i accept|agreed|i agree|agree|fine|fine by me|fine with me|all good|absolutely|"
-    "definitely|certainly|of course|affirmative|granted|allowed|approval granted|+1|"
+    "definitely|certainly|of course|affirmative|granted|allowed|approval granted|+1|thumbs up|"
     "yes go ahead|go|perfect|alright|all right|ok for me|ok by me|fine for me|okay for me",
     reject="no|nope|nah|reject|rejected|i reject|reject it|reject this|deny|denied|decline|"
     "declined|i decline|refuse|refused|i refuse|disapprove|disapproved|veto|vetoed|don't|dont|"
@@ -98,7 +98,7 @@ EN = Language(
     "look at|look into|looking into|check|checking|review|reviewing|discuss*|"
     "think about|thinking|consider|considering|get back|revisit|circle back|follow up|"
     "wait|waiting|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
-    "tbd|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
+    "tbd|leave it with me|leave this with me|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
     acknowledgement="noted|received|got it|gotcha|understood|acknowledged|ack|seen|read it|"
     "roger|copy that|heard|fyi|i see|saw|i saw|i've seen|have seen|heads up|good to know|aware|will do|thanks for letting me "
     "know|thanks for the update|thanks for the info|thank you for the information|on it|"
@@ -121,14 +121,15 @@ EN = Language(
     "sorry|mistake|wrong|wrong button|my bad|correction|undo|revert|retract*|cancel that|"
     "hold on|hang on|wait a sec|wait a minute|rather not|better not|not anymore|no longer",
     delegation="ask|asking|check with|confirm with|run it by|run this by|talk to|speak to|"
-    "loop in|cc|forward it|forward this|forward to|escalate|delegate|let him|let her|let them|his call|her call|"
+    "loop in|cc|forward it|forward this|forward to|forwarded|forwarding|passed it on|passed this on|escalate|delegate|let him|let her|let them|his call|her call|"
     "their call|not my call|my manager|your manager|my boss|boss|someone|somebody|anyone|"
     "anybody|nobody|no one|everyone|everybody|someone else|up to you|up to him|up to her|"
     "whoever|sign off|sign-off|signoff",
     counter_offer="instead|rather|only|half|partial|partially|less|fewer|more|lower|higher|"
     "smaller|bigger|larger|cheaper|reduce*|cap|capped|limit*|at most|up to|max|maximum|"
     "minimum|min|different|another|other|change|modify|amend|adjust|except|excluding|"
-    "without|but not|split|part of|some of|portion",
+    "without|but not|split|part of|some of|portion|minus|plus|deduct*|discount*|subtract*|"
+    "net of|after tax|before tax",
     question="why|what|how|who|whom|whose|which|where|when|is it|is this|are you|are we|"
     "can you|could you|would you|will you|do you|does it|did you|should we|should i|can we|"
     "shall we|any reason|wondering|question",

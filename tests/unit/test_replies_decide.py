@@ -239,3 +239,113 @@ def test_german_button_word_freigeben_is_understood():
     assert decide("Freigegeben").verdict == "approve"
     assert decide("Freigeben.").verdict == "approve"
     assert decide("Nicht freigegeben").verdict == "reject"
+
+
+# --- issue 9: the closed grammar ---------------------------------------------------------------
+
+
+def test_every_supported_language_is_supported_whole() -> None:
+    from hl_email.replies import SUPPORTED_LANGUAGES
+    from hl_email.replies.lexicon import LANGUAGES
+
+    assert {"en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "no", "ru", "uk", "zh",
+            "ja"} <= set(SUPPORTED_LANGUAGES)  # fmt: skip
+    for language in LANGUAGES:
+        for kind in ("approve", "reject", "negation", "condition", "deferral", "acknowledgement",
+                     "time", "hedge", "retraction", "delegation", "counter_offer", "question"):  # fmt: skip
+            assert language.words(kind), (language.code, kind)
+
+
+@pytest.mark.parametrize("apostrophe", list("´`ʼ＇‘′’‛"))
+def test_negation_with_any_apostrophe_is_read(apostrophe: str) -> None:
+    assert decide(f"Yes, I don{apostrophe}t approve").verdict != "approve"
+    assert decide(f"I don{apostrophe}t approve").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ａｐｐｒｏｖｅｄ", "Approved\u200b", "\u200bYes", "👍🏿", "Approved\ufe0f", "Yes\u2060."],
+)
+def test_normalised_forms_of_an_approval_approve(text: str) -> None:
+    assert decide(text).verdict == "approve", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ｎｏｔ ａｐｐｒｏｖｅｄ", "Yes, n\u200bot now", "Approve\u202e, no", "ok, do\u00adn't"],
+)
+def test_normalised_forms_of_a_negation_never_approve(text: str) -> None:
+    assert decide(text).verdict != "approve", text
+
+
+def test_a_retraction_after_the_signature_counts() -> None:
+    assert decide("Approve.\n\nSent from my iPhone\n\nWait, no!").verdict == "unclear"
+    assert decide("Yes.\n\n-- \nAnna\nFinance\n\nPS: actually don't").verdict == "unclear"
+    assert decide("Yes.\n\n-- \nAnna\nFinance").verdict == "approve"
+
+
+def test_the_reason_names_what_was_read() -> None:
+    result = decide("Yes, pending legal review")
+    assert result.verdict == "unclear"
+    assert "condition" in result.reason and "pending legal review" in result.reason
+    assert "I read a deferral" in decide("Ok, I'll look at it tomorrow").reason
+    assert "acknowledgement" in decide("Ok, noted.").reason
+
+
+def test_rejection_comment_keeps_the_negation() -> None:
+    assert decide("No, don't do this") == Decision("reject", "don't do this")
+    assert decide("Rejected — we never refund twice").comment == "we never refund twice"
+    assert decide("No, not this customer.\n\n-- \nAnna\nFinance").comment == "not this customer."
+    assert decide("Nein, bitte nicht.\n\nViele Grüße\nJan").comment == "bitte nicht."
+
+
+def test_approval_comment_is_the_humans_words_without_signature() -> None:
+    assert decide("Approved. Notify finance.\n\nThanks,\nAnna").comment == "Notify finance."
+    assert decide("Yes.\n\nSent from my iPhone").comment is None
+
+
+def test_numbers_must_be_the_requests() -> None:
+    args = {"amount": 120, "order": "A-7731"}
+    assert decide("Approve the 120 refund", arguments=args).verdict == "approve"
+    assert decide("Yes, 120 is fine", arguments=args).verdict == "approve"
+    assert decide("Approve, order A-7731", arguments=args).verdict == "approve"
+    assert decide("Approve 80", arguments=args).verdict == "unclear"
+    assert "a number that is not in the request: '80'" in decide("Yes, 80", arguments=args).reason
+    # without arguments every number is a possible counter-offer
+    assert decide("Yes, 120 is fine").verdict == "unclear"
+
+
+def test_approval_code_is_required_when_given() -> None:
+    assert decide("APPROVE K7QF3M", approval_code="K7QF3M").verdict == "approve"
+    assert decide("approve k7qf3m\n\nSent from my iPhone", approval_code="K7QF3M").verdict == (
+        "approve"
+    )
+    assert decide("Approve", approval_code="K7QF3M").verdict == "unclear"
+    assert decide("Approve K7QF3X", approval_code="K7QF3M").verdict == "unclear"
+    assert decide("y", approval_code="K7QF3M").verdict == "unclear"
+    assert decide("REJECT K7QF3M", approval_code="K7QF3M").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["네, 승인합니다", "Ναι", "Ok, ei käy", "Evet", "Ok, değil", "Ok, không", "аpprove", "Yеs"],
+)
+def test_unsupported_languages_and_mixed_scripts_are_unclear(text: str) -> None:
+    assert decide(text).verdict == "unclear", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["是的，我不同意", "好，不用了", "はい、承認しません", "好的，收到", "はい、承知しました",
+     "可以，明天再说"],
+)  # fmt: skip
+def test_cjk_yes_followed_by_a_signal_is_unclear(text: str) -> None:
+    assert decide(text).verdict == "unclear", text
+
+
+def test_long_and_hostile_input_is_read_safely() -> None:
+    # bounded: the decision reads at most a few thousand characters and never backtracks
+    for text in ("yes " * 50_000, "no" + "!" * 100_000, "ok," * 30_000, "是" * 40_000,
+                 "Approved " + "a" * 200_000, "\u200b" * 100_000 + "yes"):  # fmt: skip
+        assert decide(text).verdict in ("unclear", "reject", "approve")
+    assert decide("yes " * 50_000).verdict != "approve"

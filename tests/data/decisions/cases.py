@@ -917,7 +917,7 @@ def must_not_approve() -> list[dict[str, object]]:
                 cases.append(
                     _case(text + wrapper, lang, shape, client=("gmail", "outlook", "apple")[i % 3])
                 )
-    for i, template in enumerate(NEGATED_WITH_APOSTROPHE):
+    for template in NEGATED_WITH_APOSTROPHE:
         for a in APOSTROPHES:
             lang = "fr" if "approuve" in template or "accord" in template else "en"
             cases.append(_case(template.format(a=a), lang, "apostrophe"))
@@ -956,11 +956,199 @@ def approvals() -> list[dict[str, object]]:
 
 
 def main() -> None:
-    for name, rows in (("must_not_approve", must_not_approve()), ("approvals", approvals())):
+    bad, good = heldout()
+    for name, rows in (
+        ("must_not_approve", must_not_approve()),
+        ("approvals", approvals()),
+        ("heldout_must_not_approve", bad),
+        ("heldout_approvals", good),
+    ):
         with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as out:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         print(name, len(rows))
+
+
+# --- held out -------------------------------------------------------------------------------
+# Written after the grammar was tuned on the sets above, and run once before any change, to
+# measure how the grammar does on phrasing it was not tuned on (see docs/replies.md).
+
+HELDOUT_NOT_APPROVALS: dict[str, list[str]] = {
+    "en": [
+        "Yes but hang on until Friday",
+        "ok ok whatever you say",
+        "approved... NOT",
+        "Go ahead? I'd rather you didn't",
+        "Hmm yes, though ask Priya",
+        "Sure, once Q3 closes",
+        "👍 but only for the first item",
+        "Approved - pls wait for the PO",
+        "Y but not yet",
+        "ok, leave it with me",
+        "Yes, I've forwarded this to legal",
+        "Sounds good, let's talk tomorrow",
+        "Yep, received, will action next week",
+        "approve (after the audit)",
+        "Approved, minus shipping",
+        "yes, refund 60 not 120",
+        "Ok — on hold for now",
+        "Sure. Not.",
+        "Yes!!! (kidding)",
+        "LGTM once CI passes",
+        "Yes, assuming the customer agrees",
+        "Fine, do half",
+        "ok go, oh wait, no",
+        "Approved pending Maria's OK",
+        "Reject. Sorry, I mean approve? No, reject",
+        "Sure, why would anything go wrong",
+        "Totally approved 🙃",
+        "Yes in principle",
+        "It's a no from me",
+        "That's a hard no",
+        "I'm not approving this",
+        "We can't do this",
+        "Nah",
+        "Dont",
+        "denied lol",
+        "Yes, but check the address first",
+    ],
+    "de": [
+        "Ja, aber erst nächste Woche",
+        "Ok, ich kläre das noch",
+        "Genehmigt, sofern die Rechnung stimmt",
+        "Ja nee",
+        "Passt, aber bitte nur 50",
+        "Ja, muss aber noch mit Klaus reden",
+        "Gerne, später",
+        "Einverstanden? Eher nicht",
+    ],
+    "fr": [
+        "Oui mais pas avant lundi",
+        "Ok, je vérifie d'abord",
+        "D'accord si c'est moins de 100",
+        "Oui, enfin non",
+        "Validé sous condition",
+        "Ça marche, mais demandez à Julie",
+    ],
+    "es": [
+        "Sí, pero después del cierre",
+        "Vale, lo reviso",
+        "Aprobado si es menos de 100",
+        "Sí... no",
+        "Dale, aunque pregunta a Ana",
+        "Ok, más tarde lo veo",
+    ],
+    "pt": [
+        "Sim, mas só amanhã",
+        "Ok, vou verificar",
+        "Aprovado se for menos de 100",
+        "Pode, mas pergunta ao Rui",
+    ],
+    "it": [
+        "Sì, ma domani",
+        "Ok, controllo e ti dico",
+        "Approvato se costa meno di 100",
+        "Va bene, però chiedi a Luca",
+    ],
+    "nl": [
+        "Ja, maar pas morgen",
+        "Ok, ik check het even",
+        "Akkoord als het onder 100 blijft",
+        "Prima, vraag wel even aan Sanne",
+    ],
+    "pl": [
+        "Tak, ale dopiero jutro",
+        "Ok, sprawdzę to",
+        "Zatwierdzam, jeśli mniej niż 100",
+        "Dobra, zapytaj jeszcze Kasię",
+    ],
+    "sv": [
+        "Ja, men först imorgon",
+        "Ok, jag kollar",
+        "Godkänt om det är under 100",
+        "Kör, men fråga Anna först",
+    ],
+    "da": [
+        "Ja, men først i morgen",
+        "Ok, jeg tjekker det",
+        "Godkendt hvis under 100",
+        "Fint, men spørg Mette",
+    ],
+    "no": [
+        "Ja, men først i morgen",
+        "Ok, jeg sjekker",
+        "Godkjent hvis under 100",
+        "Greit, men spør Kari",
+    ],
+    "ru": [
+        "Да, но только завтра",
+        "Ок, проверю",
+        "Одобряю, если меньше 100",
+        "Хорошо, но спроси Олю",
+    ],
+    "uk": [
+        "Так, але лише завтра",
+        "Ок, перевірю",
+        "Схвалюю, якщо менше 100",
+        "Добре, але спитай Олю",
+    ],
+    "zh": ["可以，不过明天再做", "好的，我先确认一下", "同意，如果少于100", "好，问一下小王"],
+    "ja": [
+        "はい、でも明日にしてください",
+        "確認してから返事します",
+        "100以下なら承認します",
+        "はい、田中さんにも聞いてください",
+    ],
+}
+HELDOUT_APPROVALS: dict[str, list[str]] = {
+    "en": [
+        "yes go ahead",
+        "Approved 👍",
+        "ok!",
+        "Yes, thank you.",
+        "Hi there,\n\nApproved.\n\nRegards,\nSam",
+        "Looks good, approved.",
+        "approve",
+        "Go for it.",
+        "Yes. Thanks for the heads-up on this one.",
+        "Yes please proceed",
+        "Okay.",
+        "Sure.",
+        "Approved, thank you!",
+        "lgtm, thanks",
+        "Yes, approve the refund.",
+        "Approved\n\nSent from Outlook for Android",
+        "Yep.",
+        "Confirmed, go ahead.",
+        "Thumbs up 👍",
+        "Yes\n\nCheers,\nTom",
+    ],
+    "de": ["Ja, passt.", "Freigegeben, danke.", "Ok, genehmigt.", "Ja, gerne, danke!", "Jawohl."],
+    "fr": ["Oui, c'est bon.", "Ok, validé.", "Approuvé, merci.", "Oui d'accord."],
+    "es": ["Sí, adelante.", "Ok, aprobado.", "De acuerdo, gracias.", "Aprobado, gracias."],
+    "pt": ["Sim, pode seguir.", "Ok, aprovado.", "Aprovado, obrigado."],
+    "it": ["Sì, procedi.", "Ok, approvato.", "Approvato, grazie."],
+    "nl": ["Ja, akkoord.", "Prima, bedankt.", "Goedgekeurd, dank je."],
+    "pl": ["Tak, zgoda.", "Ok, zatwierdzam.", "Zatwierdzam, dzięki."],
+    "sv": ["Ja, kör.", "Ok, godkänt.", "Godkänt, tack."],
+    "da": ["Ja, kør.", "Ok, godkendt.", "Godkendt, tak."],
+    "no": ["Ja, kjør.", "Ok, godkjent.", "Godkjent, takk."],
+    "ru": ["Да, действуйте.", "Ок, одобряю.", "Одобрено, спасибо."],
+    "uk": ["Так, дійте.", "Ок, схвалюю.", "Схвалено, дякую."],
+    "zh": ["好的，批准", "同意，谢谢", "可以。"],
+    "ja": ["はい、承認します", "承認します。ありがとうございます。", "はい、お願いします。"],
+}
+
+
+def heldout() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    bad = [
+        _case(t, lang, "heldout") for lang, texts in HELDOUT_NOT_APPROVALS.items() for t in texts
+    ]
+    good = [_case(t, lang, "heldout") for lang, texts in HELDOUT_APPROVALS.items() for t in texts]
+    good += [
+        _case(c["text"] + GMAIL_QUOTE, c["lang"], "heldout", client="gmail") for c in list(good)
+    ]
+    return bad, good
 
 
 if __name__ == "__main__":
