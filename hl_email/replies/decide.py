@@ -362,6 +362,10 @@ def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
                     kind = _best(signal_kinds)
         else:
             kind = _stem_kind(tokens[i][2])
+        if kind is None and n == 1 and i + 1 < len(tokens):
+            kind = _broken_word(tokens[i], tokens[i + 1])
+            if kind is not None:
+                end = tokens[i + 1][1]
         if kind is not None and not (kind in _NAME_KINDS and inside(names, start, end)):
             found.append(_Signal(kind, start, end))
         i += n
@@ -385,6 +389,21 @@ def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
             found.append(_Signal("script", match.start(), match.end()))
     found.sort(key=lambda s: (s.start, _KIND_ORDER.get(s.kind, len(_KIND_ORDER))))
     yield from found
+
+
+def _broken_word(first: tuple[int, int, str], second: tuple[int, int, str]) -> str | None:
+    """A signal word split by a space or an invisible mark some client turned into one
+    ("n ot", "do n't", "wa it"): read joined when one half is a fragment of two letters."""
+    if min(len(first[2]), len(second[2])) > 2 or second[0] - first[1] > 2:
+        return None
+    if first[2] in _SPACED_PHRASES and second[2] in _SPACED_PHRASES:
+        return None
+    joined = first[2] + second[2]
+    kinds = _lookup(joined)
+    if kinds is not None:
+        signal = {k for k in kinds if k not in ("approve", "courtesy", "neutral", "question")}
+        return _best(signal) if signal else None
+    return _stem_kind(joined) if len(joined) > 3 else None
 
 
 def _stem_kind(word: str) -> str | None:

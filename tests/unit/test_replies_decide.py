@@ -349,3 +349,16 @@ def test_long_and_hostile_input_is_read_safely() -> None:
                  "Approved " + "a" * 200_000, "\u200b" * 100_000 + "yes"):  # fmt: skip
         assert decide(text).verdict in ("unclear", "reject", "approve")
     assert decide("yes " * 50_000).verdict != "approve"
+
+
+@pytest.mark.parametrize("text", ["Yes, I do n ot approve", "Approved, no t really", "Ok, wa it"])
+def test_a_signal_word_split_by_a_space_still_counts(text: str) -> None:
+    # some clients turn a zero-width character into a space before we see the text
+    assert decide(text).verdict == "unclear", text
+
+
+def test_zero_width_inside_a_word_survives_extraction() -> None:
+    from hl_email.replies import extract_reply_from_message
+
+    raw = "From: a@b.test\nContent-Type: text/plain; charset=utf-8\n\nYes, I do n\u200bot approve\n"
+    assert "not approve" in extract_reply_from_message(raw.encode())
