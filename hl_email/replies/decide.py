@@ -154,6 +154,13 @@ _STEM_TUPLES = {
     kind: tuple(sorted(set(stems), key=len, reverse=True)) for kind, stems in _STEMS.items()
 }
 _MAX_PHRASE_WORDS = max(len(p.split()) for p in _SPACED_PHRASES)
+# PERF: the longest phrase that starts with each word; most words start none but themselves
+_PHRASE_WORDS_FROM: dict[str, int] = {}
+for _phrase in _SPACED_PHRASES:
+    _first_word, *_rest_words = _phrase.split()
+    _PHRASE_WORDS_FROM[_first_word] = max(
+        _PHRASE_WORDS_FROM.get(_first_word, 1), len(_rest_words) + 1
+    )
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -238,6 +245,7 @@ _ALLOWED_LETTERS = (
 # A letter of no supported language ("ş", "ř", "ő", Greek, Arabic, Hangul…).
 _FOREIGN_LETTER_RE = re.compile(rf"[^\W\d_{_ALLOWED_LETTERS}\u00aa\u00ba]", re.I)
 _MIXED_SCRIPT_RE = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]", re.I)
+_WIDE_RUN_RE = re.compile(r"[^\x00-\u1fff]+")
 _CJK_LEXICON_RE = re.compile(_alternation(_CJK_PHRASES), re.I)
 _CLAUSE_START_CHARS = frozenset("\n.!;:,?()")
 
@@ -288,7 +296,7 @@ def _lookup(phrase: str) -> set[str] | None:
     kinds = _SPACED_PHRASES.get(phrase)
     if kinds is None and phrase.endswith("'"):
         kinds = _SPACED_PHRASES.get(phrase[:-1])
-    if kinds is None:
+    if kinds is None and not phrase.isascii():
         plain = _unaccented(phrase)
         if plain != phrase:
             kinds = _SPACED_PHRASES.get(plain)
@@ -321,8 +329,11 @@ def _name_lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
-    """Every signal word or phrase in ``text`` outside the ``masked`` spans, in text order.
+def _signals(
+    text: str, masked: list[tuple[int, int]], *, first_only: bool = False
+) -> Iterator[_Signal]:
+    """Every signal word or phrase in ``text`` outside the ``masked`` spans, in text order
+    (with ``first_only``, the words are read only up to the first signal).
 
     Sarcasm counts even inside the approval ("yeah right", "sí, claro")."""
 
@@ -335,8 +346,13 @@ def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
     i = 0
     while i < len(tokens):
         start = tokens[i][0]
+        if first_only and found:
+            break
         kinds: set[str] | None = None
-        for n in range(min(_MAX_PHRASE_WORDS, len(tokens) - i), 0, -1):
+        longest = _PHRASE_WORDS_FROM.get(tokens[i][2], 1)
+        if longest == 1 and not tokens[i][2].isascii():
+            longest = _PHRASE_WORDS_FROM.get(_unaccented(tokens[i][2]), 1)
+        for n in range(min(longest, len(tokens) - i), 0, -1):
             kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
             if kinds is not None:
                 break
@@ -369,8 +385,12 @@ def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
         if kind is not None and not (kind in _NAME_KINDS and inside(names, start, end)):
             found.append(_Signal(kind, start, end))
         i += n
-    if _CJK_RE.search(text) or not text.isascii():
-        for match in _CJK_LEXICON_RE.finditer(text):
+    # PERF: with first_only, the other scans need only read up to the first word signal
+    limit = found[0].end if first_only and found else len(text)
+    # PERF: the CJK and symbol lexicon is matched only inside runs of such characters
+    runs = _WIDE_RUN_RE.finditer(text, 0, limit) if not text.isascii() else ()
+    for run in runs:
+        for match in _CJK_LEXICON_RE.finditer(text, run.start(), run.end()):
             kinds = _CJK_PHRASES[match.group(0).lower()]
             if kinds & {"neutral", "courtesy"}:
                 continue
@@ -379,7 +399,7 @@ def _signals(text: str, masked: list[tuple[int, int]]) -> Iterator[_Signal]:
             signal_kinds = [k for k in kinds if k != "approve"]
             if signal_kinds:
                 found.append(_Signal(_best(signal_kinds), match.start(), match.end()))
-    for match in _SYMBOL_SIGNALS_RE.finditer(text):
+    for match in _SYMBOL_SIGNALS_RE.finditer(text, 0, limit):
         if not inside(masked, match.start(), match.end()):
             kind = "sarcasm" if match.group(0) == "/s" else "question"
             found.append(_Signal(kind, match.start(), match.end()))
@@ -409,7 +429,7 @@ def _broken_word(first: tuple[int, int, str], second: tuple[int, int, str]) -> s
 def _stem_kind(word: str) -> str | None:
     if word.endswith("n't") and len(word) > 3:
         return "negation"
-    plain = _unaccented(word)
+    plain = word if word.isascii() else _unaccented(word)
     for kind in SIGNAL_KINDS:
         stems = _STEM_TUPLES.get(kind)
         if stems and (word.startswith(stems) or plain.startswith(stems)):
@@ -482,6 +502,8 @@ class _Head:
 
 def _object_words(arguments: Mapping[str, Any] | None) -> frozenset[str]:
     """Words that may name the request right after the approval ("Approve order A-7731")."""
+    if not arguments:
+        return _PLAIN_OBJECTS
     words = set(_OBJECTS)
     for key, value in (arguments or {}).items():
         for part in (str(key), str(value)[:200]):
@@ -493,6 +515,7 @@ _OBJECTS = frozenset(
     "the|this|that|it|these|those|one|request|order|refund|payment|invoice|der|die|das|den|"
     "le|la|les|el|lo|o|a|il|het|dit|dat|ten|ta|to|det|den|это|його|це|її".split("|")
 )
+_PLAIN_OBJECTS = frozenset(w for w in _OBJECTS if _lookup(w) is None or w in _OBJECTS)
 _ALONE_RE = re.compile(r"\s*([^\W\d_]+)(?=[^\S\n]*(?:[.!,]|\n|$))")
 
 
@@ -689,7 +712,7 @@ def _first_signal(
     number_from: int,
 ) -> _Signal | None:
     best: _Signal | None = None
-    for signal in _signals(text, masked):
+    for signal in _signals(text, masked, first_only=True):
         best = signal
         break
     for start, end, value in _numbers(text):
