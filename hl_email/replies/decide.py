@@ -66,8 +66,17 @@ _TRANSLATE = (
 )
 
 
+# An invisible mark inside a word splits it ("ap\u200bprove" is not "approve"): the halves
+# are read apart, and joined again only to find a signal ("n\u200bot" is "not").
+_IN_WORD_INVISIBLE_RE = re.compile(
+    rf"(?<=[^\W_])[{_INVISIBLE}]+(?=[^\W_])".replace("\ufe0e\ufe0f", "")
+)
+
+
 def normalise(text: str) -> str:
     """The text the grammar reads: NFKC, one apostrophe and one quote, no invisible marks."""
+    if not text.isascii():
+        text = _IN_WORD_INVISIBLE_RE.sub(" ", text)
     # before NFKC too: it turns "´" into a space and a combining accent
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TRANSLATE)
     return unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
@@ -414,9 +423,9 @@ def _signals(
 def _broken_word(first: tuple[int, int, str], second: tuple[int, int, str]) -> str | None:
     """A signal word split by a space or an invisible mark some client turned into one
     ("n ot", "do n't", "wa it"): read joined when one half is a fragment of two letters."""
-    if min(len(first[2]), len(second[2])) > 2 or second[0] - first[1] > 2:
+    if second[0] - first[1] != 1 or len(first[2]) + len(second[2]) > 24:
         return None
-    if first[2] in _SPACED_PHRASES and second[2] in _SPACED_PHRASES:
+    if _lookup(first[2]) is not None and _lookup(second[2]) is not None:
         return None
     joined = first[2] + second[2]
     kinds = _lookup(joined)

@@ -29,11 +29,7 @@ _MAX_CUE_LINE = 400
 # A multi-line reply header ("On …,\n<…@…>\nwrote:") spans at most this many lines.
 _MAX_HEADER_LINES = 6
 
-# Zero-width characters and soft hyphens are removed, not made spaces: "n\u200bot" must read
-# "not" to the decision, never "n ot" (issue 9).
-_INVISIBLE = dict.fromkeys(map(ord, "\u1427\xa0"), " ") | dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None
-)
+_INVISIBLE = dict.fromkeys(map(ord, "\u1427\u200b\u200c\u200d\u2060\ufeff\xa0\u00ad"), " ")
 
 # --- single-line cues -------------------------------------------------------------------
 

@@ -88,7 +88,7 @@ EN = Language(
     "can not|won't|wont|wouldn't|wouldnt|shouldn't|shouldnt|mustn't|isn't|isnt|aren't|arent|"
     "wasn't|wasnt|weren't|haven't|havent|hasn't|hadn't|couldn't|couldnt|nothing|nobody|"
     "no one|noone|none|neither|nor|without|nope|nah|nay|disagre*|disapprov*|unapprov*|"
-    "unaccept*|inaccept*|reject*|declin*|refus*|denied|denial|denies|denying|cancel*|abort*|"
+    "unaccept*|inaccept*|false|reject*|declin*|refus*|denied|denial|denies|denying|cancel*|abort*|"
     "veto*|disallow*|revok*|forbid*|prohibit*|stopp*|halt*",
     condition="if|unless|but|only|except|provided|providing|as long as|so long as|assuming|"
     "once|after|when|whenever|however|though|although|pending|subject to|on condition|"
@@ -98,7 +98,7 @@ EN = Language(
     "look at|look into|looking into|check|checking|review|reviewing|discuss*|"
     "think about|thinking|consider|considering|get back|revisit|circle back|follow up|"
     "wait|waiting|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
-    "tbd|leave it with me|leave this with me|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
+    "tbd|tbc|tba|to be confirmed|to be decided|leave it with me|leave this with me|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
     acknowledgement="noted|received|got it|gotcha|understood|acknowledged|ack|seen|read it|"
     "roger|copy that|heard|fyi|i see|saw|i saw|i've seen|have seen|heads up|good to know|aware|will do|thanks for letting me "
     "know|thanks for the update|thanks for the info|thank you for the information|on it|"
@@ -113,21 +113,23 @@ EN = Language(
     "hopefully|whatever|if you must|no problem|no worries|no objection|no objections|why not|"
     "depends|it depends|normally|usually|in principle|in theory|generally|technically|ideally|"
     "i'd|i would|would've|could've|no doubt|no rush|no hurry|no idea|don't know|dunno|idk|"
-    "not a problem|fair enough|i reckon|likely|unlikely|hmm|hm|hmmm|meh|um|umm|uh|er|erm",
+    "not a problem|fair enough|i reckon|in a perfect world|reluctant*|grudging*|against my better|"
+    "your call|your funeral|your risk|at your own risk|on your head|if you say so|if you insist|likely|unlikely|hmm|hm|hmmm|meh|um|umm|uh|er|erm",
     retraction="never mind|nevermind|scratch that|strike that|just kidding|only kidding|kidding|"
     "jk|actually|on second thought|on second thoughts|second thoughts|changed my mind|"
     "change of plan|change of plans|i take it back|take that back|take it back|forget it|"
     "forget that|forget about it|ignore that|ignore this|ignore my|disregard|oops|whoops|"
-    "sorry|mistake|wrong|wrong button|my bad|correction|undo|revert|retract*|cancel that|"
+    "sorry|mistake|wrong|wrong button|my bad|psych|psyche|gotcha|april fools|correction|undo|revert|retract*|cancel that|"
     "hold on|hang on|wait a sec|wait a minute|rather not|better not|not anymore|no longer",
     delegation="ask|asking|check with|confirm with|run it by|run this by|talk to|speak to|"
-    "loop in|cc|forward it|forward this|forward to|forwarded|forwarding|passed it on|passed this on|escalate|delegate|let him|let her|let them|his call|her call|"
+    "loop in|run it past|run this past|run it by|cc|forward it|forward this|forward to|forwarded|forwarding|passed it on|passed this on|escalate|delegate|let him|let her|let them|his call|her call|"
     "their call|not my call|my manager|your manager|my boss|boss|someone|somebody|anyone|"
     "anybody|nobody|no one|everyone|everybody|someone else|up to you|up to him|up to her|"
     "whoever|sign off|sign-off|signoff",
     counter_offer="instead|rather|only|half|partial|partially|less|fewer|more|lower|higher|"
     "smaller|bigger|larger|cheaper|reduce*|cap|capped|limit*|at most|up to|max|maximum|"
     "minimum|min|different|another|other|change|modify|amend|adjust|except|excluding|"
+    "double|triple|twice|increase*|raise|bump|extra|additional|also|as well|too|plus|"
     "without|but not|split|part of|some of|portion|minus|plus|deduct*|discount*|subtract*|"
     "net of|after tax|before tax",
     question="why|what|how|who|whom|whose|which|where|when|is it|is this|are you|are we|"
@@ -136,7 +138,8 @@ EN = Language(
     question_anywhere="why|how come",
     sarcasm="what could go wrong|what could possibly go wrong|yeah right|sure sure|sure, sure|"
     "yeah yeah|as if|lol|lmao|rofl|haha|hahaha|ha ha|/s|totally|obviously|good luck|"
-    "great idea|brilliant|genius|nice try|over my dead body|when pigs fly|in your dreams|"
+    "great idea|brilliant|genius|nice try|over my dead body|when pigs fly|pigs fly|hell freezes|"
+    "in your dreams|waste|wasting|"
     "sure jan|yea right|because that worked last time|what a great idea",
     courtesy="hi|hello|hey|dear|hiya|greetings|good morning|good afternoon|good evening|"
     "thanks|thank you|thank you very much|thank you so much|thanks a lot|many thanks|"
@@ -166,7 +169,7 @@ DE = Language(
     reject="nein|ne|nö|nee|abgelehnt|lehne ab|ich lehne ab|ablehnen|nicht genehmigt|"
     "nicht freigegeben|nicht einverstanden|auf keinen fall|keinesfalls|bitte nicht|"
     "nicht machen|stopp|abbrechen|nie|niemals|nein danke",
-    negation="nicht|kein*|nie|niemals|nichts|niemand|nein|weder|noch nicht|ohne|nö|nee|"
+    negation="nicht|falsch|kein*|nie|niemals|nichts|niemand|nein|weder|noch nicht|ohne|nö|nee|"
     "ablehn*|abgelehn*|abbrech*|abgebroch*|storn*|verweiger*|verbiet*|verbot*",
     condition="wenn|falls|aber|sofern|nur|außer|ausser|vorausgesetzt|solange|sobald|nachdem|"
     "bevor|vorher|erst|zuerst|jedoch|allerdings|unter der bedingung|vorbehaltlich|bis|dann|"
@@ -220,7 +223,7 @@ FR = Language(
     reject="non|refusé|refusée|je refuse|rejeté|rejetée|je rejette|pas approuvé|pas d'accord|"
     "je ne suis pas d'accord|je n'approuve pas|surtout pas|hors de question|certainement pas|"
     "pas question|non merci|ne faites pas ça|ne fais pas ça|annulé|annulez|stop|jamais",
-    negation="ne|n'|pas|non|jamais|aucun*|personne|rien|sans|ni|nullement|refus*|rejet*|annul*|interdi*",
+    negation="ne|n'|pas|non|faux|jamais|aucun*|personne|rien|sans|ni|nullement|refus*|rejet*|annul*|interdi*",
     condition="si|s'il|s'ils|sauf|mais|seulement|uniquement|à condition|pourvu|tant que|"
     "une fois|après|avant|dès que|quand|lorsque|cependant|toutefois|sous réserve|d'abord|"
     "jusqu'à|ensuite|puis|sinon|en attendant|à moins",
@@ -236,7 +239,7 @@ FR = Language(
     hedge="peut-être|peut etre|probablement|sans doute|je pense|je crois|je suppose|pas sûr|"
     "pas sure|incertain|pourrait|devrait|semble|pas de souci|pas de soucis|pas de problème|"
     "aucun problème|pourquoi pas|normalement|en principe|en théorie|a priori|bof|euh|hmm",
-    retraction="laisse tomber|laissez tomber|oublie ça|oubliez ça|oublie|oubliez|en fait|"
+    retraction="laisse tomber|enfin|laissez tomber|oublie ça|oubliez ça|oublie|oubliez|en fait|"
     "finalement|je plaisante|je rigole|c'est une blague|blague|pas du tout|à la réflexion|"
     "attends|attendez|annule|annulez|pardon|désolé|erreur|oups|correction|je retire|"
     "plus maintenant",
@@ -269,7 +272,7 @@ ES = Language(
     reject="no|rechazado|rechazada|rechazo|lo rechazo|denegado|deniego|no aprobado|no apruebo|"
     "no estoy de acuerdo|de ninguna manera|ni hablar|para nada|no lo hagas|no gracias|"
     "cancelar|cancelado|alto|nunca|jamás",
-    negation="no|nunca|jamás|nada|nadie|ningún|ninguno|ninguna|ni|sin|tampoco|rechaz*|deneg*",
+    negation="no|falso|nunca|jamás|nada|nadie|ningún|ninguno|ninguna|ni|sin|tampoco|rechaz*|deneg*",
     condition="si|pero|solo|sólo|solamente|excepto|salvo|siempre que|siempre y cuando|con tal|"
     "mientras|una vez|después|antes|cuando|sin embargo|aunque|primero|hasta|a condición|luego|"
     "entonces|sino|a menos",
@@ -317,7 +320,7 @@ PT = Language(
     reject="não|rejeitado|rejeitada|rejeito|recusado|recusada|recuso|negado|nego|não aprovado|"
     "não aprovo|não concordo|de jeito nenhum|nem pensar|não faça|não faça isso|não obrigado|"
     "não obrigada|cancelar|cancelado|nunca|jamais",
-    negation="não|nunca|jamais|nada|ninguém|nenhum|nenhuma|nem|sem|rejeit*|recus*|negad*",
+    negation="não|falso|nunca|jamais|nada|ninguém|nenhum|nenhuma|nem|sem|rejeit*|recus*|negad*",
     condition="se|mas|só|somente|apenas|exceto|salvo|desde que|contanto|enquanto|depois|antes|"
     "quando|porém|contudo|embora|primeiro|até|sob condição|então|senão|a menos",
     deferral="vou|vamos|verificar|verifico|olhar|vou ver|conferir|revisar|discutir|conversar|"
@@ -362,7 +365,7 @@ IT = Language(
     reject="no|respinto|respinta|respingo|rifiutato|rifiutata|rifiuto|negato|non approvato|"
     "non approvo|non sono d'accordo|assolutamente no|per niente|non farlo|no grazie|"
     "annullato|annulla|fermo|ferma|mai",
-    negation="non|mai|nessuno|nessuna|niente|nulla|né|senza|neanche|nemmeno|neppure|"
+    negation="non|falso|mai|nessuno|nessuna|niente|nulla|né|senza|neanche|nemmeno|neppure|"
     "respin*|rifiut*|annull*|viet*",
     condition="se|ma|solo|soltanto|solamente|tranne|salvo|purché|a patto|finché|dopo|prima|"
     "quando|però|tuttavia|sebbene|anche se|fino|poi|allora|altrimenti|a meno",
@@ -408,7 +411,7 @@ NL = Language(
     reject="nee|neen|nee hoor|afgewezen|ik wijs af|afgekeurd|ik keur het af|keur af|"
     "niet akkoord|niet goedgekeurd|ik ga niet akkoord|geen sprake van|zeker niet|"
     "absoluut niet|niet doen|nee dank je|nee bedankt|stop|annuleren|nooit",
-    negation="niet|geen|nooit|niets|niks|niemand|nee|zonder|noch|afgewez*|afwijz*|afkeur*|"
+    negation="niet|onwaar|geen|nooit|niets|niks|niemand|nee|zonder|noch|afgewez*|afwijz*|afkeur*|"
     "afgekeurd|weiger*|annuler*|verbied*|verbod*",
     condition="als|indien|mits|maar|alleen|behalve|tenzij|zolang|zodra|nadat|voordat|eerst|"
     "wanneer|echter|hoewel|tot|dan|anders|pas",
@@ -452,7 +455,7 @@ PL = Language(
     reject="nie|odrzucam|odrzucone|odrzucony|odmawiam|odmowa|nie zatwierdzam|nie zgadzam się|"
     "nie akceptuję|nie zgoda|w żadnym wypadku|absolutnie nie|nie rób tego|nie, dziękuję|"
     "anuluj|nigdy",
-    negation="nie|nigdy|nic|nikt|żaden|żadna|żadne|bez|ani|nie*|odrzuc*|odmaw*|odmów*|anul*|zabr*",
+    negation="nie|fałsz|nigdy|nic|nikt|żaden|żadna|żadne|bez|ani|nie*|odrzuc*|odmaw*|odmów*|anul*|zabr*",
     condition="jeśli|jeżeli|gdyby|ale|lecz|tylko|jedynie|oprócz|poza|pod warunkiem|o ile|"
     "dopóki|gdy|kiedy|po|przed|najpierw|jednak|chociaż|aż|potem|wtedy|inaczej",
     deferral="sprawdzę|sprawdzić|zobaczę|przejrzę|przemyślę|pomyślę|omówię|porozmawiam|"
@@ -492,7 +495,7 @@ SV = Language(
     reject="nej|nä|nej tack|avslås|avslaget|avslag|avvisad|avvisat|avvisar|jag avvisar|nekad|"
     "nekat|nekar|inte godkänd|inte godkänt|godkänner inte|jag godkänner inte|absolut inte|"
     "inte alls|gör det inte|stopp|avbryt|aldrig",
-    negation="inte|ej|icke|aldrig|ingen|inget|inga|ingenting|nej|utan|varken|avslå*|avvis*|"
+    negation="inte|falskt|ej|icke|aldrig|ingen|inget|inga|ingenting|nej|utan|varken|avslå*|avvis*|"
     "neka*|ogodkän*|avbr*|förbj*",
     condition="om|ifall|men|bara|endast|förutom|utom|förutsatt|så länge|när|efter|innan|"
     "först|dock|fast|tills|sedan|annars",
@@ -532,7 +535,7 @@ DA = Language(
     reject="nej|nej tak|afvist|afviser|jeg afviser|afslået|afslag|ikke godkendt|"
     "godkender ikke|jeg godkender ikke|absolut ikke|slet ikke|lad være|gør det ikke|stop|"
     "annuller|aldrig",
-    negation="ikke|ej|aldrig|ingen|intet|ingenting|nej|uden|hverken|afvis*|afslå*|afslag",
+    negation="ikke|falsk|ej|aldrig|ingen|intet|ingenting|nej|uden|hverken|afvis*|afslå*|afslag",
     condition="hvis|men|kun|bare|undtagen|forudsat|så længe|når|efter|inden|før|først|dog|"
     "selvom|indtil|ellers",
     deferral="kigger|kigge|tjekker|tjekke|undersøge|undersøger|diskuter*|snakker med|"
@@ -571,7 +574,7 @@ NO = Language(
     reject="nei|nei takk|avvist|avviser|jeg avviser|avslått|avslag|ikke godkjent|"
     "godkjenner ikke|jeg godkjenner ikke|absolutt ikke|slett ikke|la være|ikke gjør det|"
     "stopp|avbryt|aldri",
-    negation="ikke|ei|aldri|ingen|ingenting|intet|nei|uten|verken|avvis*|avslå*|avslag",
+    negation="ikke|usant|ei|aldri|ingen|ingenting|intet|nei|uten|verken|avvis*|avslå*|avslag",
     condition="hvis|dersom|men|bare|kun|unntatt|forutsatt|så lenge|når|etter|før|først|"
     "likevel|selv om|inntil|ellers",
     deferral="ser på|sjekker|sjekke|kikke|kikker|undersøke|undersøker|diskuter*|snakker med|"
@@ -611,7 +614,7 @@ RU = Language(
     reject="нет|отклонено|отклоняю|отказано|отказываю|отказ|не одобряю|не одобрено|"
     "не согласен|не согласна|ни в коем случае|ни за что|не надо|не делай|не делайте|нельзя|"
     "стоп|отмена|отменить|запрещаю|никогда",
-    negation="не|нет|ни|никогда|ничего|никто|ничто|нельзя|без|не*|ни*|отклон*|отказ*|"
+    negation="не|ложь|нет|ни|никогда|ничего|никто|ничто|нельзя|без|не*|ни*|отклон*|отказ*|"
     "запрещ*|отмен*",
     condition="если|но|только|кроме|при условии|пока|когда|после|перед|до|сначала|однако|"
     "хотя|потом|тогда|иначе|а то",
@@ -656,7 +659,7 @@ UK = Language(
     reject="ні|відхилено|відхиляю|відмовлено|відмовляю|відмова|не схвалюю|не схвалено|"
     "не згоден|не згодна|в жодному разі|ні в якому разі|не треба|не робіть|не роби|"
     "не можна|стоп|скасувати|забороняю|ніколи",
-    negation="не|ні|ніколи|нічого|ніхто|ніщо|без|нема|немає|не*|ні*|відхил*|відмов*|"
+    negation="не|хибно|ні|ніколи|нічого|ніхто|ніщо|без|нема|немає|не*|ні*|відхил*|відмов*|"
     "заборон*|скасу*",
     condition="якщо|але|тільки|лише|крім|за умови|поки|коли|після|перед|до|спочатку|однак|"
     "хоча|потім|тоді|інакше",
@@ -698,7 +701,7 @@ ZH = Language(
     "ok|好的谢谢|同意谢谢",
     reject="不|不行|不可以|不同意|我不同意|不批准|否|拒绝|拒絕|驳回|駁回|否决|否決|不要|别|別|"
     "不用|取消",
-    negation="不|没|沒|别|別|未|非|无|無|否|勿|莫|拒|驳|駁",
+    negation="假|不|没|沒|别|別|未|非|无|無|否|勿|莫|拒|驳|駁",
     condition="如果|假如|要是|但是|但|可是|不过|不過|只要|只有|除非|除了|之后|之後|以后|以後|"
     "之前|先|前提|条件|條件|然后|然後|否则|否則|等到",
     deferral="看一下|看看|再看|再说|再說|考虑|考慮|讨论|討論|商量|研究|检查|檢查|确认一下|"
@@ -756,7 +759,7 @@ LANGUAGES: tuple[Language, ...] = (EN, DE, FR, ES, PT, IT, NL, PL, SV, DA, NO, R
 
 # Signals that are not words of one language.
 UNIVERSAL = {
-    "reject": "👎|❌|✖|✗|✘|🚫|⛔|🛑|🙅",
+    "reject": "👎|❌|✖|✗|✘|🚫|⛔|🛑|🙅|✋|🤚|🖐|⏹|⚠|❗|❕|⁉",
     "hedge": "🤔|🤷|😕|😬|😐|🫤",
     "sarcasm": "🙄|😒|🤦|😂|🤣|😏|🙃|😜|😉|🤡|💀",
     "deferral": "⏳|⌛|⏸|🕐|⏰",

@@ -227,11 +227,18 @@ def test_punctuated_not_in_one_sentence_rejects() -> None:
     [
         "Yes, go ahead. Notify finance.", "Approved. Sorry for the delay.",
         "Yes, approved. Please notify finance today.", "Approved.\nThanks,\nAnna",
-        "Ok. Send it to Bob as well.", "Genehmigt. Danke!",
+        "Ok. Thanks for the quick summary.", "Genehmigt. Danke!",
     ],
 )  # fmt: skip
 def test_an_approval_with_a_comment_still_approves(text: str) -> None:
     assert decide(text).verdict == "approve", text
+
+
+def test_an_addition_to_the_request_is_not_a_plain_yes() -> None:
+    # issue 9, deliberately stricter than before: "as well", "also", "double" change the request
+    for text in ("Ok. Send it to Bob as well.", "Yes, also give them a voucher",
+                 "Approved, pls double the amount"):  # fmt: skip
+        assert decide(text).verdict == "unclear", text
 
 
 def test_german_button_word_freigeben_is_understood():
@@ -357,8 +364,10 @@ def test_a_signal_word_split_by_a_space_still_counts(text: str) -> None:
     assert decide(text).verdict == "unclear", text
 
 
-def test_zero_width_inside_a_word_survives_extraction() -> None:
+def test_zero_width_inside_a_word_never_helps_an_approval() -> None:
     from hl_email.replies import extract_reply_from_message
 
-    raw = "From: a@b.test\nContent-Type: text/plain; charset=utf-8\n\nYes, I do n\u200bot approve\n"
-    assert "not approve" in extract_reply_from_message(raw.encode())
+    for body in ("Yes, I do n\u200bot approve", "ap\u200bprove", "Yes, I disap\u200bprove"):
+        raw = f"From: a@b.test\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
+        assert decide(extract_reply_from_message(raw)).verdict == "unclear", body
+        assert decide(body).verdict == "unclear", body
