@@ -116,6 +116,8 @@ _GREETINGS = (
 
 def _variants(entry: str) -> set[str]:
     entry = normalise(entry).lower()
+    if _CJK_RE.search(entry):
+        return {entry}  # kana voicing marks are not accents: "ず" is not "す"
     return {entry, _unaccented(entry)}
 
 
@@ -183,7 +185,8 @@ _SPACED_ATOMS = {
 }
 _OTHER_ATOMS = (_APPROVE_ATOMS | _COURTESY_ATOMS) - _SPACED_ATOMS
 _ATOM_RE = re.compile(
-    rf"(?:{_alternation(_SPACED_ATOMS)})(?![\w'])|(?:{_alternation(_OTHER_ATOMS)})", re.I
+    rf"(?:{_alternation(_SPACED_ATOMS | _ALONE)})(?![\w'])|(?:{_alternation(_OTHER_ATOMS)})",
+    re.I,
 )
 _SEP_RE = re.compile(r"[\s,;:.!…~*_\-–—()]*+")
 # After the approval, the first clause must end: a line end, punctuation or a symbol.
@@ -196,7 +199,8 @@ _GREETING_RE = re.compile(
 _THANKS_RE = re.compile(
     r"[^\S\n]*(?:many thanks|thanks|thank you|thx|danke|vielen dank|merci|gracias|obrigad[oa]|"
     r"grazie|bedankt|dank je|dziękuję|dzięki|tack|takk|спасибо|дякую|谢谢|謝謝|ありがとう)"
-    r"(?![\w'])[^\n.!?。！]{0,60}[.!。！]+\s*",
+    # "Thanks for the details!", not "Thanks, approved!"
+    r"(?![\w'])(?:[^\S\n]+[^\n.!?。！,，、]{0,60})?[.!。！]+\s*",
     re.I,
 )
 _ONE_LETTER_RE = re.compile(r"\s*([ynk])\s*[.!]*\s*$", re.I)

@@ -77,7 +77,8 @@ EN = Language(
     "please do|please do so|do it|do it please|ship it|sure|sure thing|confirmed|i confirm|"
     "accepted|i accept|agreed|i agree|agree|fine|fine by me|fine with me|all good|absolutely|"
     "definitely|certainly|of course|affirmative|granted|allowed|approval granted|+1|thumbs up|"
-    "yes go ahead|go|perfect|alright|all right|ok for me|ok by me|fine for me|okay for me",
+    "yes go ahead|go|perfect|alright|all right|ok to proceed|okay to proceed|ok to go|"
+    "good to go|ok to ship|ok for me|ok by me|fine for me|okay for me",
     reject="no|nope|nah|reject|rejected|i reject|reject it|reject this|deny|denied|decline|"
     "declined|i decline|refuse|refused|i refuse|disapprove|disapproved|veto|vetoed|don't|dont|"
     "do not|don't do it|do not do it|don't do this|do not do this|dont do it|not approved|"
@@ -316,7 +317,7 @@ PT = Language(
     approve="sim|claro|claro que sim|com certeza|ok|aprovado|aprovada|aprovo|eu aprovo|"
     "autorizado|autorizo|pode seguir|pode prosseguir|prossiga|pode avançar|pode fazer|"
     "vai em frente|pode ir|confirmado|confirmo|aceito|de acordo|concordo|perfeito|está bem|"
-    "tá bom|ta bom|beleza|fechado|combinado|pode sim|sim obrigado|sim obrigada|certo|ótimo",
+    "tá bom|ta bom|beleza|fechado|combinado|pode sim|pode|sim obrigado|sim obrigada|certo|ótimo",
     reject="não|rejeitado|rejeitada|rejeito|recusado|recusada|recuso|negado|nego|não aprovado|"
     "não aprovo|não concordo|de jeito nenhum|nem pensar|não faça|não faça isso|não obrigado|"
     "não obrigada|cancelar|cancelado|nunca|jamais",
@@ -341,8 +342,7 @@ PT = Language(
     "encaminha|encaminhar|meu chefe|minha chefe|alguém|ninguém|todos|decide|decidir",
     counter_offer="em vez|ao invés|metade|parcial*|menos|mais|máximo|mínimo|outro|outra|"
     "mudar|alterar|reduzir|limit*|exceto",
-    question="por que|porque|porquê|o que|que|como|quem|qual|quais|onde|quando|quanto|"
-    "pode|podes|pergunta",
+    question="por que|porque|porquê|o que|que|como|quem|qual|quais|onde|quando|quanto|pergunta",
     question_anywhere="por que|porquê|qual|quais|quanto",
     sarcasm="claro, claro|sim, claro|o que pode dar errado|boa sorte|que ótima ideia|kkk|"
     "kkkk|haha|rsrs|lol",

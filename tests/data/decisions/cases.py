@@ -1245,12 +1245,81 @@ PROBE_NOT_APPROVALS: list[str] = [
 ]
 
 
+# Real approvals written after the rounds above; first run: 5 of 63 asked again (7.9 %).
+PROBE_APPROVALS: list[str] = [
+    "Approved, thanks Anna",
+    "yes thanks",
+    "Yes, approved, thank you",
+    "ok thx",
+    "Approve 👍",
+    "Approved.\n\nKind regards,\nMarkus Weber\nFinance Director",
+    "Yes go",
+    "Go ahead please",
+    "Yes. Approved.",
+    "Approved - thanks for flagging",
+    "approve!",
+    "Yes!",
+    "yes pls",
+    "Yup, go ahead",
+    "OK to proceed",
+    "Approved, go for it",
+    "All good, approved",
+    "Sure thing",
+    "Yes, please do.",
+    "Ok, approved.\n\nSent from my Galaxy",
+    "Approved\n\nGet Outlook for iOS",
+    "Yes\n\nBest,\nJ",
+    "LGTM, ship it",
+    "Approved ✅",
+    "Yes approved 👍",
+    "Confirmed, thanks!",
+    "Approve the refund, thanks",
+    "Approved. Have a good weekend!",
+    "Good afternoon,\n\nApproved.\n\nBest regards,\nLi Wei",
+    "Dear agent,\n\nI approve.\n\nRegards,\nPriya",
+    "Thanks, approved!",
+    "Yes, approve the 120 EUR refund for ACME GmbH.",
+    "Approve A-7731",
+    "ok go ahead",
+    "approved, cheers",
+    "Yes ok",
+    "Agreed, go ahead.",
+    "Fine, go ahead.",
+    "Ja, passt so.",
+    "Ja gerne",
+    "Klar, mach.",
+    "Ok, freigegeben!",
+    "Oui, vas-y.",
+    "C'est validé, merci !",
+    "Sí, adelante, gracias",
+    "Vale, aprobado.",
+    "Sim, pode.",
+    "Ok, pode seguir, obrigado",
+    "Sì, vai pure.",
+    "Ja hoor, akkoord.",
+    "Tak, akceptuję.",
+    "Ja, kör på!",
+    "Ja, det er fint.",
+    "Ja, kjør.",
+    "Да, давай.",
+    "Так, добре.",
+    "好的，同意",
+    "可以，谢谢",
+    "承認します。よろしくお願いします。",
+    "はい、大丈夫です",
+    "Approved, sorry for the wait",
+    "Approve. Thank you for your patience.",
+    "yes, go ahead and refund ACME",
+]
+
+
 def heldout() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     bad = [
         _case(t, lang, "heldout") for lang, texts in HELDOUT_NOT_APPROVALS.items() for t in texts
     ]
     bad += [_case(t, "en", "probe") for t in PROBE_NOT_APPROVALS]
     good = [_case(t, lang, "heldout") for lang, texts in HELDOUT_APPROVALS.items() for t in texts]
+    good += [_case(t, "mixed", "probe") for t in PROBE_APPROVALS]
     good += [
         _case(c["text"] + GMAIL_QUOTE, c["lang"], "heldout", client="gmail") for c in list(good)
     ]
