@@ -77,7 +77,7 @@ EN = Language(
     "please do|please do so|do it|do it please|ship it|sure|sure thing|confirmed|i confirm|"
     "accepted|i accept|agreed|i agree|agree|fine|fine by me|fine with me|all good|absolutely|"
     "definitely|certainly|of course|affirmative|granted|allowed|approval granted|+1|thumbs up|"
-    "yes go ahead|go|perfect|alright|all right|ok to proceed|okay to proceed|ok to go|"
+    "yes go ahead|go|perfect|alright|all right|ok then|okay then|alright then|ok to proceed|okay to proceed|ok to go|"
     "good to go|ok to ship|ok for me|ok by me|fine for me|okay for me",
     reject="no|nope|nah|reject|rejected|i reject|reject it|reject this|deny|denied|decline|"
     "declined|i decline|refuse|refused|i refuse|disapprove|disapproved|veto|vetoed|don't|dont|"
