@@ -93,18 +93,18 @@ EN = Language(
     "veto*|disallow*|revok*|forbid*|prohibit*|stopp*|halt*",
     condition="if|unless|but|only|except|provided|providing|as long as|so long as|assuming|"
     "once|after|when|whenever|however|though|although|pending|subject to|on condition|"
-    "conditional*|contingent|until|till|before|first|then|otherwise|depending|depends|"
+    "condition*|contingent|terms apply|conditions apply|until|till|before|first|then|otherwise|depending|depends|"
     "as soon as|in case|whether|upon",
     deferral="let me|let us|let's|i'll|ill|i will|we'll|we will|i'm going to|gonna|going to|"
     "look at|look into|looking into|check|checking|review|reviewing|discuss*|"
     "think about|thinking|consider|considering|get back|revisit|circle back|follow up|"
     "wait|waiting|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
-    "tbd|tbc|tba|to be confirmed|to be decided|leave it with me|leave this with me|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
+    "tbd|tbc|tba|eventually|ttyl|brb|l8r|later on|to be confirmed|to be decided|leave it with me|leave this with me|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
     acknowledgement="noted|received|got it|gotcha|understood|acknowledged|ack|seen|read it|"
     "roger|copy that|heard|fyi|i see|saw|i saw|i've seen|have seen|heads up|good to know|aware|will do|thanks for letting me "
     "know|thanks for the update|thanks for the info|thank you for the information|on it|"
     "i know|makes sense|interesting",
-    time="tomorrow|tonight|later|soon|next|monday|tuesday|wednesday|thursday|friday|saturday|"
+    time="tomorrow|tmrw|tmr|tmrw|2morrow|tomoz|tonite|tonight|later|soon|next|monday|tuesday|wednesday|thursday|friday|saturday|"
     "sunday|tue|tues|thu|thur|thurs|fri|weekend|week|weeks|month|months|year|"
     "morning|afternoon|evening|noon|midnight|o'clock|eod|eow|eom|cob|january|february|"
     "march|april|june|july|august|september|october|november|december|feb|mar|apr|jun|"
@@ -227,10 +227,11 @@ FR = Language(
     negation="ne|n'|pas|non|faux|jamais|aucun*|personne|rien|sans|ni|nullement|refus*|rejet*|annul*|interdi*",
     condition="si|s'il|s'ils|sauf|mais|seulement|uniquement|à condition|pourvu|tant que|"
     "une fois|après|avant|dès que|quand|lorsque|cependant|toutefois|sous réserve|d'abord|"
-    "jusqu'à|ensuite|puis|sinon|en attendant|à moins",
+    "jusqu'à|ensuite|puis|sinon|en attendant|à moins|condition*",
     deferral="je vais|on va|nous allons|je regarde|regarder|vérifier|vérifie|vérifierai|"
     "discut*|en parler|réfléchir|je reviens|reviendrai|attendre|attends|attendez|patienter|"
-    "reporter|plus tard|je dois|il faut|je vois ça|voir avec",
+    "reporter|plus tard|je dois|il faut|je vois ça|voir avec|à voir|voyons|on verra|"
+    "je verrai",
     acknowledgement="noté|reçu|compris|bien reçu|pris note|vu|lu|c'est noté|bien noté|"
     "entendu|merci pour l'info|merci de l'info|je sais",
     time="demain|après-demain|ce soir|bientôt|prochain|prochaine|lundi|mardi|mercredi|jeudi|"
@@ -276,7 +277,7 @@ ES = Language(
     negation="no|falso|nunca|jamás|nada|nadie|ningún|ninguno|ninguna|ni|sin|tampoco|rechaz*|deneg*",
     condition="si|pero|solo|sólo|solamente|excepto|salvo|siempre que|siempre y cuando|con tal|"
     "mientras|una vez|después|antes|cuando|sin embargo|aunque|primero|hasta|a condición|luego|"
-    "entonces|sino|a menos",
+    "entonces|sino|a menos|condici*",
     deferral="voy a|vamos a|lo miro|miraré|revisar|revisaré|reviso|verificar|verifico|"
     "comprobar|hablar|hablaré|hablo|lo hablo|lo consulto|consulto|lo veo|discut*|discutir|pensar|pensaré|lo pienso|te aviso|le aviso|esperar|"
     "espera|espere|aplazar|posponer|más tarde|tengo que|hay que|debo",
@@ -294,7 +295,7 @@ ES = Language(
     "retiro|ya no",
     delegation="pregunta|preguntar|pregúntale|consulta|consultar|consúltalo|habla con|"
     "hablar con|reenvía|reenviar|mi jefe|mi jefa|alguien|nadie|todos|decide|decidir",
-    counter_offer="en lugar|en vez|mitad|parcial*|menos|más|máximo|mínimo|otro|otra|otros|"
+    counter_offer="en lugar|en vez|mitad|a medias|parcial*|menos|más|máximo|mínimo|otro|otra|otros|"
     "cambiar|modificar|reducir|limit*|excepto",
     question="por qué|porqué|qué|cómo|quién|quiénes|cuál|cuáles|dónde|cuándo|cuánto|"
     "puedes|podrías|pregunta",
@@ -323,7 +324,7 @@ PT = Language(
     "não obrigada|cancelar|cancelado|nunca|jamais",
     negation="não|falso|nunca|jamais|nada|ninguém|nenhum|nenhuma|nem|sem|rejeit*|recus*|negad*",
     condition="se|mas|só|somente|apenas|exceto|salvo|desde que|contanto|enquanto|depois|antes|"
-    "quando|porém|contudo|embora|primeiro|até|sob condição|então|senão|a menos",
+    "quando|porém|contudo|embora|primeiro|até|sob condição|então|senão|a menos|condiç*",
     deferral="vou|vamos|verificar|verifico|olhar|vou ver|conferir|revisar|discutir|conversar|"
     "falar com|discut*|convers*|pensar|penso|aviso|esperar|espera|espere|adiar|mais tarde|preciso|tenho que",
     acknowledgement="anotado|recebido|entendido|visto|lido|ciente|registrado|obrigado pela "
@@ -368,7 +369,7 @@ IT = Language(
     negation="non|falso|mai|nessuno|nessuna|niente|nulla|né|senza|neanche|nemmeno|neppure|"
     "respin*|rifiut*|annull*|viet*",
     condition="se|ma|solo|soltanto|solamente|tranne|salvo|purché|a patto|finché|dopo|prima|"
-    "quando|però|tuttavia|sebbene|anche se|fino|poi|allora|altrimenti|a meno",
+    "quando|però|tuttavia|sebbene|anche se|fino|poi|allora|altrimenti|a meno|condizion*",
     deferral="verifico|controllo|controllare|guardo|guarderò|verificare|discutere|parlare|"
     "ne parlo|discut*|pensarci|ci penso|ti faccio sapere|vi faccio sapere|aspetta|aspettate|"
     "aspettare|rimandare|rinviare|più tardi|devo|bisogna",
