@@ -1214,6 +1214,7 @@ class Gateway:
             message = _t("clarify_question", request)
         if decision.reason:
             # what was read, in plain words, before the question (issue 9)
+            # TODO(2): the reason is English; the sentence around it follows the route language
             message = f"{decision.reason}\n\n{message}"
         row = self._followup(
             request,

@@ -920,7 +920,9 @@ def decide(
     ``classifier`` is consulted only when the result is unclear; it may turn it into a
     rejection, an answer or a better reason — never into an approval.
     """
-    extracted = extract_reply(normalise(text or ""), strip_signatures=False)
+    # an approval is read whole (a retraction after the signature counts); an answer is
+    # handed to the agent without the signature
+    extracted = extract_reply(normalise(text or ""), strip_signatures=kind == "question")
     if len(extracted) > 2 * _MAX_DECISION_CHARS:
         # only the start is read; the marker keeps an approval from being trusted
         extracted = extracted[: 2 * _MAX_DECISION_CHARS] + "\n" + "…" * _MAX_DECISION_CHARS
