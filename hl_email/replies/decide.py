@@ -185,7 +185,7 @@ _SPACED_ATOMS = {
 }
 _OTHER_ATOMS = (_APPROVE_ATOMS | _COURTESY_ATOMS) - _SPACED_ATOMS
 _ATOM_RE = re.compile(
-    rf"(?:{_alternation(_SPACED_ATOMS | _ALONE)})(?![\w'])|(?:{_alternation(_OTHER_ATOMS)})",
+    rf"(?:{_alternation(_SPACED_ATOMS | _ALONE)})(?![\w']|-\w)|(?:{_alternation(_OTHER_ATOMS)})",
     re.I,
 )
 _SEP_RE = re.compile(r"[\s,;:.!…~*_\-–—()]*+")

@@ -371,3 +371,10 @@ def test_zero_width_inside_a_word_never_helps_an_approval() -> None:
         raw = f"From: a@b.test\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
         assert decide(extract_reply_from_message(raw)).verdict == "unclear", body
         assert decide(body).verdict == "unclear", body
+
+
+@pytest.mark.parametrize(
+    "text", ["Approved-ish", "ok-ish", "yes-but", "Yes pending", "OK [pending]"]
+)
+def test_an_approval_word_glued_to_more_is_not_complete(text: str) -> None:
+    assert decide(text).verdict != "approve", text
