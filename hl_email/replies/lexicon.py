@@ -109,7 +109,9 @@ EN = Language(
     "morning|afternoon|evening|noon|midnight|o'clock|eod|eow|eom|cob|january|february|"
     "march|april|june|july|august|september|october|november|december|feb|mar|apr|jun|"
     "jul|aug|sep|sept|oct|nov|dec|q1|q2|q3|q4|hour|hours|minute|minutes|day|days|date",
-    hedge="maybe|ish|perhaps|possibly|probably|i think|i guess|i suppose|i believe|i assume|"
+    hedge="maybe|ish|perhaps|bad idea|terrible idea|risky|dangerous|doubt*|concern*|worried|"
+    "worry|worries|hesitant|uneasy|suspicious|skeptical|sceptical|"
+    "possibly|probably|i think|i guess|i suppose|i believe|i assume|"
     "not sure|unsure|might|may|could|would|should|seems|seem|kinda|kind of|sort of|i hope|"
     "hopefully|whatever|if you must|no problem|no worries|no objection|no objections|why not|"
     "depends|it depends|normally|usually|in principle|in theory|generally|technically|ideally|"
