@@ -74,7 +74,7 @@ async def main(samples: int) -> None:
                 "security": "none",
             },
             store={"url": f"sqlite:///{tmp}/bench.db"},
-            security={"secret": "bench-secret"},
+            security={"secret": "bench-secret-0123456789-abcdefghijk"},
             replies={"send_confirmations": False},
         )
         alice = MailClient(stack, ALICE)
