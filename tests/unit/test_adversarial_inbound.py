@@ -1018,7 +1018,9 @@ async def test_approval_code_flow(make_gateway, where):
     # the approve word alone is not enough
     first = await gateway.handle_inbound(reply(parent, "Approve", message_id="<r1@corp.test>"))
     assert first.outcome == "unclear_asked_again"
-    assert "approval code" in await _last_clarification(gateway)
+    clarification = await _last_clarification(gateway)
+    assert "approval code" in clarification
+    assert f"Approval code: {code}" in clarification  # the follow-up shows the code again
     wrong = await gateway.handle_inbound(
         reply(parent, "Approve ABCDEF", message_id="<r2@corp.test>")
     )
