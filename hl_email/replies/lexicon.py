@@ -98,7 +98,7 @@ EN = Language(
     deferral="let me|let us|let's|i'll|ill|i will|we'll|we will|i'm going to|gonna|going to|"
     "look at|look into|looking into|check|checking|review|reviewing|discuss*|"
     "think about|thinking|consider|considering|get back|revisit|circle back|follow up|"
-    "wait|waiting|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
+    "wait|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
     "tbd|tbc|tba|eventually|ttyl|brb|l8r|later on|to be confirmed|to be decided|leave it with me|leave this with me|in a bit|in a while|shortly|give me|need to|have to|must|needs to|sleep on it",
     acknowledgement="noted|received|got it|gotcha|understood|acknowledged|ack|seen|read it|"
     "roger|copy that|heard|fyi|i see|saw|i saw|i've seen|have seen|heads up|good to know|aware|will do|thanks for letting me "
@@ -122,7 +122,7 @@ EN = Language(
     "jk|actually|on second thought|on second thoughts|second thoughts|changed my mind|"
     "change of plan|change of plans|i take it back|take that back|take it back|forget it|"
     "forget that|forget about it|ignore that|ignore this|ignore my|disregard|oops|whoops|"
-    "sorry|mistake|wrong|wrong button|my bad|psych|psyche|gotcha|april fools|correction|undo|revert|retract*|cancel that|"
+    "mistake|wrong|wrong button|my bad|psych|psyche|gotcha|april fools|correction|undo|revert|retract*|cancel that|"
     "hold on|hang on|wait a sec|wait a minute|rather not|better not|not anymore|no longer",
     delegation="ask|asking|check with|confirm with|run it by|run this by|talk to|speak to|"
     "loop in|run it past|run this past|run it by|cc|forward it|forward this|forward to|forwarded|forwarding|passed it on|passed this on|escalate|delegate|let him|let her|let them|his call|her call|"
@@ -192,7 +192,7 @@ DE = Language(
     "grundsätzlich|eigentlich|im prinzip|theoretisch|mal sehen|keine ahnung|hmm|naja|na ja",
     retraction="vergiss es|vergessen sie es|vergiss das|doch nicht|lieber nicht|besser nicht|"
     "moment|moment mal|kommando zurück|scherz|nur ein scherz|war ein scherz|war nur spaß|"
-    "spaß|ich nehme das zurück|nehme es zurück|halt|warte mal|korrektur|sorry|entschuldigung|"
+    "spaß|ich nehme das zurück|nehme es zurück|halt|warte mal|korrektur|"
     "falsch|fehler|ups|hoppla|stornieren|rückgängig|zurückziehen|mein fehler|nicht mehr",
     delegation="frag|fragen|frage|fragt|rücksprache|abstimmen|abstimmung|klär das mit|"
     "weiterleiten|leite weiter|eskalier*|mein chef|meine chefin|chef|chefin|vorgesetzte*|"
@@ -245,7 +245,7 @@ FR = Language(
     "aucun problème|pourquoi pas|normalement|en principe|en théorie|a priori|bof|euh|hmm",
     retraction="laisse tomber|enfin|laissez tomber|oublie ça|oubliez ça|oublie|oubliez|en fait|"
     "finalement|je plaisante|je rigole|c'est une blague|blague|pas du tout|à la réflexion|"
-    "attends|attendez|annule|annulez|pardon|désolé|erreur|oups|correction|je retire|"
+    "attends|attendez|annule|annulez|erreur|oups|correction|je retire|"
     "plus maintenant",
     delegation="demande|demander|demandez|voir avec|vérifier avec|valider avec|en parler à|"
     "transférer|transmettre|mon chef|mon responsable|ma responsable|quelqu'un|personne|"
@@ -293,7 +293,7 @@ ES = Language(
     "no estoy segura|podría|debería|parece|no hay problema|sin problema|por qué no|"
     "normalmente|en principio|en teoría|ni idea|eh|mmm|hmm",
     retraction="olvídalo|olvídelo|olvida eso|en realidad|mejor no|es broma|era broma|broma|"
-    "pensándolo bien|espera|espere|cancela|cancele|perdón|lo siento|error|ups|corrección|"
+    "pensándolo bien|espera|espere|cancela|cancele|error|ups|corrección|"
     "retiro|ya no",
     delegation="pregunta|preguntar|pregúntale|consulta|consultar|consúltalo|habla con|"
     "hablar con|reenvía|reenviar|mi jefe|mi jefa|alguien|nadie|todos|decide|decidir",
@@ -339,7 +339,7 @@ PT = Language(
     "parece|sem problema|sem problemas|por que não|normalmente|em princípio|em teoria|"
     "não sei|hmm",
     retraction="esquece|esqueça|esquece isso|na verdade|melhor não|é brincadeira|brincadeira|"
-    "pensando bem|espera|espere|cancela|desculpa|desculpe|erro|ops|correção|retiro|"
+    "pensando bem|espera|espere|cancela|erro|ops|correção|retiro|"
     "não mais",
     delegation="pergunta|perguntar|pergunte|consulta|consultar|consulte|fala com|falar com|"
     "encaminha|encaminhar|meu chefe|minha chefe|alguém|ninguém|todos|decide|decidir",
@@ -384,7 +384,7 @@ IT = Language(
     "potrebbe|dovrebbe|sembra|nessun problema|perché no|normalmente|in linea di principio|"
     "in teoria|boh|mah|ehm|hmm",
     retraction="lascia perdere|lasciate perdere|lascia stare|anzi|anzi no|scherzavo|scherzo|"
-    "ripensandoci|meglio di no|aspetta|aspettate|annulla|scusa|scusi|errore|ops|correzione|"
+    "ripensandoci|meglio di no|aspetta|aspettate|annulla|errore|ops|correzione|"
     "ritiro|non più",
     delegation="chiedi|chiedere|chiedete|senti|sentire|consulta|consultare|parla con|"
     "parlare con|inoltra|inoltrare|il mio capo|la mia responsabile|il mio responsabile|"
@@ -430,7 +430,7 @@ NL = Language(
     "niet zeker|onzeker|zou|zouden|kan|lijkt|geen probleem|geen bezwaar|waarom niet|"
     "normaal|in principe|in theorie|geen idee|hmm|tja",
     retraction="laat maar|vergeet het|vergeet dat|wacht even|grapje|geintje|toch niet|"
-    "liever niet|eigenlijk|sorry|fout|oeps|correctie|ik trek|niet meer|annuleer",
+    "liever niet|eigenlijk|fout|oeps|correctie|ik trek|niet meer|annuleer",
     delegation="vraag|vragen|overleg met|check bij|navragen|doorsturen|stuur door|mijn baas|"
     "mijn manager|mijn leidinggevende|iemand|niemand|iedereen|beslist|beslissen",
     counter_offer="in plaats|liever|half|helft|gedeeltelijk|minder|meer|maximaal|minimaal|"
@@ -473,7 +473,7 @@ PL = Language(
     "mógłby|powinien|wydaje się|nie ma problemu|bez problemu|czemu nie|normalnie|"
     "w zasadzie|teoretycznie|nie wiem|no dobra|no tak|hmm",
     retraction="nieważne|zapomnij|żartuję|żartowałem|żartowałam|jednak nie|czekaj|poczekaj|"
-    "anuluj|przepraszam|sorry|błąd|pomyłka|ups|korekta|cofam|już nie",
+    "anuluj|błąd|pomyłka|ups|korekta|cofam|już nie",
     delegation="zapytaj|zapytać|spytaj|skonsultuj|porozmawiaj z|przekaż|przekazać|mój szef|"
     "moja szefowa|kierownik|ktoś|nikt|wszyscy|zdecyduje|decyduje",
     counter_offer="zamiast|raczej|połowa|połowę|częściowo|mniej|więcej|maksymalnie|"
@@ -512,8 +512,8 @@ SV = Language(
     hedge="kanske|möjligen|troligen|förmodligen|jag tror|tror jag|jag antar|inte säker|osäker|"
     "skulle|borde|verkar|inga problem|inget problem|varför inte|normalt|i princip|"
     "i teorin|ingen aning|hmm",
-    retraction="glöm det|strunta i det|skämtar bara|skämt|förresten|egentligen|vänta|sorry|"
-    "förlåt|fel|hoppsan|rättelse|ångrar|inte längre",
+    retraction="glöm det|strunta i det|skämtar bara|skämt|förresten|egentligen|vänta|"
+    "fel|hoppsan|rättelse|ångrar|inte längre",
     delegation="fråga|frågar|stäm av med|kolla med|prata med|vidarebefordra|min chef|chefen|"
     "någon|ingen|alla|bestämmer|besluta",
     counter_offer="istället|i stället|hellre|hälften|halva|delvis|mindre|mer|högst|max|minst|"
@@ -551,7 +551,7 @@ DA = Language(
     hedge="måske|muligvis|sandsynligvis|nok|jeg tror|tror jeg|jeg går ud fra|ikke sikker|"
     "usikker|skulle|burde|virker|intet problem|ingen problemer|hvorfor ikke|normalt|"
     "i princippet|i teorien|aner det ikke|hmm",
-    retraction="glem det|for sjov|bare for sjov|faktisk|egentlig|vent|undskyld|sorry|forkert|"
+    retraction="glem det|for sjov|bare for sjov|faktisk|egentlig|vent|forkert|"
     "fejl|ups|rettelse|fortryder|ikke længere",
     delegation="spørg|spørge|tjek med|tal med|videresend|min chef|chefen|nogen|ingen|alle|"
     "beslutter|bestemmer",
@@ -591,8 +591,7 @@ NO = Language(
     hedge="kanskje|muligens|sannsynligvis|nok|jeg tror|tror jeg|jeg antar|ikke sikker|usikker|"
     "skulle|burde|virker|ikke noe problem|ingen problem|hvorfor ikke|normalt|i prinsippet|"
     "i teorien|aner ikke|hmm",
-    retraction="glem det|bare tull|tull|faktisk|egentlig|vent|unnskyld|sorry|feil|oi|"
-    "rettelse|angrer|ikke lenger",
+    retraction="glem det|bare tull|tull|faktisk|egentlig|vent|feil|oi|rettelse|angrer|ikke lenger",
     delegation="spør|spørre|sjekk med|snakk med|videresend|sjefen min|min sjef|sjefen|noen|"
     "ingen|alle|bestemmer|avgjør",
     counter_offer="i stedet|heller|halvparten|halvt|delvis|mindre|mer|høyst|maks|minst|annen|"
@@ -632,7 +631,7 @@ RU = Language(
     "не уверена|мог бы|должно быть|вроде|без проблем|почему бы и нет|обычно|в принципе|"
     "теоретически|не знаю|так себе|хм|ну",
     retraction="неважно|не важно|забудь|забудьте|подожди|подождите|стоп|шучу|шутка|"
-    "передумал|передумала|вообще-то|на самом деле|извини|извините|ошибка|ой|поправка|"
+    "передумал|передумала|вообще-то|на самом деле|ошибка|ой|поправка|"
     "отменяю|уже нет",
     delegation="спроси|спросите|спросить|уточни|уточните|согласуй|согласуйте|переговори|"
     "перешли|перешлите|мой начальник|начальник|руководитель|кто-то|кто-нибудь|никто|все|"
@@ -678,7 +677,7 @@ UK = Language(
     "не впевнена|міг би|має бути|наче|без проблем|чому б і ні|зазвичай|в принципі|"
     "теоретично|не знаю|так собі|хм|ну",
     retraction="неважливо|не важливо|забудь|забудьте|зачекай|зачекайте|стоп|жартую|жарт|"
-    "передумав|передумала|взагалі-то|насправді|вибач|вибачте|помилка|ой|поправка|"
+    "передумав|передумала|взагалі-то|насправді|помилка|ой|поправка|"
     "скасовую|вже ні",
     delegation="спитай|спитайте|запитай|запитайте|уточни|уточніть|погодь|погодьте|перешли|"
     "перешліть|мій керівник|керівник|начальник|хтось|ніхто|всі|вирішить|вирішувати",
@@ -714,8 +713,7 @@ ZH = Language(
     "周日|週|月|号|號|点|點|晚上|下午|上午|早上|小时|小時|天",
     hedge="也许|也許|可能|大概|应该|應該|好像|似乎|我觉得|我覺得|我想|不确定|不確定|说不定|"
     "說不定|或许|或許|嗯|呃",
-    retraction="算了|等等|等一下|开玩笑|開玩笑|不要了|撤回|其实|其實|抱歉|对不起|對不起|错了|"
-    "錯了|更正",
+    retraction="算了|等等|等一下|开玩笑|開玩笑|不要了|撤回|其实|其實|错了|錯了|更正",
     delegation="问|問|请示|請示|找|转给|轉給|老板|老闆|领导|領導|经理|經理|有人|没人|沒人|"
     "大家|决定|決定",
     counter_offer="改成|换成|換成|而是|一半|部分|少|多|最多|最少|其他|别的|別的|改|降|减|減|限",
@@ -745,8 +743,7 @@ JA = Language(
     "時|午後|午前|夜|今夜|週末|月|日|時間|夕方|朝",
     hedge="たぶん|多分|かも|おそらく|恐らく|思います|と思う|気がします|わからない|わかりません|"
     "微妙|一応|うーん|えーと|まあ",
-    retraction="やっぱり|やはり|待って|冗談|取り消し|取消|撤回|実は|すみません|ごめん|"
-    "申し訳|間違|訂正|なしで",
+    retraction="やっぱり|やはり|待って|冗談|取り消し|取消|撤回|実は|間違|訂正|なしで",
     delegation="聞いて|聞く|確認を取|相談して|上司|部長|課長|マネージャー|誰か|誰も|皆|決めて|判断",
     counter_offer="代わりに|半分|一部|少な|多め|最大|最小|他の|別の|変更|減ら|制限|以外",
     question="ですか|ますか|なぜ|何|なに|どう|誰|どこ|いつ|どれ|いくら|でしょうか",

@@ -1407,6 +1407,43 @@ PROBE2_NOT_APPROVALS: list[str] = [
 ]
 
 
+# Approvals with a real comment, written last; first run: 3 of 32 asked again (9.4 %).
+PROBE2_APPROVALS: list[str] = [
+    "Approved. Please make sure finance gets a copy of the receipt.",
+    "Yes, go ahead. The customer has been waiting long enough.",
+    "Approved - they're a good customer.",
+    "Yes. Good catch by the agent.",
+    "Approved, thanks for the clear summary.",
+    "Ok, go ahead and process it.",
+    "Yes, please refund ACME GmbH.",
+    "Approved. This matches what we agreed with the customer.",
+    "Yes, that's fine.",
+    "Approve. Looks correct to me.",
+    "Yes, approved. Nice work.",
+    "Go ahead, the order was damaged in transit.",
+    "Approved, the invoice checks out.",
+    "Yes — refund approved.",
+    "Approved. Keep up the good work!",
+    "Sure, go ahead. Thanks for handling this.",
+    "Approved, sorry it took me a while.",
+    "Yes, approved. I've reviewed the details.",
+    "Approved. Customer service already promised it.",
+    "OK, go ahead. Please send the customer a confirmation email.",
+    "Genehmigt. Der Kunde hat lange genug gewartet.",
+    "Ja, bitte erstatten.",
+    "Oui, c'est validé. Merci pour le résumé.",
+    "Sí, adelante. El cliente tiene razón.",
+    "Sim, pode seguir. O cliente merece.",
+    "Sì, approvato. Il cliente ha ragione.",
+    "Ja, akkoord. De klant heeft gelijk.",
+    "Tak, zatwierdzam. Klient ma rację.",
+    "Ja, godkänt. Kunden har rätt.",
+    "Да, одобряю. Клиент прав.",
+    "好的，同意。客户说得对。",
+    "はい、承認します。お客様の言う通りです。",
+]
+
+
 def heldout() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     bad = [
         _case(t, lang, "heldout") for lang, texts in HELDOUT_NOT_APPROVALS.items() for t in texts
@@ -1415,6 +1452,7 @@ def heldout() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     bad += [_case(t, "mixed", "probe") for t in PROBE2_NOT_APPROVALS]
     good = [_case(t, lang, "heldout") for lang, texts in HELDOUT_APPROVALS.items() for t in texts]
     good += [_case(t, "mixed", "probe") for t in PROBE_APPROVALS]
+    good += [_case(t, "mixed", "probe") for t in PROBE2_APPROVALS]
     good += [
         _case(c["text"] + GMAIL_QUOTE, c["lang"], "heldout", client="gmail") for c in list(good)
     ]
