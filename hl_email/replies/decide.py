@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .extract import extract_reply, strip_quoted
+from .extract import ExtractedText, extract_reply, strip_quoted
 from .lexicon import FOREIGN, LANGUAGES, SIGNAL_KINDS, UNIVERSAL
 
 __all__ = ["SUPPORTED_LANGUAGES", "Decision", "decide", "normalise"]
@@ -164,6 +164,7 @@ _COURTESY_ATOMS -= _ALONE
 _STEM_TUPLES = {
     kind: tuple(sorted(set(stems), key=len, reverse=True)) for kind, stems in _STEMS.items()
 }
+_ALL_STEMS = tuple(stem for stems in _STEM_TUPLES.values() for stem in stems)
 _MAX_PHRASE_WORDS = max(len(p.split()) for p in _SPACED_PHRASES)
 # PERF: the longest phrase that starts with each word; most words start none but themselves
 _PHRASE_WORDS_FROM: dict[str, int] = {}
@@ -237,9 +238,10 @@ _REVERSED_RE = re.compile(
     re.I,
 )
 
-_URL_RE = re.compile(
-    r"(?:https?://|www\.)\S{1,500}|[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63})+", re.I
-)
+_URL_RE = re.compile(r"(?:https?://|www\.)\S{1,500}", re.I)
+_DIGIT_RE = re.compile(r"\d")
+_EMAIL_DOMAIN_RE = re.compile(r"@[\w\-]{1,63}(?:\.[\w\-]{1,63})+")
+_LOCAL_PART = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
 _NUMBER_RE = re.compile(r"\d+(?:[.,' ]\d{3})*(?:[.,]\d+)?")
 # Lines whose numbers are not offers: phone numbers and "Sent from my iPhone 15".
 _PHONE_LINE_RE = re.compile(
@@ -296,6 +298,28 @@ class _Signal:
 
 def _tokens(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN_RE.finditer(text)]
+
+
+class _LazyTokens:
+    """The words of a text, read only as far as they are asked for (PERF: the decision
+    usually stops at the first signal)."""
+
+    __slots__ = ("_items", "_source")
+
+    def __init__(self, text: str) -> None:
+        self._source = _TOKEN_RE.finditer(text)
+        self._items: list[tuple[int, int, str]] = []
+
+    def has(self, index: int) -> bool:
+        while len(self._items) <= index:
+            match = next(self._source, None)
+            if match is None:
+                return False
+            self._items.append((match.start(), match.end(), match.group(0).lower()))
+        return True
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._items[index]
 
 
 def _clause_start(text: str, start: int) -> bool:
@@ -355,9 +379,9 @@ def _signals(
 
     names = _name_lines(text) if "\n" in text else []
     found: list[_Signal] = []
-    tokens = _tokens(text)
+    tokens = _LazyTokens(text)
     i = 0
-    while i < len(tokens):
+    while tokens.has(i):
         start = tokens[i][0]
         if first_only and found:
             break
@@ -365,7 +389,9 @@ def _signals(
         longest = _PHRASE_WORDS_FROM.get(tokens[i][2], 1)
         if longest == 1 and not tokens[i][2].isascii():
             longest = _PHRASE_WORDS_FROM.get(_unaccented(tokens[i][2]), 1)
-        for n in range(min(longest, len(tokens) - i), 0, -1):
+        for n in range(longest, 0, -1):
+            if not tokens.has(i + n - 1):
+                continue
             kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
             if kinds is not None:
                 break
@@ -391,7 +417,7 @@ def _signals(
                     kind = _best(signal_kinds)
         else:
             kind = _stem_kind(tokens[i][2])
-        if kind is None and n == 1 and i + 1 < len(tokens):
+        if kind is None and n == 1 and tokens.has(i + 1):
             kind = _broken_word(tokens[i], tokens[i + 1])
             if kind is not None:
                 end = tokens[i + 1][1]
@@ -429,9 +455,12 @@ def _broken_word(first: tuple[int, int, str], second: tuple[int, int, str]) -> s
     ("n ot", "do n't", "wa it"): read joined when one half is a fragment of two letters."""
     if second[0] - first[1] != 1 or len(first[2]) + len(second[2]) > 24:
         return None
+    joined = first[2] + second[2]
+    if not (joined in _SPACED_PHRASES or joined.startswith(_ALL_STEMS) or joined.endswith("n't")):
+        if joined.isascii() or _unaccented(joined) not in _SPACED_PHRASES:
+            return None  # PERF: the joined word is no signal word
     if _lookup(first[2]) is not None and _lookup(second[2]) is not None:
         return None
-    joined = first[2] + second[2]
     kinds = _lookup(joined)
     if kinds is not None:
         signal = {k for k in kinds if k not in ("approve", "courtesy", "neutral", "question")}
@@ -443,6 +472,8 @@ def _stem_kind(word: str) -> str | None:
     if word.endswith("n't") and len(word) > 3:
         return "negation"
     plain = word if word.isascii() else _unaccented(word)
+    if not (word.startswith(_ALL_STEMS) or plain.startswith(_ALL_STEMS)):
+        return None  # PERF: most words start no stem
     for kind in SIGNAL_KINDS:
         stems = _STEM_TUPLES.get(kind)
         if stems and (word.startswith(stems) or plain.startswith(stems)):
@@ -451,6 +482,8 @@ def _stem_kind(word: str) -> str | None:
 
 
 def _numbers(text: str) -> Iterator[tuple[int, int, str]]:
+    if not _DIGIT_RE.search(text):
+        return  # PERF: most replies hold no number
     skip = [(m.start(), m.end()) for m in _PHONE_LINE_RE.finditer(text)]
     skip += [(m.start(), m.end()) for m in _DEVICE_LINE_RE.finditer(text)]
     for match in _NUMBER_RE.finditer(text):
@@ -714,6 +747,7 @@ def _reason(text: str, signal: _Signal | None, approve_start: bool, head: str = 
     return f"{headline} {read}."
 
 
+_REASON_SCAN_CHARS = 400
 # Longer new text is read only this far; an approval found in it is then not trusted.
 _MAX_DECISION_CHARS = 4_000
 
@@ -739,7 +773,17 @@ def _first_signal(
 
 
 def _masks(text: str, code: str | None) -> list[tuple[int, int]]:
-    spans = [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
+    spans = []
+    if "://" in text or "www." in text:
+        spans = [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
+    if "@" in text:
+        # PERF: found from the "@" and walked back, not tried at every position
+        for match in _EMAIL_DOMAIN_RE.finditer(text):
+            start = match.start()
+            while start > 0 and match.start() - start < 64 and text[start - 1] in _LOCAL_PART:
+                start -= 1
+            if start < match.start():
+                spans.append((start, match.end()))
     if code:
         spans += [
             (m.start(), m.end())
@@ -809,7 +853,8 @@ def _decide_approval(
 
     reject = _REJECT_HEAD_RE.match(text, head.start)
     if reject:
-        first = next(iter(_signals(text, masked)), None)
+        # only a hedge that starts the reply matters here ("No problem", "Not sure")
+        first = next(iter(_signals(text[: reject.end() + 80], masked, first_only=True)), None)
         if (
             first is not None
             and first.start <= head.start + 1
@@ -839,7 +884,11 @@ def _decide_approval(
             text[s:e].lower() in _COURTESY_ATOMS for s, e in _atom_spans(text, head.start)
         ) and not _TOKEN_RE.search(text, _after_atoms(text, head.start)):
             return _unclear("The reply has no approve or reject word (only greetings or thanks).")
-    signal = _first_signal(text, masked, allowed, 0)
+    # the verdict is unclear whatever follows: the reason needs only the first signal, and
+    # PERF: a long non-answer (a bounce, a letter) gets the general reason unread
+    signal = None
+    if len(text) <= _REASON_SCAN_CHARS or head.approve_start:
+        signal = _first_signal(text[:_REASON_SCAN_CHARS], masked, allowed, 0)
     first_clause = " ".join(text[head.start :].split("\n", 1)[0].split())[:60]
     return _unclear(_reason(text, signal, head.approve_start, first_clause))
 
@@ -922,7 +971,12 @@ def decide(
     """
     # an approval is read whole (a retraction after the signature counts); an answer is
     # handed to the agent without the signature
-    extracted = extract_reply(normalise(text or ""), strip_signatures=kind == "question")
+    if type(text) is ExtractedText:
+        # PERF: already new text (its signatures were stripped by the caller's choice, and
+        # extracting again with them kept cannot bring them back)
+        extracted = text
+    else:
+        extracted = extract_reply(normalise(text or ""), strip_signatures=kind == "question")
     if len(extracted) > 2 * _MAX_DECISION_CHARS:
         # only the start is read; the marker keeps an approval from being trusted
         extracted = extracted[: 2 * _MAX_DECISION_CHARS] + "\n" + "…" * _MAX_DECISION_CHARS
