@@ -48,7 +48,7 @@ async def test_not_plain_yes_is_asked_again_in_thread(gateway_config, mail_clien
         clarify = await alice.wait_for_message()
         assert clarify.subject.lower().startswith("re:")
         assert ask.message_id in (clarify.msg["References"] or "")
-        assert "I read" in clarify.text() or "read" in clarify.text()
+        assert "I read" in clarify.text()
         assert await _pending(hl)
         # a plain yes in the same thread then approves
         await alice.reply(clarify, "Approved.", style=style)
