@@ -1074,3 +1074,21 @@ async def test_other_subject_with_our_quote_still_answers(make_gateway):
     [parent] = await ask(gateway)
     raw = reply(parent, "Approve", subject="Fwd: that refund", quote_parent=True)
     assert (await gateway.handle_inbound(raw)).verdict == "approve"
+
+
+@pytest.mark.parametrize(
+    ("html", "approved"),
+    [
+        (b"<p>Approve</p><blockquote>No, never</blockquote>", True),
+        (b"<div>Hi,</div><blockquote>Approve</blockquote>", False),
+        (b"<blockquote><p>Yes, approved</p></blockquote>", False),
+    ],
+)
+async def test_blockquoted_html_never_counts_toward_an_approval(make_gateway, html, approved):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    rest = (
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body>" + html + b"</body></html>\r\n"
+    )
+    await gateway.handle_inbound(raw_reply(parent, rest))
+    assert (await state(gateway))[1] is (True if approved else None)
