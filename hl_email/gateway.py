@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import email
 import email.policy
 import hashlib
@@ -54,6 +55,7 @@ from .replies import (
     classify_message,
     decide,
     extract_reply_from_message,
+    strip_signoff,
 )
 from .replies.thread import answers_our_email
 from .routing import RouteError, Router, RoutingConfig, may_answer
@@ -203,6 +205,10 @@ class Gateway:
             self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
         if timers:
             self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
+            if self.config.store.keep_raw_mail:
+                self._tasks.append(
+                    asyncio.create_task(self._retention_loop(), name="hl-email-retention")
+                )
         self._started = True
 
     async def stop(self) -> None:
@@ -294,7 +300,7 @@ class Gateway:
         outbox = self._asks(row, recipients, channel=channel, purpose="ask")
         row.subject = self._last_subject
         timers = [
-            TimerRow(request_id, "reminder", now + delay, {"n": i + 1})
+            TimerRow(request_id, "reminder", _in_working_hours(route, now + delay), {"n": i + 1})
             for i, delay in enumerate(route.get("reminders") or [])
         ]
         timers += [
@@ -370,6 +376,8 @@ class Gateway:
             "language": getattr(decision, "language", None),
             "template_set": getattr(decision, "template_set", None),
             "approval": getattr(decision, "approval", None),
+            "working_hours": getattr(decision, "working_hours", None),
+            "tz": getattr(decision, "tz", None),
         }
 
     def _asks(
@@ -428,6 +436,7 @@ class Gateway:
                 context_about_user=channel.context_about_user if channel else None,
                 html_template=channel.template if channel else None,
                 escalation_msg=escalation_msg,
+                description=spec.get("description") if approval else None,
                 language=request.route.get("language"),
                 template_set=request.route.get("template_set"),
                 message_id=message_id,
@@ -543,8 +552,14 @@ class Gateway:
             try:
                 await asyncio.wait_for(future, remaining)
             except TimeoutError:
-                self._waiters.get(call_id, set()).discard(future)
                 raise TimeoutError(f"no answer to {call_id} within {timeout:g} s") from None
+            finally:
+                # Also when the waiter goes away (cancelled): leave nothing behind for it.
+                waiters = self._waiters.get(call_id)
+                if waiters is not None:
+                    waiters.discard(future)
+                    if not waiters:
+                        self._waiters.pop(call_id, None)
 
     async def wait_function_call(self, call_id: str, timeout: float | None = None) -> FunctionCall:
         await self._row(call_id, "function_call")
@@ -597,6 +612,60 @@ class Gateway:
         if not ok:
             raise RequestInvalidError(f"{call_id} was answered meanwhile")
         self._notify(call_id, "done")
+
+    # -- cancelling (an agent-scope action: the agent withdraws its own request) -------------------
+
+    async def cancel(
+        self, call_id: str, reason: str = "", *, kind: Kind | None = None, by: str = "the agent"
+    ) -> RequestRow:
+        """Withdraw a pending request: it fails closed (a function call reads as denied to an
+        SDK that knows no cancel), its timers stop, and everyone still asked is told in the
+        thread that it is no longer needed. Cancelling a cancelled request is a no-op; a
+        decided one cannot be cancelled. Only an explicit call cancels: a waiter that goes away
+        (a dropped long-poll, a killed agent) leaves the request open."""
+        _check_header_free("reason", reason, allow_newlines=True)
+        reason = reason.strip()[:500]
+        async with self._lock:
+            row = await self.store.get_request(call_id=call_id)
+            if row is None or (kind is not None and row.kind != kind):
+                label = {"function_call": "function call", "human_contact": "human contact"}
+                raise NotFoundError(
+                    f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+                )
+            if row.status.get("cancelled"):
+                return row
+            if row.state != "pending":
+                raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to cancel")
+            now = self.clock()
+            text = f"cancelled by {by}" + (f": {reason}" if reason else "")
+            status = {
+                **row.status,
+                "responded_at": _iso(now),
+                "cancelled": True,
+                "error": text,
+            }
+            if row.kind == "function_call":
+                status.update(approved=False, comment=text)
+            recipients = await self.store.get_recipients(row.id)
+            waiting = [r for r in recipients if r.state in ("pending", "sent")]
+            notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
+            ok = await self.store.commit(
+                request=RequestUpdate(row.id, status=status, state="failed", resolved_at=now),
+                recipients=waiting,
+                outbox=[n for n in notes if n is not None],
+            )
+            if not ok:
+                raise RequestInvalidError(f"{call_id} was answered meanwhile; nothing to cancel")
+            await self.store.cancel_timers(row.id)
+        self.outbox.wake()
+        self._notify(call_id, "failed")
+        return await self.store.get_request(call_id=call_id) or row
+
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        return self._function_call(await self.cancel(call_id, reason, kind="function_call"))
+
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        return self._human_contact(await self.cancel(call_id, reason, kind="human_contact"))
 
     # -- escalation -----------------------------------------------------------------------------
 
@@ -917,11 +986,16 @@ class Gateway:
             return await finish("already_answered", f"{sender} has already answered")
 
         try:
-            text = extract_reply_from_message(msg)
+            # the decision reads the new text with signatures kept (a retraction under them
+            # counts) and every quote and <blockquote> removed; the agent gets the new text
+            # without signatures and closings
+            text = extract_reply_from_message(msg, for_decision=True)
+            answer = extract_reply_from_message(msg)
         except Exception as exc:
-            text = ""
+            text = answer = ""
             log.warning("extraction failed: %s", exc)
         text = _REF_LINE.sub("", text).strip()
+        answer = _REF_LINE.sub("", answer).strip()
         spec = request.spec
         approval = request.kind == "function_call"
         options = [
@@ -939,13 +1013,18 @@ class Gateway:
             return await self._ask_again(
                 request, responder, msg, record, text, decision, options, in_thread=False
             )
+        # issue 9: the closed grammar reads the whole new text (signatures kept); numbers are
+        # checked against the call's arguments; a code route needs the approval code
+        read_as = {"arguments": spec.get("kwargs") or {}, "approval_code": code}
         decision = decide(
-            _decision_text(msg, text) if approval else text,
+            text,
             kind="approval" if approval else "question",
             options=options,
-            arguments=spec.get("kwargs") or {},
-            approval_code=code,
             classifier=_never_approves(self.classifier),
+            **read_as,
+        )
+        decision = _comment_from_answer(
+            decision, text, answer, "approval" if approval else "question", options, read_as
         )
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
@@ -1097,6 +1176,8 @@ class Gateway:
         who = ", ".join(
             v["address"] for v in status.get("responders") or [] if v.get("verdict") != "unclear"
         )
+        if status.get("cancelled"):
+            return _t("verdict_cancelled", request)
         if request.state == "failed":
             return _t("verdict_closed", request)
         if request.kind == "function_call":
@@ -1280,9 +1361,11 @@ class Gateway:
         else:
             message = _t("clarify_question", request)
         if decision.reason:
-            # what was read, in plain words, before the question (issue 9)
-            # TODO(2): the reason is English; the sentence around it follows the route language
-            message = f"{decision.reason}\n\n{message}"
+            # Say what was unclear, so the person can fix exactly that.
+            reason = decision.reason.strip()
+            if reason[-1:] not in ".!?":
+                reason += "."
+            message += "\n\n" + _t("clarify_reason", request, reason=reason)
         row = self._followup(
             request,
             recipient,
@@ -1487,6 +1570,13 @@ class Gateway:
             return
         recipients = await self.store.get_recipients(request.id)
         waiting = [r for r in recipients if r.state in ("pending", "sent")]
+        now = self.clock()
+        if timer.kind == "reminder" and (due := _in_working_hours(request.route, now)) > now:
+            # Due outside working hours (the gateway was down, or hours changed): wait for them.
+            later = TimerRow(request.id, "reminder", due, dict(timer.payload))
+            await self.store.commit(timer_done=timer.id, timers=[later])
+            self._timer_wake.set()
+            return
         if timer.kind == "reminder":
             outbox = [
                 self._note(
@@ -1541,6 +1631,28 @@ class Gateway:
         else:
             await self.store.commit(timer_done=timer.id)
 
+    async def purge_raw_mail(self) -> tuple[int, int]:
+        """`[store] keep_raw_mail`: drop raw mail older than that; outcomes stay."""
+        from .retention import purge_raw_mail
+
+        keep = self.config.store.keep_raw_mail
+        if not keep:
+            return 0, 0
+        return await purge_raw_mail(self.store, older_than=keep, now=self.clock())
+
+    async def _retention_loop(self) -> None:
+        keep = float(self.config.store.keep_raw_mail or 0)
+        while not self._stopping:
+            try:
+                inbound, outbox = await self.purge_raw_mail()
+                if inbound or outbox:
+                    log.info("retention: purged %d raw replies, %d sent bodies", inbound, outbox)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention purge failed; trying again later")
+            await asyncio.sleep(min(3600.0, max(60.0, keep / 24)))
+
     async def _timer_loop(self) -> None:
         while not self._stopping:
             try:
@@ -1559,6 +1671,20 @@ class Gateway:
             except TimeoutError:
                 pass
             self._timer_wake.clear()
+
+
+def _in_working_hours(route: dict[str, Any], ts: float) -> float:
+    """`ts`, or the start of the route's next working hours when `ts` is outside them."""
+    if not route.get("working_hours"):
+        return ts
+    from .hours import next_working_time, parse_tz, parse_working_hours
+
+    try:
+        hours = parse_working_hours(route["working_hours"])
+        tz = parse_tz(route.get("tz") or "UTC")
+    except ValueError:
+        return ts  # a stored route from an older config: remind rather than never
+    return next_working_time(ts, hours, tz)
 
 
 def _duration_text(seconds: float) -> str:
@@ -1593,20 +1719,6 @@ _NOT_OUR_THREAD = (
     "carries nothing of our email (no quote, no reference line, no approval code), so it was "
     "not counted. Please answer this email instead."
 )
-
-
-def _decision_text(msg: Message, fallback: str) -> str:
-    """The new text as the decision reads it: quotes (and HTML blockquotes) removed, but
-    signatures and "Sent from my…" lines kept, so a retraction after them counts."""
-    try:
-        try:
-            text = extract_reply_from_message(msg, strip_signatures=False, for_decision=True)  # type: ignore[call-arg]
-        except TypeError:  # before the `for_decision` keyword (issue 14)
-            text = extract_reply_from_message(msg, strip_signatures=False)
-    except Exception as exc:
-        log.warning("extraction for the decision failed: %s", exc)
-        return fallback
-    return _REF_LINE.sub("", text).strip()
 
 
 def _never_approves(
@@ -1646,6 +1758,29 @@ def _clean_msgid(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value if _CLEAN_MSGID.fullmatch(value) else None
+
+
+def _comment_from_answer(
+    decision: Decision,
+    text: str,
+    answer: str,
+    kind: str,
+    options: list[ResponseOption],
+    read_as: dict[str, Any] | None = None,
+) -> Decision:
+    """The decision with its comment (what the agent is handed) read from ``answer``, the new
+    text without signatures, and without a hand-written closing ("Thanks,\nLena", "-Sam").
+    The verdict and option stay those read from ``text``, the decision's text; the comment
+    changes only when the answer gives the same verdict and option."""
+    if not decision.comment or decision.verdict == "unclear":
+        return decision
+    trimmed = strip_signoff(answer)
+    if trimmed == text.strip():
+        return decision
+    again = decide(trimmed, kind=kind, options=options, **(read_as or {}))
+    if again.verdict != decision.verdict or again.option != decision.option:
+        return decision
+    return dataclasses.replace(decision, comment=again.comment)
 
 
 def _identity(address: str) -> str:
