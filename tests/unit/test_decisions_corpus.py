@@ -66,3 +66,21 @@ def test_annoyance_rate(capsys: pytest.CaptureFixture[str]) -> None:
             f"annoyance rate {rate:.1%} ({len(asked_again)} real approvals asked again)"
         )
     assert rate <= 0.05, asked_again
+
+
+def test_no_false_approval_through_message_extraction() -> None:
+    # the gateway's path: the raw message, its new text as the decision reads it, the decision
+    from email.message import EmailMessage
+
+    from hl_email.replies import extract_reply_from_message
+
+    false_approvals = []
+    for case in MUST_NOT:
+        msg = EmailMessage()
+        msg["From"] = "anna@example.test"
+        msg["Subject"] = "Re: Approval needed: issue_refund"
+        msg.set_content(case["text"])
+        text = extract_reply_from_message(msg.as_bytes(), for_decision=True)
+        if decide(text, arguments=case["arguments"]).verdict == "approve":
+            false_approvals.append((case["lang"], case["shape"], case["text"]))
+    assert false_approvals == []
