@@ -1444,6 +1444,40 @@ PROBE2_APPROVALS: list[str] = [
 ]
 
 
+# Approvals with a comment in the other 14 languages, written last; first run: 0 of 29 asked.
+PROBE3_APPROVALS: list[str] = [
+    "Ja, genehmigt. Danke für die schnelle Zusammenfassung.",
+    "Freigegeben, der Kunde ist wichtig für uns.",
+    "Einverstanden. Gute Arbeit!",
+    "Oui, approuvé. Le client a été patient.",
+    "D'accord, merci pour le travail.",
+    "Sí, aprobado. Buen trabajo.",
+    "De acuerdo, el pedido llegó dañado.",
+    "Sim, aprovado. Obrigado pelo resumo.",
+    "Pode seguir, o pedido chegou danificado.",
+    "Sì, approvato. Grazie per il riepilogo.",
+    "Va bene, il pacco era danneggiato.",
+    "Akkoord, bedankt voor de samenvatting.",
+    "Ja, goedgekeurd. Goed werk.",
+    "Zatwierdzam, dzięki za podsumowanie.",
+    "Tak, zgoda. Paczka była uszkodzona.",
+    "Godkänt, tack för sammanfattningen.",
+    "Ja, kör. Paketet var skadat.",
+    "Godkendt, tak for opsummeringen.",
+    "Ja, det er fint. Pakken var beskadiget.",
+    "Godkjent, takk for oppsummeringen.",
+    "Ja, greit. Pakken var skadet.",
+    "Да, одобряю. Спасибо за сводку.",
+    "Согласен, посылка пришла повреждённой.",
+    "Так, схвалюю. Дякую за підсумок.",
+    "Добре, посилка була пошкоджена.",
+    "同意，谢谢你的总结。",
+    "好的，包裹确实损坏了。",
+    "承認します。まとめありがとうございます。",
+    "はい、荷物が破損していました。承認します。",
+]
+
+
 def heldout() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     bad = [
         _case(t, lang, "heldout") for lang, texts in HELDOUT_NOT_APPROVALS.items() for t in texts
@@ -1453,6 +1487,7 @@ def heldout() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     good = [_case(t, lang, "heldout") for lang, texts in HELDOUT_APPROVALS.items() for t in texts]
     good += [_case(t, "mixed", "probe") for t in PROBE_APPROVALS]
     good += [_case(t, "mixed", "probe") for t in PROBE2_APPROVALS]
+    good += [_case(t, "mixed", "probe") for t in PROBE3_APPROVALS]
     good += [
         _case(c["text"] + GMAIL_QUOTE, c["lang"], "heldout", client="gmail") for c in list(good)
     ]
