@@ -282,12 +282,14 @@ class _Api:
     async def get(self, request: Request, kind: Kind) -> Response:
         call_id = request.path_params["call_id"]
         wait = _parse_wait(request)
-        obj = await self._get(kind, call_id)  # 404 (or wrong kind) before any waiting
+        # The state is read before the body: a decision landing between the two reads then
+        # shows in the body (never a "done" header on a pending body).
+        await self._get(kind, call_id)  # 404 (or wrong kind) before any waiting
         state = await self._row_state(call_id)
         if wait and state == "pending" and not self.closing.is_set():
             await self._wait(request, kind, call_id, wait)
-            obj = await self._get(kind, call_id)
             state = await self._row_state(call_id)
+        obj = await self._get(kind, call_id)
         return self._call_response(obj, state)
 
     async def respond(self, request: Request, kind: Kind) -> Response:

@@ -10,9 +10,12 @@ import email.policy
 import hashlib
 import inspect
 import logging
+import os
 import re
 import secrets
+import socket
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +28,7 @@ from .errors import NotFoundError, RequestInvalidError
 from .header_values import header_problem
 from .i18n import message
 from .inbound.imap import ImapWatcher
+from .inbound.leader import watch_while_leading
 from .limits import InboundLimits, LimitRefusal, check_inbound
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
@@ -88,6 +92,8 @@ log = logging.getLogger("hl_email.gateway")
 Kind = Literal["function_call", "human_contact"]
 # Raw inbound mail is kept for audit up to this size; larger messages keep their headers only.
 _RAW_KEEP_BYTES = 2_000_000
+# Seconds a claimed timer stays with this gateway before another may take it over.
+_TIMER_LEASE = 60.0
 
 
 @dataclass(frozen=True)
@@ -154,19 +160,28 @@ class Gateway:
         self.clock = clock
         self.classifier = classifier
         self.smtp = SmtpPool(config.smtp)
+        # Names this gateway in the leases it takes on shared rows (outbox, timers, webhooks).
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.outbox = OutboxWorker(
             self.store,
             send or self.smtp.send,
             config.smtp,
             on_permanent_failure=self._outbox_failed,
             clock=clock,
+            owner=self.instance_id,
         )
         self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
+        self.mailbox_role = "stopped"  # leader | standby | stopped (see _watch_mailbox)
         self.watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()
-        self._lock = asyncio.Lock()
+        # One lock per request (not one for the gateway): changes to different requests run
+        # concurrently; every commit is versioned besides, which is what orders the writers of
+        # several gateways (and the inbound path, which retries on a conflict).
+        self._request_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopping = False
@@ -198,11 +213,12 @@ class Gateway:
             # An empty or example secret lets anyone who read our docs forge a reply key.
             raise ConfigError("refusing to start: " + "; ".join(problems))
         await self.store.open()
+        await self.store.listen_changes(self._on_remote_change)
         self._stopping = False
         if outbox:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="hl-email-outbox"))
         if inbound if inbound is not None else self.config.imap.enabled:
-            self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
+            self._tasks.append(asyncio.create_task(self._watch_mailbox(), name="hl-email-imap"))
         if timers:
             self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
             if self.config.store.keep_raw_mail:
@@ -238,6 +254,15 @@ class Gateway:
             await self.store.close()
         self._started = False
 
+    async def _watch_mailbox(self) -> None:
+        """Watch the mailbox while this gateway leads it (always, with an embedded store)."""
+
+        def on_role(role: str) -> None:
+            self.mailbox_role = role
+
+        leadership = self.store.leadership(self.watcher.mailbox_key)
+        await watch_while_leading(leadership, self.watcher.run, on_role=on_role)
+
     async def __aenter__(self) -> Gateway:
         await self.start()
         return self
@@ -248,7 +273,11 @@ class Gateway:
     async def readiness(self) -> dict[str, Any]:
         return {
             "store": await self.store.ping(),
-            "imap": self.watcher.connected if self.config.imap.enabled else None,
+            # A standby gateway (another one leads the mailbox) is ready without IMAP.
+            "imap": self.watcher.connected
+            if self.config.imap.enabled and self.mailbox_role != "standby"
+            else None,
+            "mailbox_role": self.mailbox_role if self.config.imap.enabled else None,
             "smtp_last_error": self.outbox.last_error,
             "imap_last_error": self.watcher.last_error,
         }
@@ -522,6 +551,31 @@ class Gateway:
         return lambda: self._listeners.discard(listener)
 
     def _notify(self, call_id: str, state: str) -> None:
+        """A request changed here: wake this gateway's waiters and tell the other gateways."""
+        self._wake_local(call_id, state)
+        task = asyncio.ensure_future(self._publish(call_id, state))
+        self._handler_tasks.add(task)
+        task.add_done_callback(self._handler_tasks.discard)
+
+    async def _publish(self, call_id: str, state: str) -> None:
+        try:
+            await self.store.publish_change(call_id, state)
+        except Exception:
+            # Waiters elsewhere still wake: their long-polls re-read at their timeout.
+            log.warning("could not publish the change of %s", call_id, exc_info=True)
+
+    def _on_remote_change(self, call_id: str, state: str) -> None:
+        """Another gateway on the store changed a request (LISTEN/NOTIFY with PostgreSQL)."""
+        if call_id == "*":  # notifications may have been missed: every waiter re-reads
+            for futures in list(self._waiters.values()):
+                for future in futures:
+                    if not future.done():
+                        future.set_result(None)
+            self._waiters.clear()
+            return
+        self._wake_local(call_id, state)
+
+    def _wake_local(self, call_id: str, state: str) -> None:
         for future in self._waiters.pop(call_id, set()):
             if not future.done():
                 future.set_result(None)
@@ -593,22 +647,39 @@ class Gateway:
         await self._respond(call_id, "human_contact", fields)
         return await self.get_human_contact(call_id)
 
+    def _lock_for(self, request_id: str) -> asyncio.Lock:
+        """The in-process lock of one request (kept while anyone holds or waits for it)."""
+        lock = self._request_locks.get(request_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._request_locks[request_id] = lock
+        return lock
+
     async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
         """An answer given through the API instead of by email; the first answer still wins."""
-        async with self._lock:
-            row = await self._row(call_id, kind)
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}")
-            now = self.clock()
-            status = {
-                **row.status,
-                **fields,
-                "responded_at": _iso(now),
-                "user_info": {"via": "api"},
-            }
-            ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=status, state="done", resolved_at=now)
-            )
+        async with self._lock_for((await self._row(call_id, kind)).id):
+            for _ in range(5):  # CONFLICT: changed meanwhile (a vote, a reminder): read again
+                row = await self._row(call_id, kind)
+                if row.state != "pending":
+                    raise RequestInvalidError(f"{call_id} is already {row.state}")
+                now = self.clock()
+                status = {
+                    **row.status,
+                    **fields,
+                    "responded_at": _iso(now),
+                    "user_info": {"via": "api"},
+                }
+                ok = await self.store.commit(
+                    request=RequestUpdate(
+                        row.id,
+                        status=status,
+                        state="done",
+                        resolved_at=now,
+                        expect_version=row.version,
+                    )
+                )
+                if ok:
+                    break
         if not ok:
             raise RequestInvalidError(f"{call_id} was answered meanwhile")
         self._notify(call_id, "done")
@@ -625,37 +696,50 @@ class Gateway:
         (a dropped long-poll, a killed agent) leaves the request open."""
         _check_header_free("reason", reason, allow_newlines=True)
         reason = reason.strip()[:500]
-        async with self._lock:
-            row = await self.store.get_request(call_id=call_id)
-            if row is None or (kind is not None and row.kind != kind):
-                label = {"function_call": "function call", "human_contact": "human contact"}
-                raise NotFoundError(
-                    f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+        found = await self.store.get_request(call_id=call_id)
+        async with self._lock_for(found.id if found is not None else call_id):
+            for _ in range(5):
+                row = await self.store.get_request(call_id=call_id)
+                if row is None or (kind is not None and row.kind != kind):
+                    label = {"function_call": "function call", "human_contact": "human contact"}
+                    raise NotFoundError(
+                        f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+                    )
+                if row.status.get("cancelled"):
+                    return row
+                if row.state != "pending":
+                    raise RequestInvalidError(
+                        f"{call_id} is already {row.state}; nothing to cancel"
+                    )
+                now = self.clock()
+                text = f"cancelled by {by}" + (f": {reason}" if reason else "")
+                status = {
+                    **row.status,
+                    "responded_at": _iso(now),
+                    "cancelled": True,
+                    "error": text,
+                }
+                if row.kind == "function_call":
+                    status.update(approved=False, comment=text)
+                recipients = await self.store.get_recipients(row.id)
+                waiting = [r for r in recipients if r.state in ("pending", "sent")]
+                notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
+                ok = await self.store.commit(
+                    request=RequestUpdate(
+                        row.id,
+                        status=status,
+                        state="failed",
+                        resolved_at=now,
+                        expect_version=row.version,  # no vote or answer landed meanwhile
+                    ),
+                    recipients=waiting,
+                    outbox=[n for n in notes if n is not None],
                 )
-            if row.status.get("cancelled"):
-                return row
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to cancel")
-            now = self.clock()
-            text = f"cancelled by {by}" + (f": {reason}" if reason else "")
-            status = {
-                **row.status,
-                "responded_at": _iso(now),
-                "cancelled": True,
-                "error": text,
-            }
-            if row.kind == "function_call":
-                status.update(approved=False, comment=text)
-            recipients = await self.store.get_recipients(row.id)
-            waiting = [r for r in recipients if r.state in ("pending", "sent")]
-            notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
-            ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=status, state="failed", resolved_at=now),
-                recipients=waiting,
-                outbox=[n for n in notes if n is not None],
-            )
-            if not ok:
-                raise RequestInvalidError(f"{call_id} was answered meanwhile; nothing to cancel")
+                if ok:
+                    break
+                # CONFLICT: changed meanwhile (a reminder, a vote, a decision): read it again.
+            else:
+                raise RequestInvalidError(f"{call_id} kept changing; nothing cancelled, try again")
             await self.store.cancel_timers(row.id)
         self.outbox.wake()
         self._notify(call_id, "failed")
@@ -689,13 +773,24 @@ class Gateway:
                 raise RequestInvalidError(str(exc)) from None
             _check_allowed_recipient(self.config, address, f"additional_recipients[{i}].address")
             additions.append((address, getattr(recipient, "field", None) or "to"))
-        async with self._lock:
+        row = await self.store.get_request(call_id=call_id)
+        if row is None:
+            raise NotFoundError(f"no request with call_id {call_id!r}")
+        async with self._lock_for(row.id):
             row = await self.store.get_request(call_id=call_id)
-            if row is None:
-                raise NotFoundError(f"no request with call_id {call_id!r}")
+            assert row is not None  # requests are never deleted
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to escalate")
-            await self._escalate(row, add=additions, message=escalation.escalation_msg)
+            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
+                if await self._escalate(row, add=additions, message=escalation.escalation_msg):
+                    break
+                row = await self.store.get_request(call_id=call_id)
+                if row is None or row.state != "pending":
+                    raise RequestInvalidError(
+                        f"{call_id} was decided meanwhile; nothing to escalate"
+                    )
+            else:
+                raise RequestInvalidError(f"{call_id} kept changing; escalate again")
         return await self.get_request(call_id)
 
     async def _escalate(
@@ -708,8 +803,9 @@ class Gateway:
         timer_done: int | None = None,
         inbound: InboundRecord | None = None,
         only_new: bool = False,
-    ) -> bool:
-        """Add recipients (or hand over to them) and ask in the thread; one transaction."""
+    ) -> CommitResult:
+        """Add recipients (or hand over to them) and ask in the thread; one transaction, which
+        lands only while the request is still at the version read (CONFLICT otherwise)."""
         existing = await self.store.get_recipients(request.id)
         known = {r.address for r in existing}
         new: list[RecipientRow] = []
@@ -731,6 +827,7 @@ class Gateway:
         outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
         ok = await self.store.commit(
             inbound=inbound,
+            request=RequestUpdate(request.id, expect_version=request.version),
             recipients=changed + targets,
             outbox=[o for o in outbox if o is not None],
             timer_done=timer_done,
@@ -743,14 +840,17 @@ class Gateway:
 
     async def _outbox_failed(self, row: OutboxRow, reason: str) -> None:
         assert row.id is not None
-        async with self._lock:
-            await self._fail_recipient(
-                row.request_id,
-                row.recipient_seq,
-                reason,
-                outbox_failed=(row.id, reason),
-                count_as_delivery=row.purpose in ("ask", "escalation"),
-            )
+        async with self._lock_for(row.request_id):
+            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
+                result = await self._fail_recipient(
+                    row.request_id,
+                    row.recipient_seq,
+                    reason,
+                    outbox_failed=(row.id, reason),
+                    count_as_delivery=row.purpose in ("ask", "escalation"),
+                )
+                if result is not CommitResult.CONFLICT:
+                    break
 
     async def _fail_recipient(
         self,
@@ -761,7 +861,7 @@ class Gateway:
         outbox_failed: tuple[int, str] | None = None,
         inbound: InboundRecord | None = None,
         count_as_delivery: bool = True,
-    ) -> bool:
+    ) -> CommitResult:
         """Mark one recipient undeliverable; when nobody is left to answer, the call fails."""
         request = await self.store.get_request(id=request_id)
         recipients = await self.store.get_recipients(request_id)
@@ -799,6 +899,11 @@ class Gateway:
                     update = RequestUpdate(
                         request_id, status=status, state="failed", resolved_at=now
                     )
+        if request is not None and count_as_delivery:
+            if update is None:
+                update = self._unchanged(request)
+            else:
+                update.expect_version = request.version
         ok = await self.store.commit(
             inbound=inbound,
             request=update,
@@ -814,41 +919,40 @@ class Gateway:
     async def handle_inbound(self, raw: bytes) -> InboundOutcome:
         """Walk one inbound message through classify → match → authorize → extract → decide.
 
-        Every message ends in a stored outcome; input problems never raise.
+        Every message ends in a stored outcome; input problems never raise. Runs without a
+        lock: each commit is versioned, and a conflict means read the request again and redo.
         """
         refusal = check_inbound(raw, self._limits())
         if refusal is not None:
-            async with self._lock:
-                return await self._refuse_unparsed(raw, refusal)
-        async with self._lock:
-            try:
-                for _ in range(5):
-                    try:
-                        return await self._handle_inbound(raw)
-                    except _Retry:
-                        # Another writer (a second gateway on the same store) changed the
-                        # request meanwhile: read it again and redo the decision.
-                        continue
-                raise RuntimeError("the request kept changing while this reply was processed")
-            except Exception as exc:
-                # A bug must not stop the watcher, nor be lost: record it and move on.
-                log.exception("inbound processing failed")
-                key = "sha256:" + hashlib.sha256(raw).hexdigest()
-                record = InboundRecord(
-                    dedupe_key=key + ":error",
-                    message_id=None,
-                    received_at=self.clock(),
-                    from_address=None,
-                    subject=None,
-                    outcome="error",
-                    detail=f"{type(exc).__name__}: {exc}"[:1000],
-                    raw=raw[:_RAW_KEEP_BYTES],
-                )
+            return await self._refuse_unparsed(raw, refusal)
+        try:
+            for _ in range(5):
                 try:
-                    await self.store.commit(inbound=record)
-                except Exception:
-                    log.exception("could not record the failure")
-                return InboundOutcome("error", record.detail)
+                    return await self._handle_inbound(raw)
+                except _Retry:
+                    # Another writer (a second gateway on the same store) changed the
+                    # request meanwhile: read it again and redo the decision.
+                    continue
+            raise RuntimeError("the request kept changing while this reply was processed")
+        except Exception as exc:
+            # A bug must not stop the watcher, nor be lost: record it and move on.
+            log.exception("inbound processing failed")
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            record = InboundRecord(
+                dedupe_key=key + ":error",
+                message_id=None,
+                received_at=self.clock(),
+                from_address=None,
+                subject=None,
+                outcome="error",
+                detail=f"{type(exc).__name__}: {exc}"[:1000],
+                raw=raw[:_RAW_KEEP_BYTES],
+            )
+            try:
+                await self.store.commit(inbound=record)
+            except Exception:
+                log.exception("could not record the failure")
+            return InboundOutcome("error", record.detail)
 
     def _limits(self) -> InboundLimits:
         limits = self.config.inbound
@@ -1056,18 +1160,23 @@ class Gateway:
             delegate = None
         if delegate:
             record.detail += f"; asking the delegate {delegate}"
-            await self.store.commit(recipients=[recipient])
-            ok = await self._escalate(
+            await self._commit(request=self._unchanged(request), recipients=[recipient])
+            request.version += 1  # the touch above
+            result = await self._escalate(
                 request,
                 add=[(delegate, "to")],
                 message=_t("delegate_intro", request, away=recipient.address),
                 inbound=record,
                 only_new=True,
             )
+            if result is CommitResult.CONFLICT:
+                raise _Retry()
             return InboundOutcome(
-                "auto_reply" if ok else "duplicate", record.detail, request.call_id
+                "auto_reply" if result else "duplicate", record.detail, request.call_id
             )
-        ok = await self.store.commit(inbound=record, recipients=[recipient])
+        ok = await self._commit(
+            inbound=record, request=self._unchanged(request), recipients=[recipient]
+        )
         return InboundOutcome("auto_reply" if ok else "duplicate", record.detail, request.call_id)
 
     async def _handle_agent_email(
@@ -1164,7 +1273,10 @@ class Gateway:
                 )
             )
         ok = await self._commit(
-            inbound=record, recipients=[responder], outbox=[o for o in outbox if o is not None]
+            inbound=record,
+            request=self._unchanged(request),
+            recipients=[responder],
+            outbox=[o for o in outbox if o is not None],
         )
         if ok:
             self.outbox.wake()
@@ -1187,6 +1299,12 @@ class Gateway:
         else:
             key = "verdict_answered"
         return _t(key + "_by", request, who=who) if who else _t(key, request)
+
+    @staticmethod
+    def _unchanged(request: RequestRow) -> RequestUpdate:
+        """Commit only while the request is as read (any state): for effects on its recipients,
+        which must not overwrite what another writer decided meanwhile."""
+        return RequestUpdate(request.id, expect_state=None, expect_version=request.version)
 
     async def _commit(self, **kw: Any) -> CommitResult:
         """store.commit for the inbound path: a conflict means process the message again."""
@@ -1263,6 +1381,8 @@ class Gateway:
             f"bounced: {_safe_header(msg, 'Subject') or 'delivery failure'}",
             inbound=record,
         )
+        if ok is CommitResult.CONFLICT:
+            raise _Retry()
         return InboundOutcome("bounce" if ok else "duplicate", record.detail, request.call_id)
 
     def _approval_code(self, request: RequestRow, recipient: RecipientRow) -> str | None:
@@ -1553,21 +1673,30 @@ class Gateway:
 
     async def run_timers_once(self) -> int:
         """Run every timer that is due; a step missed while the gateway was down runs once."""
-        timers = await self.store.due_timers(self.clock())
+        # Claimed: with several gateways on one store, one of them runs each timer (and a
+        # crashed one's claim runs out after _TIMER_LEASE seconds).
+        timers = await self.store.claim_timers(
+            self.clock(), owner=self.instance_id, lease=_TIMER_LEASE
+        )
         for timer in timers:
-            async with self._lock:
+            async with self._lock_for(timer.request_id):
                 try:
-                    await self._run_timer(timer)
+                    # CONFLICT: the request changed since the timer read it (another gateway
+                    # applied an answer) or the timer was run elsewhere: read again and redo the
+                    # step, which then finds the request decided or the timer done.
+                    for _ in range(3):
+                        if await self._run_timer(timer) is not CommitResult.CONFLICT:
+                            break
                 except Exception:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
                     await self.store.commit(timer_done=timer.id)
         return len(timers)
 
-    async def _run_timer(self, timer: TimerRow) -> None:
+    async def _run_timer(self, timer: TimerRow) -> CommitResult:
+        """One step; every effect commits only while the request is at the version read here."""
         request = await self.store.get_request(id=timer.request_id)
         if request is None or request.state != "pending":
-            await self.store.commit(timer_done=timer.id)
-            return
+            return await self.store.commit(timer_done=timer.id)
         recipients = await self.store.get_recipients(request.id)
         waiting = [r for r in recipients if r.state in ("pending", "sent")]
         now = self.clock()
@@ -1592,15 +1721,20 @@ class Gateway:
                 )
                 for r in waiting
             ]
-            if await self.store.commit(
-                timer_done=timer.id, recipients=waiting, outbox=[o for o in outbox if o is not None]
-            ):
+            result = await self.store.commit(
+                request=RequestUpdate(request.id, expect_version=request.version),
+                timer_done=timer.id,
+                recipients=waiting,
+                outbox=[o for o in outbox if o is not None],
+            )
+            if result:
                 self.outbox.wake()
+            return result
         elif timer.kind == "escalation":
             step = timer.payload
             adds = [(normalize_address(a), "to") for a in step.get("add") or []]
             handover = [(normalize_address(a), "to") for a in step.get("handover") or []]
-            await self._escalate(
+            return await self._escalate(
                 request,
                 add=adds + handover,
                 message=step.get("message") or _t("escalated", request),
@@ -1619,17 +1753,23 @@ class Gateway:
                 status["error"] = reason
                 state = "failed"
             notes = [self._note(request, r, _t("timed_out_note", request)) for r in waiting]
-            ok = await self.store.commit(
-                request=RequestUpdate(request.id, status=status, state=state, resolved_at=now),
+            result = await self.store.commit(
+                request=RequestUpdate(
+                    request.id,
+                    status=status,
+                    state=state,
+                    resolved_at=now,
+                    expect_version=request.version,
+                ),
                 recipients=waiting,
                 outbox=[n for n in notes if n is not None],
                 timer_done=timer.id,
             )
-            if ok:
+            if result:
                 self.outbox.wake()
                 self._notify(request.call_id, state)
-        else:
-            await self.store.commit(timer_done=timer.id)
+            return result
+        return await self.store.commit(timer_done=timer.id)
 
     async def purge_raw_mail(self) -> tuple[int, int]:
         """`[store] keep_raw_mail`: drop raw mail older than that; outcomes stay."""

@@ -213,8 +213,15 @@ class OutboxWorker:
         on_permanent_failure: Callable[[OutboxRow, str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        owner: str = "",
+        lease: float = 120.0,
     ) -> None:
         self.store = store
+        # Rows are claimed for `lease` seconds (renewed while sending): with several gateways on
+        # one PostgreSQL store, exactly one sends each row; a crashed one's rows are taken over
+        # when its lease runs out.
+        self.owner = owner or f"outbox-{random.getrandbits(48):012x}"
+        self.lease = lease
         self.send = send
         self.config = config
         self.on_permanent_failure = on_permanent_failure
@@ -233,7 +240,9 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Send every row that is due now; returns how many were attempted. Every delivered
         row is marked sent when this returns."""
-        rows = await self.store.due_outbox(self.clock())
+        rows = await self.store.claim_outbox(self.clock(), owner=self.owner, lease=self.lease)
+        if not rows:
+            return 0
         # One sequence per thread (request and recipient) keeps each thread in order; other
         # threads are sent in parallel (as many at once as the send callable allows: the
         # SmtpPool's size).
@@ -245,14 +254,28 @@ class OutboxWorker:
             for row in group:
                 await self._deliver(row)
 
+        renewing = asyncio.create_task(self._renew([r.id for r in rows if r.id is not None]))
         try:
             if len(by_recipient) == 1:
                 await in_order(rows)
             else:
                 await asyncio.gather(*(in_order(group) for group in by_recipient.values()))
         finally:
+            renewing.cancel()
             await self._marked()
         return len(rows)
+
+    async def _renew(self, ids: list[int]) -> None:
+        """Keep the claim on rows still being sent (a slow server must not let another gateway
+        take them over and send them a second time)."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self.store.renew_outbox(
+                    ids, owner=self.owner, until=self.clock() + self.lease
+                )
+            except Exception:
+                log.warning("could not renew the outbox lease", exc_info=True)
 
     def _mark_sent(self, row_id: int) -> None:
         """Queue a row the server accepted to be marked sent. The SMTP connection goes on with
@@ -263,14 +286,9 @@ class OutboxWorker:
             self._marking = asyncio.create_task(self._mark_pending())
 
     async def _mark_pending(self) -> None:
-        many = getattr(self.store, "outbox_sent_many", None)
         while self._sent:
             batch, self._sent = self._sent, []
-            if many is not None:
-                await many(batch)
-            else:
-                for row_id, at in batch:
-                    await self.store.outbox_sent(row_id, at)
+            await self.store.outbox_sent_many(batch)
 
     async def _marked(self) -> None:
         """Wait until every queued row is marked sent (raises if marking failed)."""
@@ -317,8 +335,9 @@ class OutboxWorker:
 
     async def run(self) -> None:
         while not self.stopping:
+            attempted = 0
             try:
-                await self.run_once()
+                attempted = await self.run_once()
                 due = await self.store.next_outbox_due()
             except asyncio.CancelledError:
                 raise
@@ -327,7 +346,11 @@ class OutboxWorker:
                 due = self.clock() + 1.0
             timeout = None if due is None else max(0.0, due - self.clock())
             if timeout == 0.0:
-                continue
+                if attempted:
+                    continue
+                # Due but not ours to claim (another gateway holds an earlier row of its
+                # thread): look again soon rather than spin.
+                timeout = 0.5
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
