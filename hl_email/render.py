@@ -114,6 +114,8 @@ class AskContext:
     # `<name>.<language>.<ext>` templates in this language (see docs/templates.md).
     language: str | None = None
     template_set: str | None = None
+    # `[replies] approval = "code"`: the code shown on its own line and prefilled in APPROVE
+    approval_code: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +139,7 @@ class FollowupContext:
     date: datetime
     language: str | None = None
     template_set: str | None = None
+    approval_code: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -857,7 +860,12 @@ def _ask_base(ctx: AskContext) -> dict[str, Any]:
         "arguments_summary": arguments_summary(kwargs),
         "date": ctx.date,
         "marker": REPLY_MARKER,
+        "approval_code": ctx.approval_code,
     }
+
+
+def _approve_body(code: str | None) -> str:
+    return f"APPROVE {code}" if code else "APPROVE"
 
 
 def _ask_variables(
@@ -874,7 +882,7 @@ def _ask_variables(
         reply_subject=re_subject,
         options=_option_views(ctx.options, ctx.reply_address, re_subject, ref),
         mailto={
-            "approve": mailto(ctx.reply_address, re_subject, "APPROVE", ref),
+            "approve": mailto(ctx.reply_address, re_subject, _approve_body(ctx.approval_code), ref),
             "reject": mailto(ctx.reply_address, re_subject, "REJECT: ", ref),
             "reply": mailto(ctx.reply_address, re_subject, "", ref),
         },
@@ -902,8 +910,14 @@ def _followup_variables(ctx: FollowupContext, *, subject: str) -> dict[str, Any]
         "actionable": ctx.kind in ("clarify", "reminder"),
         "date": ctx.date,
         "marker": REPLY_MARKER,
+        "approval_code": ctx.approval_code,
         "mailto": {
-            "approve": mailto(ctx.reply_address, subject, "APPROVE", reply_ref(ctx.message_id)),
+            "approve": mailto(
+                ctx.reply_address,
+                subject,
+                _approve_body(ctx.approval_code),
+                reply_ref(ctx.message_id),
+            ),
             "reject": mailto(ctx.reply_address, subject, "REJECT: ", reply_ref(ctx.message_id)),
             "reply": mailto(ctx.reply_address, subject, "", reply_ref(ctx.message_id)),
         },

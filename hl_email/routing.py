@@ -861,6 +861,8 @@ class RouteConfig(BaseModel):
     delegates: dict[Address, Address] = Field(default_factory=dict)
     language: str | None = None
     template_set: str | None = None
+    # "code": the ask carries an approval code the approving reply must contain
+    approval: Literal["reply", "code"] | None = None
     # Reminders wait for these hours ("09:00-18:00" or "mon-fri 09:00-18:00") in `tz`
     # (default UTC), so "remind after 1h" does not fire at 3 am.
     working_hours: str | None = None
@@ -1115,6 +1117,7 @@ class RouteDecision:
     why: tuple[str, ...]
     language: str | None = None
     template_set: str | None = None
+    approval: str | None = None
     working_hours: str | None = None
     tz: str | None = None
 
@@ -1301,6 +1304,7 @@ def resolve_route(
             why=tuple(why),
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
+            approval=chosen.approval if chosen else None,
             working_hours=chosen.working_hours if chosen else None,
             tz=chosen.tz if chosen else None,
         )
@@ -1330,6 +1334,7 @@ def resolve_route(
         why=tuple(why),
         language=chosen.language,
         template_set=chosen.template_set,
+        approval=chosen.approval,
         working_hours=chosen.working_hours,
         tz=chosen.tz,
     )
