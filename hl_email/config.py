@@ -57,6 +57,20 @@ class _Section(BaseModel):
 
 
 Security = Literal["none", "starttls", "tls"]
+MailAuth = Literal["password", "xoauth2", "oauthbearer"]
+
+
+class OAuthConfig(_Section):
+    """`[imap.oauth]` / `[smtp.oauth]`: where access tokens for XOAUTH2 / OAUTHBEARER come from
+    (a refresh-token grant). `hl-email oauth login` stores the refresh token in the store."""
+
+    provider: Literal["google", "microsoft", "custom"] = "custom"
+    token_url: str = ""  # empty: the provider's (google, microsoft); required for custom
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""  # empty: the one `hl-email oauth login` stored
+    scope: str = ""  # empty: the provider's mail scopes
+    tenant: str = "common"  # microsoft only
 
 
 class AgentConfig(_Section):
@@ -87,11 +101,19 @@ class SmtpConfig(_Section):
     security: Security = "none"
     timeout: float = Field(30.0, gt=0)
     validate_certs: bool = True
+    ca_file: str = ""  # extra CA certificates (PEM), added to the system bundle
+    auth: MailAuth = "password"
+    oauth: OAuthConfig | None = None
+    # Transient failures are retried for this long (seconds; default: the request's own
+    # timeout, else 1 day; at most 1 day), not a fixed number of attempts.
+    retry_for: float | None = Field(None, gt=0, le=86400)
+    # A certificate or login problem pauses the outbox; it tries again this often (seconds).
+    pause_retry: float = Field(180.0, gt=0)
     # How many SMTP connections the outbox uses in parallel (the emails of one thread, i.e.
     # one request and recipient, always go one after the other).
     connections: int = Field(4, ge=1, le=16)
     # Outbox retry policy for transient failures.
-    max_attempts: int = Field(8, ge=1)
+    max_attempts: int | None = Field(None, ge=1)  # optional cap besides retry_for
     backoff_initial: float = Field(2.0, gt=0)
     backoff_max: float = Field(600.0, gt=0)
 
@@ -105,6 +127,12 @@ class ImapConfig(_Section):
     folder: str = "INBOX"
     timeout: float = Field(30.0, gt=0)
     validate_certs: bool = True
+    ca_file: str = ""  # extra CA certificates (PEM), added to the system bundle
+    auth: MailAuth = "password"
+    oauth: OAuthConfig | None = None
+    # During IDLE, a NOOP this often (seconds) proves the link is alive; a dead or frozen
+    # connection is noticed within about twice this.
+    heartbeat: float = Field(60.0, gt=0)
     # IDLE is re-issued before the RFC 2177 29-minute limit.
     idle_timeout: float = Field(25 * 60, gt=0, le=29 * 60)
     poll_interval: float = Field(30.0, gt=0)

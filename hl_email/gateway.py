@@ -153,6 +153,7 @@ class Gateway:
             config.smtp,
             on_permanent_failure=self._outbox_failed,
             clock=clock,
+            retry_window=self._outbox_retry_window,
         )
         self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
         self.domain = config.agent.address.rpartition("@")[2]
@@ -239,8 +240,15 @@ class Gateway:
             "store": await self.store.ping(),
             "imap": self.watcher.connected if self.config.imap.enabled else None,
             "smtp_last_error": self.outbox.last_error,
+            "smtp_paused": self.outbox.paused is not None,  # the reason is in smtp_last_error
             "imap_last_error": self.watcher.last_error,
         }
+
+    async def _outbox_retry_window(self, row: OutboxRow) -> float | None:
+        """How long the outbox retries a transient failure: the request's own timeout."""
+        request = await self.store.get_request(id=row.request_id)
+        timeout = request.route.get("timeout") if request is not None else None
+        return float(timeout) if timeout else None
 
     # -- submitting -----------------------------------------------------------------------------
 

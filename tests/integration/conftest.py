@@ -111,26 +111,28 @@ async def tls_stack() -> AsyncIterator[MailStack]:
         await stack.stop()
 
 
-def tls_sections(stack, smtp: str = "starttls", imap: str = "starttls", **overrides) -> dict:
+def tls_sections(
+    stack, smtp_mode: str = "starttls", imap_mode: str = "starttls", **overrides
+) -> dict:
     """Config sections for the gateway against a TlsStack with the given security modes."""
     sections = {
         "agent": {"address": AGENT, "name": "Refund agent"},
         "smtp": {
             "host": stack.host,
-            "port": stack.submission_port if smtp == "starttls" else stack.smtps_port,
+            "port": stack.submission_port if smtp_mode == "starttls" else stack.smtps_port,
             "username": AGENT,
             "password": stack.password,
-            "security": smtp,
+            "security": smtp_mode,
             "ca_file": stack.ca_file,
             "backoff_initial": 0.05,
             "backoff_max": 0.2,
         },
         "imap": {
             "host": stack.host,
-            "port": stack.imap_port if imap == "starttls" else stack.imaps_port,
+            "port": stack.imap_port if imap_mode == "starttls" else stack.imaps_port,
             "username": AGENT,
             "password": stack.password,
-            "security": imap,
+            "security": imap_mode,
             "ca_file": stack.ca_file,
             "reconnect_initial": 0.05,
             "reconnect_max": 0.5,
@@ -147,11 +149,11 @@ def tls_sections(stack, smtp: str = "starttls", imap: str = "starttls", **overri
 
 @pytest.fixture
 def tls_gateway_config(tls_stack, tmp_path: Path):
-    """`make(smtp="starttls"|"tls", imap="starttls"|"tls", **section_overrides)`."""
+    """`make(smtp_mode="starttls"|"tls", imap_mode="starttls"|"tls", **section_overrides)`."""
     from hl_email.config import load_config
 
-    def make(smtp: str = "starttls", imap: str = "starttls", **overrides):
-        sections = tls_sections(tls_stack, smtp, imap, **overrides)
+    def make(smtp_mode: str = "starttls", imap_mode: str = "starttls", **overrides):
+        sections = tls_sections(tls_stack, smtp_mode, imap_mode, **overrides)
         sections.setdefault("store", {"url": f"sqlite:///{tmp_path / 'hl-email.db'}"})
         return load_config(None, **sections)
 
