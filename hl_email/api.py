@@ -398,6 +398,8 @@ def create_app(
                     else ""
                 )
             )
+        if details.get("lmtp") is False:
+            problems.append("the LMTP listener is not running")
         if details.get("smtp_last_error"):
             problems.append(
                 f"SMTP: {details['smtp_last_error']}" if detailed else "SMTP is failing"

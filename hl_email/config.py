@@ -243,6 +243,25 @@ class AgentInboxConfig(_Section):
         return out
 
 
+class InboundConfig(_Section):
+    """`[inbound]`: how the agent's mail arrives besides IMAP."""
+
+    # "127.0.0.1:2424": accept the agent's mail over LMTP from the MTA (push, no IMAP delay).
+    lmtp: str = ""
+    # Where LMTP messages are kept (fsynced) between the 250 answer and their stored outcome;
+    # relative paths are resolved from the config file's directory.
+    lmtp_spool: str = "hl-email-lmtp-spool"
+
+    @field_validator("lmtp")
+    @classmethod
+    def _lmtp(cls, v: str) -> str:
+        if v:
+            from .inbound.lmtp import parse_listen
+
+            parse_listen(v)
+        return v
+
+
 class GatewayConfig(BaseSettings):
     """Everything the gateway needs. Load with `load_config(path)`."""
 
@@ -261,6 +280,7 @@ class GatewayConfig(BaseSettings):
     api: ApiConfig = Field(default_factory=ApiConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     agent_inbox: AgentInboxConfig = Field(default_factory=AgentInboxConfig)
+    inbound: InboundConfig = Field(default_factory=InboundConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Routing (docs/routing.md): `[groups]` first, so `[[routes]]` can be checked against it.
     groups: Groups = Field(default_factory=dict)
@@ -294,6 +314,13 @@ class GatewayConfig(BaseSettings):
             return ":memory:"
         if self.base_dir and not os.path.isabs(path):
             return str(Path(self.base_dir) / path)
+        return path
+
+    @property
+    def lmtp_spool_dir(self) -> Path:
+        path = Path(self.inbound.lmtp_spool)
+        if self.base_dir and not path.is_absolute():
+            path = Path(self.base_dir) / path
         return path
 
     @property

@@ -22,6 +22,7 @@ from .config import GatewayConfig, normalize_address
 from .errors import NotFoundError, RequestInvalidError
 from .i18n import message
 from .inbound.imap import ImapWatcher
+from .inbound.lmtp import LmtpListener
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
     EmailContactChannel,
@@ -125,6 +126,21 @@ def _safe_header(msg: Message | None, name: str) -> str | None:
     return str(value)[:500] if value is not None else None
 
 
+def _lmtp_listener(config: GatewayConfig, handle: Any) -> LmtpListener | None:
+    """The `[inbound] lmtp` listener, accepting the agent's address (and its plus forms)."""
+    if not config.inbound.lmtp:
+        return None
+    local, _, domain = config.agent.address.rpartition("@")
+    sep = config.agent.plus_separator
+
+    def accepts(address: str) -> bool:
+        a_local, _, a_domain = address.lower().rpartition("@")
+        base = a_local.split(sep, 1)[0] if sep else a_local
+        return a_domain == domain.lower() and base == local.lower()
+
+    return LmtpListener(config.inbound.lmtp, config.lmtp_spool_dir, handle, accepts=accepts)
+
+
 class Gateway:
     """One gateway: a store, an outbox worker, an inbound watcher and the waiting callers."""
 
@@ -156,6 +172,7 @@ class Gateway:
             retry_window=self._outbox_retry_window,
         )
         self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
+        self.lmtp = _lmtp_listener(config, self.handle_inbound)
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()
@@ -199,9 +216,13 @@ class Gateway:
             self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
         if timers:
             self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
+        if self.lmtp is not None and inbound is not False:
+            await self.lmtp.start()
         self._started = True
 
     async def stop(self) -> None:
+        if self.lmtp is not None:
+            await self.lmtp.stop()
         self.outbox.stopping = True
         self.watcher.stopping = True
         self._stopping = True
@@ -242,6 +263,7 @@ class Gateway:
             "smtp_last_error": self.outbox.last_error,
             "smtp_paused": self.outbox.paused is not None,  # the reason is in smtp_last_error
             "imap_last_error": self.watcher.last_error,
+            "lmtp": self.lmtp.listening if self.lmtp is not None else None,
         }
 
     async def _outbox_retry_window(self, row: OutboxRow) -> float | None:
