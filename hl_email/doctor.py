@@ -539,8 +539,28 @@ class _Doctor:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.imap.logout(), 3)
 
+    async def _oauth(self) -> Any:
+        """Token providers for OAuth2 sections; the store when a refresh token lives there."""
+        from .oauth import mail_token_providers
+
+        cfg = self.config
+        store = None
+        needs_store = any(
+            sub.auth != "password" and not (sub.oauth and sub.oauth.refresh_token)
+            for sub in (cfg.smtp, cfg.imap)
+        )
+        if needs_store:
+            from .store import open_store
+
+            store = open_store(cfg.store.url, base_dir=cfg.base_dir)
+            await store.open()
+        self.imap_tokens, self.smtp_tokens = mail_token_providers(cfg, store)
+        return store
+
     async def run(self) -> DoctorReport:
+        store = None
         try:
+            store = await self._oauth()
             await self.check_smtp()
             await self.check_imap()
             agent = self.config.agent.address
@@ -570,6 +590,9 @@ class _Doctor:
             self.check_config()
         finally:
             await self.close()
+            if store is not None:
+                with contextlib.suppress(Exception):
+                    await store.close()
         return self.report
 
 

@@ -36,6 +36,7 @@ from .models import (
     HumanContactStatus,
     ResponseOption,
 )
+from .oauth import mail_token_providers
 from .outbox import OutboxWorker, SmtpPool
 from .policy import Vote, tally
 from .render import (
@@ -162,7 +163,8 @@ class Gateway:
             raise RequestInvalidError(f"templates_dir: {exc}") from None
         self.clock = clock
         self.classifier = classifier
-        self.smtp = SmtpPool(config.smtp)
+        self.imap_tokens, self.smtp_tokens = mail_token_providers(config, self.store)
+        self.smtp = SmtpPool(config.smtp, tokens=self.smtp_tokens)
         self.outbox = OutboxWorker(
             self.store,
             send or self.smtp.send,
@@ -171,7 +173,9 @@ class Gateway:
             clock=clock,
             retry_window=self._outbox_retry_window,
         )
-        self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
+        self.watcher = ImapWatcher(
+            config.imap, self.store, self.handle_inbound, clock=clock, tokens=self.imap_tokens
+        )
         self.lmtp = _lmtp_listener(config, self.handle_inbound)
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}

@@ -170,7 +170,9 @@ class ImapWatcher:
                 raw = parse_fetch_literal(response.lines)
                 if raw is not None:
                     try:
-                        await self.handle(raw)
+                        # Shielded: a lost connection must not cut processing short (the
+                        # message is stored or not; a second look is de-duplicated).
+                        await asyncio.shield(self.handle(raw))
                     except Exception:
                         # The pipeline records outcomes itself; this is a bug, not bad input.
                         # Stop so the checkpoint does not move past an unprocessed message.
@@ -228,6 +230,26 @@ class ImapWatcher:
                 raise ConnectionError("IMAP connection lost")
             self._poke.clear()
             await self._noop(client)
+
+    async def _unless_lost(self, work: Awaitable[Any]) -> Any:
+        """Run `work`, but give up as soon as the connection is lost: a command sent on a dead
+        socket would otherwise wait for aioimaplib's command timeout."""
+        task = asyncio.ensure_future(work)
+        lost_task = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({task, lost_task}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled: stop the work too
+            task.cancel()
+            raise
+        finally:
+            if not lost_task.done():
+                lost_task.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise ConnectionError("IMAP connection lost")
+        return task.result()
 
     def _reply_bound(self) -> float:
         """How long a live server may take to answer DONE or NOOP."""
@@ -328,7 +350,7 @@ class ImapWatcher:
                     else f"polling every {self.config.poll_interval}s",
                 )
                 while not self.stopping:
-                    await self.sync(client, uidvalidity)
+                    await self._unless_lost(self.sync(client, uidvalidity))
                     await self._wait_for_change(client)
             except asyncio.CancelledError:
                 await self._close(client)

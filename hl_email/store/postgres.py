@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -620,4 +621,27 @@ class PostgresStore:
             _t(checkpoint.mailbox),
             checkpoint.uidvalidity,
             checkpoint.last_uid,
+        )
+
+    # -- named secrets (sealed OAuth2 refresh tokens) ----------------------------------------------
+
+    _SECRETS_DDL = (
+        "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL,"
+        " updated_at DOUBLE PRECISION NOT NULL)"
+    )
+
+    async def get_secret(self, name: str) -> bytes | None:
+        await self.pool.execute(self._SECRETS_DDL)
+        value = await self.pool.fetchval("SELECT value FROM secrets WHERE name = $1", _t(name))
+        return bytes(value) if value is not None else None
+
+    async def set_secret(self, name: str, value: bytes) -> None:
+        await self.pool.execute(self._SECRETS_DDL)
+        await self.pool.execute(
+            "INSERT INTO secrets (name, value, updated_at) VALUES ($1,$2,$3)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            _t(name),
+            value,
+            time.time(),
         )
