@@ -218,7 +218,7 @@ class MailClient:
     async def wait_for_message(
         self,
         match: Callable[[EmailMessage], bool] | None = None,
-        timeout: float = 20,  # noqa: ASYNC109 - API asked for by the tests
+        timeout: float = 60,  # noqa: ASYNC109 - API asked for by the tests
         *,
         folder: str = "INBOX",
         poll_interval: float = 0.05,

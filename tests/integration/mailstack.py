@@ -624,7 +624,7 @@ class MailStack:
         address: str,
         count: int,
         folder: str = "INBOX",
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = 60.0,  # noqa: ASYNC109
     ) -> list[tuple[int, bytes, set[str]]]:
         """Poll until ``folder`` holds at least ``count`` messages; return them."""
         deadline = time.monotonic() + timeout

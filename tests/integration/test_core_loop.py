@@ -29,11 +29,23 @@ async def outcomes(gateway: Gateway) -> list[str]:
     return [r.outcome for r in reversed(await gateway.store.list_inbound())]
 
 
-async def wait_outcome(gateway: Gateway, outcome: str, timeout: float = 15) -> None:
+async def wait_outcome(gateway: Gateway, outcome: str, timeout: float = 60, count: int = 1) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
-    while outcome not in await outcomes(gateway):
+    while (await outcomes(gateway)).count(outcome) < count:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"no {outcome!r} outcome; got {await outcomes(gateway)}")
+        await asyncio.sleep(0.05)
+
+
+async def wait_all_seen(mail_stack, address: str, count: int, timeout: float = 60) -> None:
+    """Wait until ``count`` messages are in the mailbox and the watcher has handled (\\Seen) all."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        msgs = await mail_stack.fetch_all(address)
+        if len(msgs) >= count and all("\\Seen" in flags for _, _, flags in msgs):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not all handled: {[sorted(f) for _, _, f in msgs]}")
         await asyncio.sleep(0.05)
 
 
@@ -53,7 +65,7 @@ async def test_approve_in_each_client_shape(gateway_config, mail_client, style):
         assert "A-17" in ask.text() and "120" in ask.text()
         assert ask.msg["Auto-Submitted"] == "auto-generated"
         await alice.reply(ask, "Approve, go ahead.", style=style)
-        assert await asyncio.wait_for(call, 20) == "refunded 120 on A-17"
+        assert await asyncio.wait_for(call, 60) == "refunded 120 on A-17"
         # A confirmation lands in the same thread.
         confirm = await alice.wait_for_message()
         assert confirm.subject.lower().startswith("re:")
@@ -73,7 +85,7 @@ async def test_reject_with_comment(gateway_config, mail_client):
         call = asyncio.create_task(send_refund(order="A-18", amount=900))
         ask = await alice.wait_for_message()
         await alice.reply(ask, "REJECT: amount is too high, check with finance", style="outlook")
-        result = await asyncio.wait_for(call, 20)
+        result = await asyncio.wait_for(call, 60)
         assert (
             result == "User denied send_refund with message: amount is too high, check with finance"
         )
@@ -94,7 +106,7 @@ async def test_reject_option_by_number(gateway_config, mail_client):
         ask = await alice.wait_for_message()
         assert "1." in ask.text() and "Amount too high" in ask.text()
         await alice.reply(ask, "2", style="apple")
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is False
         assert completed.call.status.reject_option_name == "too_high"
         assert completed.call.status.comment
@@ -110,7 +122,7 @@ async def test_question_answered(gateway_config, mail_client):
         ask = await alice.wait_for_message()
         assert "Which plan" in ask.text()
         await alice.reply(ask, "The Pro plan, with the yearly discount.", style="gmail")
-        answer = await asyncio.wait_for(task, 20)
+        answer = await asyncio.wait_for(task, 60)
         assert answer == "The Pro plan, with the yearly discount."
 
 
@@ -122,7 +134,7 @@ async def test_question_option_by_name(gateway_config, mail_client):
         task = asyncio.create_task(tool("Which plan?"))
         ask = await alice.wait_for_message()
         await alice.reply(ask, "pro", style="plain")
-        assert (await asyncio.wait_for(task, 20)).startswith("Pro")
+        assert (await asyncio.wait_for(task, 60)).startswith("Pro")
         [row] = await hl.transport.gateway.store.list_requests()
         assert row.status["response_option_name"] == "pro"
 
@@ -147,7 +159,7 @@ async def test_auto_reply_is_ignored(gateway_config, mail_client):
         await wait_outcome(gateway, "auto_reply")
         assert not task.done()
         await alice.reply(ask, "approved", style="gmail")
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is True
 
 
@@ -178,7 +190,7 @@ async def test_spoofed_from_with_dmarc_fail_is_refused(gateway_config, mail_clie
                 "Authentication-Results": "evil.example; dmarc=pass header.from=corp.test"
             },
         )
-        await asyncio.sleep(0.3)
+        await wait_outcome(gateway, "dmarc_failed", count=2)
         assert not task.done()
         await alice.reply(
             ask,
@@ -187,7 +199,7 @@ async def test_spoofed_from_with_dmarc_fail_is_refused(gateway_config, mail_clie
                 "Authentication-Results": "mx.corp.test; dkim=pass header.d=corp.test; dmarc=pass (p=reject) header.from=corp.test"
             },
         )
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is False
         assert (await outcomes(gateway)).count("dmarc_failed") == 2
 
@@ -207,7 +219,7 @@ async def test_reply_from_someone_else_is_refused(gateway_config, mail_client):
         # configured; that is why the README tells production setups to set one.
         assert not task.done()
         await alice.reply(ask, "no, not today", style="gmail")
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is False
         rows = await gateway.store.list_inbound()
         mismatch = next(r for r in rows if r.outcome == "sender_mismatch")
@@ -226,9 +238,11 @@ async def test_same_reply_twice_is_applied_once(gateway_config, mail_client, mai
         raw = bytes(reply)
         await mail_stack.deliver(raw, ["agent@example.test"], mail_from=ALICE)
         await mail_stack.deliver(raw, ["agent@example.test"], mail_from=ALICE)
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is True
-        await asyncio.sleep(0.8)
+        await wait_all_seen(
+            mail_stack, "agent@example.test", 2
+        )  # the watcher has handled both copies
         assert (await outcomes(gateway)).count("applied") == 1
         # Exactly one confirmation went out.
         confirms = [
@@ -253,7 +267,7 @@ async def test_reply_while_stopped_is_applied_after_restart(gateway_config, mail
     await alice.reply(ask, "Approve", style="apple")
     await asyncio.sleep(0.2)
     async with AsyncHumanLayer.local(config=cfg) as hl:
-        completed = await asyncio.wait_for(hl.wait_for_approval(call.call_id), 20)
+        completed = await asyncio.wait_for(hl.wait_for_approval(call.call_id), 60)
         assert completed.call.status.approved is True
         fetched = await hl.get_function_call(call.call_id)
         assert fetched.status.approved is True
@@ -268,7 +282,7 @@ async def test_smtp_451_is_retried(gateway_config, mail_client, mail_stack):
         )
         ask = await alice.wait_for_message()
         await alice.reply(ask, "yes")
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is True
         gateway = hl.transport.gateway
         rows = await gateway.store.outbox_for_request((await gateway.store.list_requests())[0].id)
@@ -309,7 +323,7 @@ async def test_unclear_reply_asks_again_in_thread(gateway_config, mail_client):
         assert clarify.subject.lower().startswith("re:")
         assert not task.done()
         await alice.reply(clarify, "OK then, approve.", style="gmail")
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is True
 
 
@@ -349,7 +363,7 @@ async def test_mailto_button_reply_without_threading_headers(gateway_config, mai
         msg["Date"] = format_datetime(datetime.now(UTC))
         msg.set_content(unquote(params["body"]))
         await alice.send(msg)
-        completed = await asyncio.wait_for(task, 20)
+        completed = await asyncio.wait_for(task, 60)
         assert completed.call.status.approved is True
 
 

@@ -64,7 +64,7 @@ async def start_serve(config: Path, port: int) -> subprocess.Popen:
         start_new_session=True,
     )
     async with httpx.AsyncClient() as http:
-        for _ in range(200):
+        for _ in range(1200):
             try:
                 if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                     return proc
@@ -94,7 +94,11 @@ async def test_sigkill_loses_no_request_and_no_reply(mail_stack, mail_client, tm
         call = await hl.create_function_call(
             FunctionCallSpec(fn="wire_money", kwargs={"eur": 900}, channel=channel)
         )
-    await asyncio.sleep(0.5)  # some deferred attempts happen
+    for _ in range(1200):  # until the gateway has tried (and been deferred) at least once
+        if mail_stack.smtp_faults.events:
+            break
+        await asyncio.sleep(0.05)
+    assert mail_stack.smtp_faults.events, "the gateway never tried to send the ask"
     kill(proc)
     assert await mail_stack.fetch_all(ALICE) == []
 

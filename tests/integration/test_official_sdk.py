@@ -75,7 +75,7 @@ async def test_official_python_require_approval_unchanged(served, mail_client, m
     ask = await alice.wait_for_message()
     assert "send_refund" in ask.text() and "P-1" in ask.text()
     await alice.reply(ask, "Approved.", style="gmail")
-    assert await asyncio.wait_for(task, 30) == "refunded 77 on P-1"
+    assert await asyncio.wait_for(task, 60) == "refunded 77 on P-1"
     assert ran == ["P-1"]
     row = (await gateway.store.list_requests())[0]
     assert row.run_id == "official-agent" and row.state == "done"
@@ -101,7 +101,7 @@ async def test_official_python_reject_and_human_as_tool(served, mail_client):
     task = asyncio.create_task(asyncio.to_thread(wire_money, usd=9000))
     ask = await alice.wait_for_message()
     await alice.reply(ask, "Reject - that is far too much, talk to finance first", style="outlook")
-    result = await asyncio.wait_for(task, 30)
+    result = await asyncio.wait_for(task, 60)
     assert (
         result == "User denied wire_money with message: that is far too much, talk to finance first"
     )
@@ -112,7 +112,7 @@ async def test_official_python_reject_and_human_as_tool(served, mail_client):
     task = asyncio.create_task(asyncio.to_thread(tool, "Which warehouse ships order P-2?"))
     ask = await alice.wait_for_message(containing("Which warehouse"))
     await alice.reply(ask, "Rotterdam, it has stock.", style="apple")
-    assert await asyncio.wait_for(task, 30) == "Rotterdam, it has stock."
+    assert await asyncio.wait_for(task, 60) == "Rotterdam, it has stock."
 
 
 async def test_official_python_async_client_with_reject_options(served, mail_client):
@@ -138,7 +138,7 @@ async def test_official_python_async_client_with_reject_options(served, mail_cli
     ask = await alice.wait_for_message()
     assert "Amount too high" in ask.text()
     await alice.reply(ask, "2", style="plain")
-    result = await asyncio.wait_for(task, 30)
+    result = await asyncio.wait_for(task, 60)
     assert result.startswith("User denied send_refund with message: ")
     row = (await gateway.store.list_requests())[0]
     assert row.status["reject_option_name"] == "too_high"
@@ -179,7 +179,7 @@ async def test_official_node_sdk(served, mail_client):
     )
 
     async def next_result() -> tuple[str, object]:
-        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
         if not line:
             err = (await proc.stderr.read()).decode()
             raise AssertionError(f"node exited early: {err}")
@@ -211,7 +211,7 @@ async def test_official_node_sdk(served, mail_client):
         assert step == "store"
         assert result["got"] == result["created"] == result["escalated"]
         assert result["fn"] == "noop"
-        assert await asyncio.wait_for(proc.wait(), 10) == 0
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
     finally:
         if proc.returncode is None:
             proc.kill()

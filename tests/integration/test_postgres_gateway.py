@@ -53,7 +53,7 @@ async def test_approve_by_email_with_postgres_store(gateway_config, mail_client,
         ask = await alice.wait_for_message()
         assert "A-17" in ask.text() and "120" in ask.text()
         await alice.reply(ask, "Approve, go ahead.", style="gmail")
-        assert await asyncio.wait_for(call, 20) == "refunded 120 on A-17"
+        assert await asyncio.wait_for(call, 60) == "refunded 120 on A-17"
         confirm = await alice.wait_for_message()
         assert ask.message_id in (confirm.msg["References"] or "")
 

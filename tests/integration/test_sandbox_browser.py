@@ -169,6 +169,6 @@ async def test_typed_answer_to_a_question_reaches_the_agent(sandbox, browser):
             await page.get_by_role("button", name="Send").click()
             await page.wait_for_selector("#sent-banner")
             assert "applied" in await page.inner_text("#sent-banner")
-            assert "Leipzig" in await asyncio.wait_for(answer, 30)
+            assert "Leipzig" in await asyncio.wait_for(answer, 60)
         finally:
             answer.cancel()

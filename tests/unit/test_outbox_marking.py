@@ -4,6 +4,7 @@ are not."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from hl_email.config import SmtpConfig
@@ -95,11 +96,18 @@ def test_threads_go_in_parallel_and_each_thread_stays_in_order(tmp_path: Path) -
         most = 0
         order: list[bytes] = []
 
+        two_at_once = asyncio.Event()
+
         async def send(_from: str, _to: list[str], message: bytes) -> None:
             nonlocal active, most
             active += 1
             most = max(most, active)
-            await asyncio.sleep(0.01)
+            if active >= 2:
+                two_at_once.set()
+            # Hold the connection until a second send runs alongside (bounded: a sequential
+            # worker fails the assertion below instead of hanging).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(two_at_once.wait(), 5)
             order.append(message)
             active -= 1
 
@@ -123,11 +131,17 @@ def test_smtp_pool_uses_at_most_its_size(tmp_path: Path) -> None:
         active = 0
         most = 0
 
+        both_busy = asyncio.Event()
+
         async def fake_send(self, mail_from, rcpt_to, message) -> None:  # noqa: ANN001
             nonlocal active, most
             active += 1
             most = max(most, active)
-            await asyncio.sleep(0.01)
+            if active >= 2:
+                both_busy.set()
+            with contextlib.suppress(TimeoutError):  # bounded: see the assertion below
+                await asyncio.wait_for(both_busy.wait(), 5)
+            await asyncio.sleep(0)  # let a third send try to get in while two are busy
             active -= 1
 
         for sender in pool.senders:
