@@ -142,9 +142,8 @@ def config_error(exc: BaseException, section: str, security: str) -> MailConfigE
         if isinstance(link, ssl.SSLError) and any(m in str(link) for m in _MISMATCH):
             other = "starttls" if security == "tls" else "tls"
             return MailTlsMismatchError(
-                f"TLS handshake failed ({getattr(link, 'reason', None) or link}): the port does not speak TLS "
-                "right away",
-                fix=f"{section}.security = {other!r} for this port, or the implicit-TLS port",
+                f"the port does not speak TLS right away ({getattr(link, 'reason', None) or link})",
+                fix=f'{section}.security = "{other}" for this port, or the port for {security!r}',
             )
         if isinstance(link, aiosmtplib.SMTPAuthenticationError):
             return MailAuthError(

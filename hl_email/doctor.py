@@ -439,16 +439,82 @@ class _Doctor:
                 return None
             await asyncio.sleep(0.1)
 
+    async def _start_idle(self) -> Any:
+        """IDLE on the selected folder, when the server has it (None otherwise)."""
+        assert self.imap is not None
+        if "IDLE" not in {c.upper() for c in self.imap.protocol.capabilities}:
+            return None
+        try:
+            return await asyncio.wait_for(self.imap.idle_start(timeout=self.timeout + 5), 10)
+        except Exception:
+            return None
+
+    async def _push_delay(self, idle: Any, accepted: float, deadline: float) -> float | None:
+        """Seconds from the SMTP server's 250 to IDLE announcing new mail (None: not seen)."""
+        assert self.imap is not None
+        pushed_at = None
+        try:
+            while pushed_at is None and time.monotonic() < deadline:
+                lines = await self.imap.wait_server_push(
+                    timeout=max(0.1, deadline - time.monotonic())
+                )
+                lines = lines if isinstance(lines, list) else [lines]
+                if any(re.search(r"\bEXISTS\b", _imap_text([line])) for line in lines):
+                    pushed_at = time.monotonic()
+        except Exception:
+            pass
+        finally:
+            await self._end_idle(idle)
+        return None if pushed_at is None else pushed_at - accepted
+
+    async def _end_idle(self, idle: Any) -> None:
+        assert self.imap is not None
+        if idle is None:
+            return
+        with contextlib.suppress(Exception):
+            self.imap.idle_done()
+            await asyncio.wait_for(idle, 10)
+
+    def _report_push(self, delay: float | None) -> None:
+        lmtp = (
+            "deliver the agent's mail to the gateway over LMTP ([inbound] lmtp, see "
+            "docs/deploy.md), or tune the server's IDLE notifications"
+        )
+        if delay is None:
+            self.add(
+                "IMAP push",
+                "warn",
+                f"IDLE did not announce the test message within {self.timeout:g} s: replies "
+                "will wait for the next poll or re-IDLE",
+                lmtp,
+            )
+        elif delay > 2.0:
+            self.add(
+                "IMAP push",
+                "warn",
+                f"slow: IDLE announced new mail {delay:.1f} s after the SMTP server accepted it",
+                lmtp,
+            )
+        else:
+            self.add(
+                "IMAP push",
+                "ok",
+                f"IDLE announced new mail {delay * 1000:.0f} ms after the SMTP server accepted it",
+            )
+
     async def round_trip(self, name: str, to: str, fix: str) -> None:
         assert self.smtp is not None and self.imap is not None
         token = secrets.token_hex(8)
         msg = _doctor_message(self.config, to, token)
+        measure_push = self.report.get("IMAP push") is None
+        idle = await self._start_idle() if measure_push else None
         started = time.monotonic()
         try:
             errors, _ = await self.smtp.send_message(
                 msg, sender=self.config.agent.address, recipients=[to]
             )
         except aiosmtplib.SMTPException as exc:
+            await self._end_idle(idle)
             self.add(
                 name,
                 "fail",
@@ -457,8 +523,12 @@ class _Doctor:
             )
             return
         if errors:
+            await self._end_idle(idle)
             self.add(name, "fail", f"the SMTP server refused {to}: {errors}", fix)
             return
+        if idle is not None:
+            delay = await self._push_delay(idle, time.monotonic(), started + self.timeout)
+            self._report_push(delay)
         uid = await self._wait_for(token, started + self.timeout)
         if uid is None:
             self.add(

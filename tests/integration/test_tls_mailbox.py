@@ -49,7 +49,7 @@ async def test_doctor_passes_on_each_tls_combination(tls_gateway_config, smtp, i
     code = await run_doctor(tls_gateway_config(smtp, imap), wait_seconds=20, out=out)
     text = out.getvalue()
     assert code == 0, text
-    for name in ("SMTP TLS", "SMTP AUTH", "IMAP TLS", "IMAP login", "Round trip"):
+    for name in ("SMTP TLS", "SMTP AUTH", "IMAP TLS", "IMAP login", "Round trip", "IMAP push"):
         assert f"✓ {name}: " in text, text
     assert "validate_certs" not in text
 
