@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -262,6 +269,40 @@ class InboundConfig(_Section):
         return v
 
 
+class MailboxConfig(_Section):
+    """`[[mailboxes]]`: one more agent identity with its own address and accounts. `[agent]`,
+    `[imap]` and `[smtp]` stay the default mailbox; a route or a call's channel picks another
+    with `mailbox = "name"`."""
+
+    name: str
+    address: str
+    display_name: str = ""
+    imap: ImapConfig | None = None  # its own IMAP account (one watcher); none: replies come
+    # over LMTP ([inbound] lmtp accepts this address) or to another watched mailbox
+    smtp: SmtpConfig | None = None  # its own submission account; none: the default [smtp]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v):
+            raise ValueError(f"mailboxes.name: {v!r} must be letters, digits, '_', '.', '-'")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return normalize_address(v, field="mailboxes.address")
+
+    @field_validator("display_name")
+    @classmethod
+    def _display(cls, v: str) -> str:
+        if any(ch in v for ch in "\r\n\0"):
+            raise ValueError("mailboxes.display_name must not contain line breaks")
+        return v
+
+
 class GatewayConfig(BaseSettings):
     """Everything the gateway needs. Load with `load_config(path)`."""
 
@@ -281,6 +322,7 @@ class GatewayConfig(BaseSettings):
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     agent_inbox: AgentInboxConfig = Field(default_factory=AgentInboxConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Routing (docs/routing.md): `[groups]` first, so `[[routes]]` can be checked against it.
     groups: Groups = Field(default_factory=dict)
@@ -294,6 +336,33 @@ class GatewayConfig(BaseSettings):
     @classmethod
     def _routes_against_groups(cls, value: Any, info: ValidationInfo) -> Any:
         return gateway_routes_check(value, info)
+
+    @model_validator(mode="after")
+    def _mailbox_names(self) -> GatewayConfig:
+        names = [m.name for m in self.mailboxes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"mailboxes: names used twice: {', '.join(dupes)}")
+        addresses = [self.agent.address, *(m.address for m in self.mailboxes)]
+        if len(set(addresses)) != len(addresses):
+            raise ValueError("mailboxes: every mailbox needs its own address (and not [agent]'s)")
+        for route in [*self.routes, *([self.default_route] if self.default_route else [])]:
+            if route.mailbox is not None and route.mailbox not in names:
+                known = ", ".join(names) or "none configured"
+                raise ValueError(
+                    f"routes.{route.name}.mailbox: no [[mailboxes]] named {route.mailbox!r} "
+                    f"(known: {known})"
+                )
+        return self
+
+    def mailbox(self, name: str | None) -> MailboxConfig | None:
+        """The [[mailboxes]] entry called `name` (None: the default [agent] mailbox)."""
+        if name is None:
+            return None
+        for entry in self.mailboxes:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
 
     @classmethod
     def settings_customise_sources(

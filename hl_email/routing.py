@@ -766,6 +766,7 @@ class RouteConfig(BaseModel):
     delegates: dict[Address, Address] = Field(default_factory=dict)
     language: str | None = None
     template_set: str | None = None
+    mailbox: str | None = None  # a [[mailboxes]] name: the identity that asks (default [agent])
 
     _predicates: tuple[Predicate, ...] = PrivateAttr(default=())
 
@@ -997,6 +998,7 @@ class RouteDecision:
     why: tuple[str, ...]
     language: str | None = None
     template_set: str | None = None
+    mailbox: str | None = None
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -1180,6 +1182,7 @@ def resolve_route(
             why=tuple(why),
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
+            mailbox=chosen.mailbox if chosen else None,
         )
     if chosen is None:
         raise NoRouteError(
@@ -1207,6 +1210,7 @@ def resolve_route(
         why=tuple(why),
         language=chosen.language,
         template_set=chosen.template_set,
+        mailbox=chosen.mailbox,
     )
 
 
