@@ -3,7 +3,6 @@ IMAP watcher; a route or a call's channel picks one with `mailbox = "name"`."""
 
 from __future__ import annotations
 
-
 import pytest
 from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel, FunctionCallSpec
 
@@ -62,14 +61,18 @@ async def test_route_and_channel_pick_the_mailbox_that_asks_sends_and_watches(
         assert sent[0].mail_from == BILLING and sent[0].auth_user == BILLING
         # 2. By channel: any call can pick it.
         channel = ContactChannel(email=EmailContactChannel(address=ALICE, mailbox="billing"))
-        call = await hl.create_function_call(FunctionCallSpec(fn="refund", kwargs={}, channel=channel))
+        call = await hl.create_function_call(
+            FunctionCallSpec(fn="refund", kwargs={}, channel=channel)
+        )
         ask = await alice.wait_for_message(timeout=20)
         assert ask.msg["From"].addresses[0].addr_spec == BILLING
         await alice.reply(ask, "Approved.")
         assert (await hl.wait_for_approval(call.call_id, timeout=30)).call.status.approved
         # 3. Otherwise the default [agent] mailbox asks, with the default [smtp] account.
         channel = ContactChannel(email=EmailContactChannel(address=ALICE))
-        call = await hl.create_function_call(FunctionCallSpec(fn="refund", kwargs={}, channel=channel))
+        call = await hl.create_function_call(
+            FunctionCallSpec(fn="refund", kwargs={}, channel=channel)
+        )
         ask = await alice.wait_for_message(timeout=20)
         assert ask.msg["From"].addresses[0].addr_spec == AGENT
         assert [e.auth_user for e in mail_stack.accepted if ALICE in e.rcpt_tos][-1] == AGENT
