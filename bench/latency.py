@@ -15,7 +15,11 @@ needs postfix and root) routes the agent's address to the gateway's LMTP listene
 (`[inbound] lmtp`, Postfix `transport_maps`); the clock runs from handing the reply to Postfix
 over SMTP to `wait_for_approval` returning. No IMAP, so no IDLE notify delay.
 
-Usage: python bench/latency.py [--samples 60] [--mode imap|lmtp]
+`--mode imap-hibernate`: IMAP IDLE against a Dovecot with `imap_hibernate_timeout = 1s` (the
+private TLS stack's Dovecot; needs postfix and root), where a hibernated IDLE is resumed on new
+mail without the 500 ms notify delay.
+
+Usage: python bench/latency.py [--samples 60] [--mode imap|imap-hibernate|lmtp]
 """
 
 from __future__ import annotations
@@ -61,10 +65,15 @@ def row(name: str, values: list[float]) -> str:
     )
 
 
-async def main(samples: int) -> None:
+async def main(samples: int, *, hibernate: bool = False) -> None:
     if dovecot_binary() is None:
         raise SystemExit("dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
-    stack = await start_mail_stack()
+    if hibernate:
+        from tlsstack import start_tls_stack
+
+        stack = await start_tls_stack(hibernate=True)
+    else:
+        stack = await start_mail_stack()
     tmp = tempfile.mkdtemp(prefix="hl-bench-")
     try:
         config = load_config(
@@ -105,6 +114,8 @@ async def main(samples: int) -> None:
                 )
                 ask = await alice.wait_for_message(timeout=20)
                 reply = bytes(alice.build_reply(ask, "Approve", style="gmail"))
+                if hibernate:
+                    await asyncio.sleep(1.5)  # let the IDLE connection hibernate (after 1 s)
                 t0 = time.perf_counter()
                 await stack.deliver(reply, [AGENT], mail_from=ALICE)
                 await hl.wait_for_approval(call.call_id, timeout=20)
@@ -113,7 +124,10 @@ async def main(samples: int) -> None:
                 inbound_to_resolved.append(t1 - inbound_started[call.call_id])
                 print(f"\r  {i + 1}/{samples} replies", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
-        print(f"bench/latency.py: {samples} replies over Dovecot {stack.dovecot_version} with IDLE")
+        how = " (imap_hibernate_timeout = 1s)" if hibernate else ""
+        print(
+            f"bench/latency.py: {samples} replies over Dovecot {stack.dovecot_version} with IDLE{how}"
+        )
         print(row("delivered (LMTP 250) → SDK resolved", delivered_to_resolved))
         print(row("gateway handle_inbound → SDK resolved", inbound_to_resolved))
         idle = [a - b for a, b in zip(delivered_to_resolved, inbound_to_resolved, strict=True)]
@@ -183,6 +197,9 @@ async def main_lmtp(samples: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=60)
-    parser.add_argument("--mode", choices=("imap", "lmtp"), default="imap")
+    parser.add_argument("--mode", choices=("imap", "imap-hibernate", "lmtp"), default="imap")
     args = parser.parse_args()
-    asyncio.run(main(args.samples) if args.mode == "imap" else main_lmtp(args.samples))
+    if args.mode == "lmtp":
+        asyncio.run(main_lmtp(args.samples))
+    else:
+        asyncio.run(main(args.samples, hibernate=args.mode == "imap-hibernate"))

@@ -178,6 +178,7 @@ def _dovecot_tls_config(
     imaps_port: int,
     auth_socket: Path,
     oauth_conf: Path | None,
+    hibernate: bool = False,
 ) -> str:
     if version >= (2, 4):
         ssl = (
@@ -200,6 +201,14 @@ def _dovecot_tls_config(
         "  unix_listener auth-userdb {\n    mode = 0666\n  }\n"
         "}\n"
     )
+    if hibernate:
+        # A hibernated IDLE connection is resumed on new mail without IDLE's 500 ms notify delay
+        # (docs/deploy.md). The imap processes run as the mail user: let them reach the sockets.
+        conf += (
+            "imap_hibernate_timeout = 1s\n"
+            "service imap-hibernate {\n  unix_listener imap-hibernate {\n    mode = 0666\n  }\n}\n"
+            "service imap {\n  unix_listener imap-master {\n    mode = 0666\n  }\n}\n"
+        )
     if oauth_conf is not None:
         if version >= (2, 4):
             raise RuntimeError("the oauth2 passdb of this test stack is written for Dovecot 2.3")
@@ -445,7 +454,7 @@ class TlsStack(MailStack):
 
 
 def _start_dovecot_tls_sync(
-    password: str, oauth_introspection_url: str | None
+    password: str, oauth_introspection_url: str | None, hibernate: bool = False
 ) -> tuple[Path, subprocess.Popen, int, int, int, tuple[int, int], Certificates, Path]:
     binary = dovecot_binary()
     if binary is None:
@@ -490,6 +499,7 @@ def _start_dovecot_tls_sync(
                 imaps_port=imaps_port,
                 auth_socket=auth_socket,
                 oauth_conf=oauth_conf,
+                hibernate=hibernate,
             )
         )
         proc = subprocess.Popen(
@@ -526,6 +536,7 @@ async def start_tls_stack(
     password: str = DEFAULT_PASSWORD,
     lmtp_routes: dict[str, str] | None = None,
     oauth_introspection_url: str | None = None,
+    hibernate: bool = False,
 ) -> TlsStack:
     """Start Dovecot (TLS) and Postfix (TLS submission, SASL via Dovecot); `stop()` removes all."""
     (
@@ -537,7 +548,9 @@ async def start_tls_stack(
         version,
         certs,
         auth_socket,
-    ) = await asyncio.to_thread(_start_dovecot_tls_sync, password, oauth_introspection_url)
+    ) = await asyncio.to_thread(
+        _start_dovecot_tls_sync, password, oauth_introspection_url, hibernate
+    )
     stack = TlsStack(
         host=HOST,
         imap_port=imap_port,
