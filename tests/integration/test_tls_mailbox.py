@@ -183,3 +183,26 @@ async def test_outbox_pauses_on_an_untrusted_certificate_and_resumes_when_ca_fil
         assert gateway.outbox.paused is None
     finally:
         await gateway.stop()
+
+
+async def test_outbox_pauses_on_a_refused_login_and_resumes_when_told(
+    tls_stack, tls_gateway_config
+):
+    config = tls_gateway_config(smtp={"password": "wrong", "pause_retry": 3600})
+    alice = MailClient(tls_stack, ALICE)
+    gateway = Gateway(config)
+    await gateway.start(inbound=False)
+    try:
+        spec = FunctionCallSpec(fn="refund", kwargs={"order": "P-2"}, channel=CHANNEL)
+        await gateway.create_function_call(FunctionCall(run_id="t", call_id="p-2", spec=spec))
+        deadline = asyncio.get_running_loop().time() + 20
+        while gateway.outbox.paused is None:
+            assert asyncio.get_running_loop().time() < deadline, gateway.outbox.last_error
+            await asyncio.sleep(0.05)
+        assert "login refused: 535" in (await gateway.readiness())["smtp_last_error"]
+        gateway.config.smtp.password = tls_stack.password  # the operator fixes the password
+        gateway.outbox.resume()
+        ask = await alice.wait_for_message(timeout=30)
+        assert "P-2" in ask.text()
+    finally:
+        await gateway.stop()
