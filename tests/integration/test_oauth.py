@@ -79,7 +79,7 @@ async def _force_reconnect(gateway) -> None:
     client.protocol.transport.close()
     deadline = time.monotonic() + 30
     while gateway.watcher._client is client or not gateway.watcher.connected:  # noqa: SLF001
-        assert time.monotonic() < deadline, (gateway.watcher.last_error, gateway.watcher._lost.is_set())  # noqa: SLF001
+        assert time.monotonic() < deadline, gateway.watcher.last_error
         await asyncio.sleep(0.05)
 
 
