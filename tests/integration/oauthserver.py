@@ -67,6 +67,10 @@ class OAuthServer:
                 if form.get("refresh_token") != self.refresh_token:
                     return 400, {"error": "invalid_grant", "error_description": "unknown token"}
                 return 200, self._issue()
+            if grant == "authorization_code":
+                if form.get("code") != "code-1" or not form.get("code_verifier"):
+                    return 400, {"error": "invalid_grant"}
+                return 200, {**self._issue(), "refresh_token": self.refresh_token}
             if grant == "urn:ietf:params:oauth:grant-type:device_code":
                 self._device_polls += 1
                 if self._device_polls < 2:
