@@ -627,12 +627,44 @@ class _Doctor:
         self.imap_tokens, self.smtp_tokens = mail_token_providers(cfg, store)
         return store
 
-    async def run(self) -> DoctorReport:
+    async def check_mailboxes(self) -> None:
+        """The same checks for every [[mailboxes]] entry, each line prefixed with its name."""
+        from .config import ImapConfig
+
+        for entry in self.config.mailboxes:
+            agent = self.config.agent.model_copy(
+                update={
+                    "address": entry.address,
+                    "name": entry.display_name or self.config.agent.name,
+                }
+            )
+            sub_config = self.config.model_copy(
+                update={
+                    "agent": agent,
+                    "smtp": entry.smtp or self.config.smtp,
+                    "imap": entry.imap or ImapConfig(enabled=False),
+                    "mailboxes": [],
+                }
+            )
+
+            def emit(result: CheckResult, name: str = entry.name) -> None:
+                prefixed = CheckResult(
+                    f"{name}: {result.name}", result.status, result.detail, result.fix
+                )
+                self.report.results.append(prefixed)
+                self.emit(prefixed)
+
+            await _Doctor(sub_config, timeout=self.timeout, emit=emit).run(mailbox_only=True)
+
+    async def run(self, *, mailbox_only: bool = False) -> DoctorReport:
         store = None
         try:
             store = await self._oauth()
             await self.check_smtp()
-            await self.check_imap()
+            if mailbox_only and not self.config.imap.enabled:
+                self.add("IMAP", "skip", "no imap account: replies arrive over LMTP")
+            else:
+                await self.check_imap()
             agent = self.config.agent.address
             if self.smtp_ready and self.imap_ready:
                 await self.round_trip(
@@ -657,7 +689,9 @@ class _Doctor:
                         self.add("Plus addressing", "skip", "skipped: the plain round trip failed")
             else:
                 self.add("Round trip", "skip", "skipped: needs working SMTP and IMAP (see above)")
-            self.check_config()
+            if not mailbox_only:
+                await self.check_mailboxes()
+                self.check_config()
         finally:
             await self.close()
             if store is not None:

@@ -96,3 +96,23 @@ def test_config_rejects_unknown_and_duplicate_mailboxes(mail_stack, gateway_conf
                 {"name": "a", "address": "b@example.test"},
             ]
         )
+
+
+async def test_doctor_checks_every_mailbox(mail_stack, gateway_config):
+    import io
+
+    from hl_email.doctor import run_doctor
+
+    out = io.StringIO()
+    code = await run_doctor(_config(gateway_config, mail_stack), wait_seconds=20, out=out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "✓ Round trip: test message to agent@example.test" in text
+    assert "✓ billing: IMAP login: logged in as billing@example.test" in text
+    assert "✓ billing: Round trip: test message to billing@example.test" in text
+    bad = _config(gateway_config, mail_stack)
+    bad.mailboxes[0].imap.password = "wrong"
+    out = io.StringIO()
+    assert await run_doctor(bad, wait_seconds=20, out=out) == 1
+    assert "✗ billing: IMAP login: login as billing@example.test refused" in out.getvalue()
+    assert "1 check(s) failed: billing: IMAP login" in out.getvalue()
