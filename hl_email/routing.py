@@ -1361,6 +1361,8 @@ def explain(decision: RouteDecision) -> str:
     if decision.language or decision.template_set:
         lines.append(f"language:    {decision.language or '-'}")
         lines.append(f"templates:   {decision.template_set or '-'}")
+    if decision.mailbox:
+        lines.append(f"mailbox:     {decision.mailbox}")
     lines.append("why:")
     lines.extend(f"  {line}" for line in decision.why)
     return "\n".join(lines)
