@@ -57,3 +57,28 @@ async def test_stack_certificate_is_not_trusted_without_the_ca_nor_for_another_n
         await asyncio.to_thread(handshake, _ctx(stack.wrong_ca_file), stack.host)
     with pytest.raises(ssl.SSLCertVerificationError, match="match|mismatch"):
         await asyncio.to_thread(handshake, _ctx(stack.ca_file), "localhost")
+
+
+async def test_stop_leaves_no_postfix_or_dovecot_behind():
+    import os
+
+    from tlsstack import postfix_binary, start_tls_stack
+
+    if postfix_binary() is None or os.geteuid() != 0:
+        pytest.skip("needs postfix and root (as .ci/run provides)")
+    stack = await start_tls_stack()
+    assert stack.root is not None
+    master = int((stack.root / "queue" / "pid" / "master.pid").read_text().split()[0])
+    dovecot = stack._proc.pid  # noqa: SLF001
+    await stack.stop()
+    assert not _running(master) and not _running(dovecot)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent (a zombie holds no ports)."""
+    from pathlib import Path
+
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False

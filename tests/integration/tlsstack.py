@@ -393,7 +393,7 @@ def _start_postfix_sync(
             if all(_port_open(p) for p in ports):
                 return proc, smtp_port, submission_port, smtps_port
             time.sleep(0.02)
-        _kill_group(proc)
+        _kill_postfix(root, proc)
         out = b""
         with contextlib.suppress(Exception):
             out = proc.stdout.read() if proc.stdout else b""
@@ -404,6 +404,20 @@ def _start_postfix_sync(
         if "Address already in use" not in last_err:
             break
     raise RuntimeError(f"postfix did not start:\n{last_err}")
+
+
+def _kill_postfix(root: Path | None, proc: subprocess.Popen | None) -> None:
+    """Postfix's master puts itself in a session of its own (outside the Popen's group): kill
+    its group by the pid file in our queue directory, then whatever is left of the launcher."""
+    if root is not None:
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((root / "queue" / "pid" / "master.pid").read_text().split()[0])
+            # Only our master: its config directory is in this stack's root.
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            if f"MAIL_CONFIG={root}/etc".encode() in environ:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+    _kill_group(proc)
 
 
 def _kill_group(proc: subprocess.Popen | None) -> None:
@@ -449,7 +463,7 @@ class TlsStack(MailStack):
     async def stop(self) -> None:
         if self._stopped:
             return
-        await asyncio.to_thread(_kill_group, self._postfix)
+        await asyncio.to_thread(_kill_postfix, self.root, self._postfix)
         await super().stop()
 
 
