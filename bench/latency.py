@@ -88,7 +88,7 @@ async def main(samples: int, *, hibernate: bool = False) -> None:
                 "security": "none",
             },
             store={"url": f"sqlite:///{tmp}/bench.db"},
-            security={"secret": "bench-secret"},
+            security={"secret": "bench-secret-0123456789-abcdefghijk"},
             replies={"send_confirmations": False},
         )
         alice = MailClient(stack, ALICE)

@@ -78,7 +78,7 @@ async def ours(port: int, n: int, sink: Sink, db: str) -> tuple[float, list[byte
         smtp={"host": "127.0.0.1", "port": port, "security": "none"},
         imap={"enabled": False},
         store={"url": f"sqlite:///{db}"},
-        security={"secret": "bench-secret"},
+        security={"secret": "bench-secret-0123456789-abcdefghijk"},
     )
     gateway = Gateway(config)
     await gateway.start(inbound=False)

@@ -85,7 +85,7 @@ async def main(n: int, people: int) -> None:
             agent={"address": "agent@example.test", "name": "Bench agent"},
             imap={"enabled": False},
             store={"url": f"sqlite:///{tmp}/pending.db"},
-            security={"secret": "bench"},
+            security={"secret": "bench-secret-0123456789-abcdefghijk"},
             replies={"send_confirmations": False},
             routes=[
                 {

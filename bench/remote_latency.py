@@ -101,7 +101,7 @@ async def run(samples: int, official_samples: int) -> None:
             "password": stack.password,
         },
         store={"url": f"sqlite:///{tmp / 'bench.db'}"},
-        security={"secret": "bench-secret-0123456789"},
+        security={"secret": "bench-secret-0123456789-abcdefghijk"},
         api={"host": "127.0.0.1", "port": 0, "api_keys": [KEY]},
         replies={"send_confirmations": False},
     )

@@ -19,7 +19,18 @@ import sys
 from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel, ResponseOption
 
 API_BASE = os.getenv("HUMANLAYER_API_BASE", "http://127.0.0.1:8040/humanlayer/v1")
-API_KEY = os.getenv("HUMANLAYER_API_KEY", "dev")  # the key `hl-email dev` prints
+
+
+def _dev_api_key() -> str:
+    """The key `hl-email dev` generated (and printed), kept in its data dir."""
+    try:
+        with open(os.path.join(".hl-email-dev", "api_key"), encoding="utf-8") as fh:
+            return fh.read().strip()
+    except OSError:
+        sys.exit("set HUMANLAYER_API_KEY (the key `hl-email dev` prints)")
+
+
+API_KEY = os.getenv("HUMANLAYER_API_KEY") or _dev_api_key()
 APPROVER = os.getenv("REFUND_APPROVER", "approver@example.com")
 
 hl = AsyncHumanLayer(

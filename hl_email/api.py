@@ -23,8 +23,10 @@ only its base URL and key):
 response comes as soon as the request is no longer pending, or after SECONDS with the pending
 object. Every call response carries `X-HL-Email-State: pending | done | failed`.
 
-Authentication: `Authorization: Bearer <key>` with a key from `[api] api_keys`. A missing or
-wrong key gets 401 before anything is read or written. With no `api_keys` configured the API
+Authentication: `Authorization: Bearer <key>`. A missing or wrong key gets 401 before anything
+is read or written. Scopes (hl_email/scopes.py): `[api] api_keys` are agent keys (create, read,
+wait, escalate, cancel); `…/respond` needs a key from `[api] approver_keys` (403 otherwise: an
+agent cannot approve its own call); `[api] admin_keys` may read and cancel. With no `api_keys` configured the API
 refuses every /humanlayer/v1 request (401, saying so), unless the app is created with
 `allow_unauthenticated=True`, which only the `hl-email dev` sandbox does.
 """
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import math
@@ -58,6 +59,7 @@ from .models import (
     HumanContact,
     HumanContactStatus,
 )
+from .scopes import Action, KeyRing, Scope, refusal
 
 __all__ = ["API_PREFIX", "MAX_WAIT", "ApiServer", "create_app", "serve_api"]
 
@@ -71,6 +73,8 @@ SSE_PING = 15.0
 STATE_HEADER = "X-HL-Email-State"
 # Largest accepted JSON body (a request with big kwargs is still far below this).
 MAX_BODY = 1 << 20
+# Deepest JSON accepted (kwargs of real calls nest a handful of levels).
+MAX_JSON_DEPTH = 64
 
 Kind = Literal["function_call", "human_contact"]
 
@@ -122,14 +126,39 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _too_deep(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON data nests deeper than `limit` (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 async def _parse_body(request: Request, model: type[BaseModel]) -> Any:
     raw = await _read_body(request)
+    too_deep = _HttpError(
+        400, {"detail": f"request body: JSON nested deeper than {MAX_JSON_DEPTH} levels"}
+    )
     try:
         data = json.loads(raw) if raw else None
+    except RecursionError:
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise _field_error(["body"], f"invalid JSON: {exc}", "json_invalid") from None
     if data is None:
         raise _field_error(["body"], "a JSON object is required", "missing")
+    if _too_deep(data):
+        # Deep values would recurse in validation, rendering and storage (a 500, not a 400).
+        raise too_deep
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -159,16 +188,25 @@ class _Api:
         self.gateway = gateway
         self.config = config
         self.allow_unauthenticated = allow_unauthenticated
-        self.keys = [k.encode() for k in config.api.api_keys if k]
+        self.keys = KeyRing(config.api.api_keys, config.api.approver_keys, config.api.admin_keys)
         # Set when the server is shutting down: long-polls and SSE streams return at once.
         self.closing = asyncio.Event()
 
     # -- auth --
 
-    def check_auth(self, request: Request) -> None:
+    def check_auth(self, request: Request, action: Action | None = None) -> frozenset[Scope]:
+        """401 without a valid key; 403 when the key's scope does not allow `action`."""
+        scopes = self._authenticate(request)
+        if action is not None:
+            why = refusal(action, scopes)
+            if why is not None:
+                raise _HttpError(403, {"detail": why})
+        return scopes
+
+    def _authenticate(self, request: Request) -> frozenset[Scope]:
         if not self.keys:
             if self.allow_unauthenticated:
-                return
+                return frozenset({Scope.AGENT})
             raise _HttpError(
                 401,
                 {
@@ -185,17 +223,15 @@ class _Api:
                 {"detail": "missing API key: send Authorization: Bearer <key>"},
                 {"WWW-Authenticate": "Bearer"},
             )
-        presented = token.strip().encode()
-        # Compare against every key so timing does not reveal which one matched.
-        ok = False
-        for key in self.keys:
-            ok |= hmac.compare_digest(presented, key)
-        if not ok:
+        # Compared against every key so timing does not reveal which one matched.
+        scopes = self.keys.scopes(token.strip().encode())
+        if not scopes:
             raise _HttpError(
                 401,
                 {"detail": "invalid API key"},
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        return scopes
 
     # -- helpers --
 
@@ -308,12 +344,36 @@ async def _client_gone(request: Request) -> None:
             return
 
 
+# What each endpoint handler does, for the scope check (hl_email/scopes.py); a handler not
+# listed here needs an admin key.
+_HANDLER_ACTIONS = {
+    "create": Action.CREATE,
+    "get": Action.READ,
+    "events": Action.READ,
+    "escalate": Action.ESCALATE,
+    "cancel": Action.CANCEL,
+    "respond": Action.RESPOND,
+}
+
+
 def _endpoint(
-    api: _Api, handler: Callable[[Request, Kind], Awaitable[Response]], kind: Kind
+    api: _Api,
+    handler: Callable[[Request, Kind], Awaitable[Response]],
+    kind: Kind,
+    action: Action | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
+    needed = action or _HANDLER_ACTIONS.get(handler.__name__)
+
     async def endpoint(request: Request) -> Response:
         try:
-            api.check_auth(request)
+            scopes = api.check_auth(request)
+            if needed is None:
+                if Scope.ADMIN not in scopes:
+                    raise _HttpError(403, {"detail": "this endpoint needs an [api] admin_keys key"})
+            else:
+                why = refusal(needed, scopes)
+                if why is not None:
+                    raise _HttpError(403, {"detail": why})
             return await handler(request, kind)
         except _HttpError as exc:
             return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
@@ -484,6 +544,11 @@ def openapi_schema() -> dict[str, Any]:
                 "content": {"application/json": {"schema": ref("Problem")}},
             },
             "401": {"description": "missing or invalid API key"},
+            "403": {
+                "description": "the key's scope does not allow this (respond needs an "
+                "[api] approver_keys key; agents may not answer their own calls)",
+                "content": {"application/json": {"schema": ref("Problem")}},
+            },
             "404": {
                 "description": "no such call",
                 "content": {"application/json": {"schema": ref("Problem")}},

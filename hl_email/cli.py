@@ -319,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "serve":
         config = _load(args.config)
+        from .credentials import credential_problems
+
+        problems = credential_problems(config)
+        if problems:
+            print("hl-email: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 2
         return asyncio.run(_serve(config, with_api=not args.no_api))
     if args.command == "requests":
         config = _load(args.config)

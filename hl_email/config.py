@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
@@ -23,9 +24,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .header_values import header_problem
 from .routing import Groups, RouteConfig, gateway_routes_check
 
-__all__ = ["ConfigError", "GatewayConfig", "load_config", "normalize_address"]
+__all__ = ["ConfigError", "GatewayConfig", "ascii_domain", "load_config", "normalize_address"]
 
 
 class ConfigError(ValueError):
@@ -53,10 +55,44 @@ def normalize_address(value: str, *, field: str = "") -> str:
         raise ValueError(f"{prefix}an email address is required")
     if any(ch in value for ch in "\r\n\0"):
         raise ValueError(f"{prefix}{value!r} contains a line break or NUL")
+    if header_problem(value) is not None:
+        raise ValueError(
+            f"{prefix}{value!r} contains a control character (or an RFC 2047 encoded word "
+            "that decodes to one)"
+        )
     normalized, why = _validated(value.strip())
     if normalized is None:
         raise ValueError(f"{prefix}{value!r} is not a valid email address ({why})")
+    written = value.strip().rpartition("@")[2]
+    # email-validator maps full-width letters and the ideographic/full-width dots (。．｡) to
+    # ASCII; we do not: "alice@corp。test" is not the person alice@corp.test.
+    exact = ascii_domain(written)
+    if exact is None or exact != ascii_domain(normalized.rpartition("@")[2]):
+        raise ValueError(
+            f"{prefix}{value!r} writes its domain with look-alike characters (full-width "
+            "letters or dots, ideographic dots); write it in ASCII or plain IDNA"
+        )
     return normalized
+
+
+_LOOKALIKE_DOTS = ("\u3002", "\uff0e", "\uff61")
+
+
+def ascii_domain(domain: str) -> str | None:
+    """The exact ASCII form of a domain: ASCII labels lowercased, other labels IDNA-encoded
+    (IDNA 2008, no UTS 46 mapping), split on the ASCII dot only; None when not encodable."""
+    if any(dot in domain for dot in _LOOKALIKE_DOTS):
+        return None  # the idna package itself splits labels on these
+    labels = []
+    for label in domain.strip().split("."):
+        if label.isascii():
+            labels.append(label.lower())
+            continue
+        try:
+            labels.append(idna.encode(label.lower(), uts46=False).decode("ascii"))
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+    return ".".join(labels)
 
 
 class _Section(BaseModel):
@@ -95,8 +131,11 @@ class AgentConfig(_Section):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if any(ch in v for ch in "\r\n\0"):
-            raise ValueError("agent.name must not contain line breaks")
+        if any(ch in v for ch in "\r\n\0") or header_problem(v) is not None:
+            raise ValueError(
+                "agent.name must not contain line breaks or control characters "
+                "(also not inside an RFC 2047 encoded word)"
+            )
         return v
 
 
@@ -169,15 +208,52 @@ class StoreConfig(_Section):
         return v
 
 
+def _address_or_domain_entries(v: list[str]) -> list[str]:
+    """Normalized `address` / `@domain` entries (allow lists)."""
+    out = []
+    for entry in v:
+        if entry.startswith("@"):
+            domain = entry[1:].strip().lower()
+            if not domain or "@" in domain or any(c in domain for c in " \r\n,;"):
+                raise ValueError(f"{entry!r} is not a valid @domain entry")
+            out.append("@" + domain)
+        else:
+            out.append(normalize_address(entry))
+    return out
+
+
 class SecurityConfig(_Section):
     secret: str = ""
     trusted_authserv_id: str = ""
+    # When set: the only addresses / @domains a call, its channel, additional_recipients or an
+    # escalation may ask (what the agent supplies; routes configured here are not limited).
+    allowed_recipients: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_recipients")
+    @classmethod
+    def _allowed(cls, v: list[str]) -> list[str]:
+        return _address_or_domain_entries(v)
 
 
 class ApiConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8040, ge=0, le=65535)
+    # Agents: create, read, wait, escalate, cancel; never respond (see hl_email/scopes.py).
     api_keys: list[str] = Field(default_factory=list)
+    # May answer (…/respond) on a human's behalf; empty: only email answers decide.
+    approver_keys: list[str] = Field(default_factory=list)
+    # The operator console: read and cancel.
+    admin_keys: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _agent_cannot_approve(self) -> ApiConfig:
+        both = set(self.api_keys) & set(self.approver_keys)
+        if both:
+            raise ValueError(
+                "api.approver_keys: a key is also in api.api_keys; an agent key that may "
+                "respond lets the agent approve its own calls (use separate keys)"
+            )
+        return self
 
 
 class WebhookConfig(_Section):
@@ -238,21 +314,18 @@ class AgentInboxConfig(_Section):
     @field_validator("allowed_senders")
     @classmethod
     def _senders(cls, v: list[str]) -> list[str]:
-        out = []
-        for entry in v:
-            if entry.startswith("@"):
-                domain = entry[1:].strip().lower()
-                if not domain or "@" in domain or any(c in domain for c in " \r\n,;"):
-                    raise ValueError(f"{entry!r} is not a valid @domain entry")
-                out.append("@" + domain)
-            else:
-                out.append(normalize_address(entry))
-        return out
+        return _address_or_domain_entries(v)
 
 
 class InboundConfig(_Section):
-    """`[inbound]`: how the agent's mail arrives besides IMAP."""
+    """`[inbound]`: limits checked on the raw bytes before any parsing (hl_email/limits.py), and
+    how the agent's mail arrives besides IMAP."""
 
+    max_message_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(32 * 1024, ge=1024)
+    max_parts: int = Field(200, ge=1)
+    max_depth: int = Field(20, ge=1)
+    max_references: int = Field(100, ge=1)
     # "127.0.0.1:2424": accept the agent's mail over LMTP from the MTA (push, no IMAP delay).
     lmtp: str = ""
     # Where LMTP messages are kept (fsynced) between the 250 answer and their stored outcome;

@@ -42,6 +42,7 @@ from .connections import (
     smtp_authenticate,
     smtp_client,
 )
+from .credentials import MIN_SECRET_BYTES, credential_problems, is_example_value
 from .inbound.imap import parse_search_uids
 
 __all__ = ["CheckResult", "DoctorReport", "diagnose", "run_doctor"]
@@ -560,15 +561,33 @@ class _Doctor:
                 "set security.secret (HL_EMAIL_SECURITY__SECRET) to a long random string, e.g. "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`",
             )
-        elif len(secret) < 16 or secret.startswith("change-me"):
+        elif len(secret.encode()) < MIN_SECRET_BYTES or is_example_value(secret):
             self.add(
                 "security.secret",
                 "fail",
-                "too short or still the example value",
-                "use at least 16 random characters (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+                f"shorter than {MIN_SECRET_BYTES} bytes or an example value: the gateway "
+                "refuses to start with it",
+                "use 32+ random bytes (`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
             )
         else:
             self.add("security.secret", "ok", "set")
+        others = [p for p in credential_problems(cfg) if not p.startswith("security.secret")]
+        if others:
+            self.add("credentials", "fail", "; ".join(others), "the gateway refuses to start")
+        if cfg.security.allowed_recipients:
+            self.add(
+                "security.allowed_recipients",
+                "ok",
+                f"calls may ask only {', '.join(cfg.security.allowed_recipients)}",
+            )
+        else:
+            self.add(
+                "security.allowed_recipients",
+                "warn",
+                "not set: an agent (or a prompt injection) may send an ask, and its reply key, "
+                "to any address",
+                'set [security] allowed_recipients = ["@yourcompany.com", …]',
+            )
         if cfg.security.trusted_authserv_id:
             self.add(
                 "security.trusted_authserv_id",

@@ -18,11 +18,14 @@ from datetime import UTC, datetime
 from email.message import Message
 from typing import Any, Literal
 
-from .config import GatewayConfig, normalize_address
+from .config import ConfigError, GatewayConfig, normalize_address
+from .credentials import credential_problems
 from .errors import NotFoundError, RequestInvalidError
+from .header_values import header_problem
 from .i18n import message
 from .inbound.imap import ImapWatcher
 from .inbound.lmtp import LmtpListener
+from .limits import InboundLimits, LimitRefusal, check_inbound
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
     EmailContactChannel,
@@ -198,6 +201,9 @@ class Gateway:
         self.watcher = ImapWatcher(
             config.imap, self.store, self.handle_inbound, clock=clock, tokens=self.imap_tokens
         )
+        self.watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
+        for mailbox_watcher in self.mailbox_watchers.values():
+            mailbox_watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
         self.lmtp = _lmtp_listener(config, self.handle_inbound)
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
@@ -223,17 +229,16 @@ class Gateway:
                 groups=dict(config.groups),
             )
         )
-        if not config.security.secret:
-            log.warning(
-                "security.secret is empty: reply keys are signed with an empty key; set "
-                "HL_EMAIL_SECURITY__SECRET to a long random string"
-            )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(
         self, *, inbound: bool | None = None, outbox: bool = True, timers: bool = True
     ) -> None:
+        problems = credential_problems(self.config)
+        if problems:
+            # An empty or example secret lets anyone who read our docs forge a reply key.
+            raise ConfigError("refusing to start: " + "; ".join(problems))
         await self.store.open()
         self._stopping = False
         if outbox:
@@ -398,9 +403,11 @@ class Gateway:
                 )
             for address, field, where in pairs:
                 try:
-                    channel_addresses.append((normalize_address(address, field=where), field))
+                    normalized = normalize_address(address, field=where)
                 except ValueError as exc:
                     raise RequestInvalidError(str(exc)) from None
+                _check_allowed_recipient(self.config, normalized, where)
+                channel_addresses.append((normalized, field))
         try:
             decision = self.router.resolve(
                 kind="approval" if kind == "function_call" else "question",
@@ -709,6 +716,7 @@ class Gateway:
                 )
             except ValueError as exc:
                 raise RequestInvalidError(str(exc)) from None
+            _check_allowed_recipient(self.config, address, f"additional_recipients[{i}].address")
             additions.append((address, getattr(recipient, "field", None) or "to"))
         async with self._lock:
             row = await self.store.get_request(call_id=call_id)
@@ -837,6 +845,10 @@ class Gateway:
 
         Every message ends in a stored outcome; input problems never raise.
         """
+        refusal = check_inbound(raw, self._limits())
+        if refusal is not None:
+            async with self._lock:
+                return await self._refuse_unparsed(raw, refusal)
         async with self._lock:
             try:
                 for _ in range(5):
@@ -867,11 +879,43 @@ class Gateway:
                     log.exception("could not record the failure")
                 return InboundOutcome("error", record.detail)
 
+    def _limits(self) -> InboundLimits:
+        limits = self.config.inbound
+        return InboundLimits(
+            max_message_bytes=limits.max_message_bytes,
+            max_header_bytes=limits.max_header_bytes,
+            max_parts=limits.max_parts,
+            max_depth=limits.max_depth,
+            max_references=limits.max_references,
+        )
+
+    async def _refuse_unparsed(self, raw: bytes, refusal: LimitRefusal) -> InboundOutcome:
+        """A message over an [inbound] limit: recorded (headers only), never parsed."""
+        dedupe_key = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if await self.store.inbound_seen(dedupe_key):
+            return InboundOutcome("duplicate", f"already processed {dedupe_key}")
+        record = InboundRecord(
+            dedupe_key=dedupe_key,
+            message_id=None,
+            received_at=self.clock(),
+            from_address=_raw_header(raw, b"From"),
+            subject=_raw_header(raw, b"Subject"),
+            outcome=refusal.outcome,
+            detail=refusal.detail,
+            raw=raw[:65536],
+        )
+        try:
+            await self.store.commit(inbound=record)
+        except Exception:
+            log.exception("could not record a refused message")
+        log.warning("inbound message refused before parsing: %s", refusal.detail)
+        return InboundOutcome(refusal.outcome, refusal.detail)
+
     async def _handle_inbound(self, raw: bytes) -> InboundOutcome:
         now = self.clock()
         msg: Message | None
         try:
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            msg = await _parse_message(raw)
         except Exception as exc:
             msg = None
             parse_error = f"{type(exc).__name__}: {exc}"
@@ -1173,26 +1217,51 @@ class Gateway:
         return None
 
     async def _handle_bounce(self, msg: Message, record: InboundRecord) -> InboundOutcome:
+        """A bounce fails a recipient only when it is authentic: it names, in its report part
+        (the returned message or its headers), a Message-ID we sent that recipient, and it
+        passes the trust rules of a reply (dmarc=pass from trusted_authserv_id when set).
+        Anything else is recorded as `bounce_unverified` and changes nothing."""
         try:
             ids = bounce_original_message_ids(msg)
         except Exception:
             ids = []
-        keys = find_reply_keys(*ids) or candidate_keys(msg)
+        # Only the report part counts: In-Reply-To or a plus-address in the headers is what
+        # anyone who saw one of our emails can write.
+        keys = find_reply_keys(*ids)
         target = await self._lookup_key(keys)
-        record.outcome = "bounce"
+        record.outcome = "bounce_unverified"
         if target is None:
-            record.detail = "bounce for no request of ours"
+            record.detail = "bounce names none of our Message-IDs in its report part; ignored"
             await self.store.commit(inbound=record)
-            return InboundOutcome("bounce", record.detail)
+            return InboundOutcome(record.outcome, record.detail)
         request, recipient, _ = target
         record.request_id, record.recipient_seq = request.id, recipient.seq
         key = next(
             k for k in keys if k.request_id == request.id and k.recipient_seq == recipient.seq
         )
-        if not verify_reply_key(self.config.security.secret, key, recipient.address):
-            record.detail = "bounce names a reply key with a bad signature; ignored"
+        # The Message-ID that carries the key must be one we sent this recipient.
+        ours = {i.lower() for i in recipient.thread}
+        carrying = [i for i in ids if key in find_reply_keys(i)]
+        if not verify_reply_key(self.config.security.secret, key, recipient.address) or not any(
+            i.lower() in ours for i in carrying
+        ):
+            record.detail = "bounce names a Message-ID we never sent that recipient; ignored"
             await self.store.commit(inbound=record)
-            return InboundOutcome("bounce", record.detail, request.call_id)
+            return InboundOutcome(record.outcome, record.detail, request.call_id)
+        if self.config.security.trusted_authserv_id:
+            reporter, why = sender_address(msg)
+            auth = (
+                dmarc_verdict(msg, self.config.security.trusted_authserv_id, reporter)
+                if reporter is not None
+                else None
+            )
+            if auth is None or not auth.ok:
+                record.detail = (
+                    f"bounce not authenticated ({auth.reason if auth else why}); ignored"
+                )
+                await self.store.commit(inbound=record)
+                return InboundOutcome(record.outcome, record.detail, request.call_id)
+        record.outcome = "bounce"
         record.detail = f"delivery to {recipient.address} bounced"
         ok = await self._fail_recipient(
             request.id,
@@ -1652,3 +1721,36 @@ def _body_ref_keys(msg: Message) -> list[ReplyKey]:
 def _check_header_free(field: str, value: str, *, allow_newlines: bool = False) -> None:
     if "\0" in value or (not allow_newlines and ("\r" in value or "\n" in value)):
         raise RequestInvalidError(f"{field} must not contain line breaks or NUL")
+    if not allow_newlines and header_problem(value) is not None:
+        # Decoded too: an RFC 2047 word hiding a CR/LF is a line break once in a header.
+        raise RequestInvalidError(
+            f"{field} must not contain control characters (also not inside an RFC 2047 "
+            "encoded word)"
+        )
+
+
+def _check_allowed_recipient(config: GatewayConfig, address: str, where: str) -> None:
+    """`[security] allowed_recipients`: an address the agent supplies must be on the list (an
+    LLM told to "also ask mallory@evil.test" must not get the reply key to an accomplice)."""
+    allowed = config.security.allowed_recipients
+    if allowed and not may_answer(allowed, [], address):
+        raise RequestInvalidError(
+            f"{where}: {address} is not allowed by [security] allowed_recipients"
+        )
+
+
+def _raw_header(raw: bytes, name: bytes) -> str | None:
+    """The first 200 bytes of a header, undecoded, for the audit row of an unparsed message."""
+    match = re.search(rb"^" + name + rb":[ \t]*([^\r\n]{0,200})", raw[:65536], re.I | re.M)
+    return match.group(1).decode("latin-1") if match else None
+
+
+# Above this size the stdlib parser (pure Python, ~0.15 s per MB of short lines) runs in a
+# worker thread, so the event loop (API, IDLE, timers) keeps running meanwhile.
+_PARSE_IN_THREAD_BYTES = 256 * 1024
+
+
+async def _parse_message(raw: bytes) -> Message:
+    if len(raw) <= _PARSE_IN_THREAD_BYTES:
+        return email.message_from_bytes(raw, policy=email.policy.default)
+    return await asyncio.to_thread(email.message_from_bytes, raw, policy=email.policy.default)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses
 
-from .config import normalize_address
+from .config import ascii_domain, normalize_address
 from .tokens import ReplyKey, find_reply_keys
 
 __all__ = [
@@ -144,7 +144,9 @@ def dmarc_verdict(msg: Message, trusted_authserv_id: str, sender: str) -> AuthRe
             if not header_from:
                 # Without header.from we cannot tell which domain passed.
                 return AuthResult(False, f"dmarc result from {trusted} names no header.from")
-            if header_from != sender_domain:
+            # Compared on the exact ASCII/IDNA form: "corp。test" is not "corp.test".
+            exact = ascii_domain(header_from)
+            if exact is None or exact != ascii_domain(sender_domain):
                 return AuthResult(False, f"dmarc result is for {header_from}, not {sender_domain}")
             if result != "pass":
                 return AuthResult(False, f"dmarc={result} from {trusted}")

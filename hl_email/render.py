@@ -25,11 +25,17 @@ from urllib.parse import quote
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from hl_email import i18n
+from hl_email.header_values import (
+    HEADER_FORBIDDEN,
+    HeaderInjectionError,
+    check_header_value,
+    neutralise_encoded_words,
+)
 from hl_email.models import ResponseOption
+from hl_email.template_budget import BudgetedSandbox, TemplateBudgetError, render_within_budget
 
 try:  # the reply extractor owns the marker when it exists; the text must stay identical
     from hl_email.replies import REPLY_MARKER
@@ -59,9 +65,8 @@ SUBJECT_MAX_CHARS = 78
 ARGUMENT_MAX_CHARS = 8000
 ARGUMENT_WRAP_COLUMNS = 72
 
-# Anything that could end or fold a header line, or confuse a parser: C0, DEL, C1 NEL and the
-# Unicode line/paragraph separators (some MUAs and str.splitlines() treat these as newlines).
-_HEADER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# Header values are checked on their decoded form (RFC 2047 words too): header_values.py.
+_HEADER_FORBIDDEN = HEADER_FORBIDDEN
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|odp|vs)\s*(?:\[\d+\])?\s*[:：]\s*)+", re.I)
 _MSGID_SPLIT = re.compile(r"[\s,]+")
 # A template set is one directory name below a templates dir: never a path.
@@ -74,17 +79,6 @@ _SUBJECT_DEPENDENT = frozenset({"subject", "reply_subject", "options", "mailto"}
 
 class TemplateError(ValueError):
     """A template failed to compile or render; the message names the template and line."""
-
-
-class HeaderInjectionError(ValueError):
-    """A value bound for a header carries CR/LF or another control character."""
-
-    def __init__(self, field_name: str, value: str) -> None:
-        self.field = field_name
-        super().__init__(
-            f"refusing to put {field_name!r} into an email header: it contains a line break "
-            f"or control character ({value[:60]!r})"
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +147,8 @@ def reply_subject(subject: str) -> str:
 def question_subject(msg: str, fallback: str = "Question") -> str:
     """A subject from the first non-empty line of a question, trimmed at a word boundary."""
     first = next((line for line in msg.splitlines() if line.strip()), "")
+    # An encoded word that decodes to a line break would become one in the Subject header.
+    first = neutralise_encoded_words(first)
     line = " ".join(_HEADER_FORBIDDEN.sub(" ", first).split())
     if not line:
         return fallback
@@ -198,9 +194,7 @@ def _wrap_lines(text: str, width: int = ARGUMENT_WRAP_COLUMNS) -> list[str]:
 
 
 def _check_header(field_name: str, value: str) -> str:
-    if _HEADER_FORBIDDEN.search(value):
-        raise HeaderInjectionError(field_name, value)
-    return value
+    return check_header_value(field_name, value)
 
 
 def _msgid(value: str) -> str:
@@ -452,7 +446,7 @@ class Renderer:
         self._options = options
         self._env = self._make_env(None, None)
         # Channel templates come from API callers, so they run sandboxed and read-only.
-        self._sandbox = ImmutableSandboxedEnvironment(autoescape=True, **options)
+        self._sandbox = BudgetedSandbox(autoescape=True, **options)
         _setup_env(self._sandbox, None)
         # One compiled environment per (template set, language) a route has asked for.
         self._envs: dict[tuple[str | None, str | None], jinja2.Environment] = {
@@ -693,9 +687,13 @@ class Renderer:
         kind = "function_call" if ctx.kind == "approval" else "human_contact"
         try:
             template = self._sandbox.from_string(ctx.html_template or "")
-            html = template.render(
-                {**variables, "event": event, "type": kind, "t": _translator(ctx.language)}
+            # Time, memory and output are budgeted: the template comes from the API caller.
+            html = render_within_budget(
+                template,
+                {**variables, "event": event, "type": kind, "t": _translator(ctx.language)},
             )
+        except TemplateBudgetError as exc:
+            raise TemplateError(str(exc)) from None
         except jinja2.TemplateError as exc:
             raise _template_error(exc, CHANNEL_TEMPLATE_NAME, self._roots) from None
         return _with_marker(html)

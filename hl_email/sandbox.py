@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import ipaddress
 import json
 import logging
 import os
@@ -55,7 +56,6 @@ __all__ = [
     "DEFAULT_AGENT_ADDRESS",
     "DEFAULT_DATA_DIR",
     "DEFAULT_PORT",
-    "DEV_API_KEY",
     "Sandbox",
     "build_reply",
     "parse_mailto",
@@ -68,7 +68,6 @@ log = logging.getLogger("hl_email.sandbox")
 DEFAULT_PORT = 8040
 DEFAULT_DATA_DIR = ".hl-email-dev"
 DEFAULT_AGENT_ADDRESS = "agent@hl-email.test"
-DEV_API_KEY = "dev"
 USER_AGENT = "hl-email dev sandbox"
 
 _TEMPLATES = Path(__file__).parent / "sandbox_templates"
@@ -330,14 +329,15 @@ class Sandbox:
         host: str = "127.0.0.1",
         agent_address: str = DEFAULT_AGENT_ADDRESS,
         agent_name: str = "Dev agent",
-        api_key: str = DEV_API_KEY,
+        api_key: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.host = host
         self.agent_address = normalize_address(agent_address, field="--agent-address")
         self.agent_name = agent_name
-        self.api_key = api_key
+        # None: generated on first start and kept in <data dir>/api_key (as the secret is).
+        self.api_key: str = api_key or ""
         self.mail_dir = self.data_dir / "mail"
         self.config: GatewayConfig | None = None
         self.gateway: Any = None
@@ -431,8 +431,9 @@ class Sandbox:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def _secret(self) -> str:
-        path = self.data_dir / "secret"
+    def _secret(self, name: str = "secret") -> str:
+        """A random value generated once and kept in the data dir (mode 0600)."""
+        path = self.data_dir / name
         if path.exists():
             return path.read_text(encoding="utf-8").strip()
         secret = secrets.token_urlsafe(32)
@@ -442,6 +443,8 @@ class Sandbox:
         return secret
 
     def _make_config(self) -> GatewayConfig:
+        if not self.api_key:
+            self.api_key = self._secret("api_key")
         config = load_config(
             None,
             agent={"address": self.agent_address, "name": self.agent_name},
@@ -520,7 +523,27 @@ class Sandbox:
         from .api import create_app
 
         assert self.config is not None
-        return create_app(self.gateway, self.config, extra_routes=self.routes())
+        return _LocalOnly(create_app(self.gateway, self.config, extra_routes=self.routes()), self)
+
+    def host_allowed(self, host: str) -> bool:
+        """Whether a request's Host names this sandbox: an IP literal, `localhost` or the bound
+        host, with the bound port. A DNS-rebinding page reaches us under its own name."""
+        name, _, port = host.strip().lower().rpartition(":")
+        if port != str(self.port) or not name:
+            return False
+        if name.startswith("["):  # an IPv6 literal is written in brackets
+            if not name.endswith("]"):
+                return False
+            name = name[1:-1]
+        elif ":" in name:
+            return False
+        if name in ("localhost", self.host.lower()):
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
 
     async def start_http(self) -> int:
         """Listen for the API and the inbox (port 0 picks a free port); returns the port."""
@@ -886,3 +909,42 @@ async def run_dev(
         print("hl-email dev: shutting down…", flush=True)
         await sandbox.stop()
     return 0
+
+
+class _LocalOnly:
+    """ASGI wrapper for the sandbox: refuse a Host that is not this sandbox (DNS rebinding),
+    and a form post whose Origin is another site (a page that posts an approval)."""
+
+    def __init__(self, app: Any, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if not self.sandbox.host_allowed(host):
+            response: Response = PlainTextResponse(
+                f"hl-email dev: refusing Host {host!r}; open {self.sandbox.inbox_url}",
+                status_code=421,
+            )
+            await response(scope, receive, send)
+            return
+        origin = headers.get("origin")
+        unsafe = scope["method"] not in ("GET", "HEAD", "OPTIONS")
+        if unsafe and origin is not None and origin.lower() != f"http://{host.lower()}":
+            response = PlainTextResponse(
+                f"hl-email dev: refusing a {scope['method']} from another site ({origin})",
+                status_code=403,
+            )
+            await response(scope, receive, send)
+            return
+        if unsafe and headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            response = PlainTextResponse(
+                "hl-email dev: refusing a cross-site request", status_code=403
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -4,7 +4,8 @@
   HumanLayer's `V1Beta2FunctionCallCompleted` / `V1Beta2HumanContactCompleted` shape:
   `{"is_test": false, "type": "...", "event": <FunctionCall | HumanContact>}`), plus the hl-email
   additions `function_call.failed` / `human_contact.failed` (delivery failed; opt in via `events`).
-* Headers: `X-HL-Email-Signature: sha256=<hex HMAC-SHA256 of the raw body with the hook's secret>`,
+* Headers: `X-HL-Email-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + raw body with
+  the hook's secret>` (receivers refuse old timestamps: docs/webhooks.md),
   `X-HL-Email-Event: <type>`, `X-HL-Email-Delivery: <event id>` and `Idempotency-Key: <event id>`.
   The event id is the same on every retry (and if the event is ever enqueued twice): receivers
   de-duplicate on it. Delivery is at-least-once.
@@ -35,7 +36,7 @@ import httpx
 
 from .config import WebhookConfig
 
-__all__ = ["WebhookDispatcher", "event_id", "sign"]
+__all__ = ["SIGNATURE_TOLERANCE", "WebhookDispatcher", "event_id", "sign", "verify"]
 
 log = logging.getLogger("hl_email.webhooks")
 
@@ -64,9 +65,33 @@ CREATE TABLE IF NOT EXISTS webhook_state (
 """
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value: `sha256=` + hex HMAC-SHA256 of the raw body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+# How old a signature a receiver should accept (docs/webhooks.md); `verify` defaults to it.
+SIGNATURE_TOLERANCE = 300
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The signature header value, as Stripe does it: `t=<unix time>,v1=<hex HMAC-SHA256 of
+    "<t>." + raw body>`. The timestamp is signed too, so a receiver can refuse replays."""
+    signed = str(int(timestamp)).encode() + b"." + body
+    return f"t={int(timestamp)},v1=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: str, header: str, body: bytes, now: float, tolerance: float = SIGNATURE_TOLERANCE
+) -> bool:
+    """Whether `header` is a valid signature of `body` made at most `tolerance` s before `now`."""
+    fields: dict[str, list[str]] = {}
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        fields.setdefault(key, []).append(value)
+    try:
+        timestamp = int(fields.get("t", [""])[0])
+    except ValueError:
+        return False
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = sign(secret, body, timestamp).partition("v1=")[2]
+    return any(hmac.compare_digest(expected, v) for v in fields.get("v1", []))
 
 
 def event_id(event_type: str, call_id: str) -> str:
@@ -310,7 +335,8 @@ class WebhookDispatcher:
             "X-HL-Email-Event": d.event_type,
             "X-HL-Email-Delivery": d.event_id,
             "Idempotency-Key": d.event_id,
-            SIGNATURE_HEADER: sign(hook.secret, d.body),
+            # Signed per attempt: a retry carries a fresh timestamp (and the same event id).
+            SIGNATURE_HEADER: sign(hook.secret, d.body, int(self.clock())),
         }
         attempts = d.attempts + 1
         error: str | None

@@ -100,6 +100,9 @@ class ImapWatcher:
         self.last_error: str | None = None
         self._client: aioimaplib.IMAP4 | None = None
         self.stopping = False
+        # Set by the gateway to [inbound] max_message_bytes + 1: a bigger message is fetched
+        # only that far (IMAP partial fetch), enough for the pipeline to record `too_large`.
+        self.max_fetch_bytes: int | None = None
         self._changed = False
         self._lost = asyncio.Event()
         self._poke = asyncio.Event()
@@ -164,8 +167,10 @@ class ImapWatcher:
             self._changed = False
             uids, last_uid, floor = await self._new_uids(client, uidvalidity)
             for uid in uids:
+                part = f"<0.{self.max_fetch_bytes}>" if self.max_fetch_bytes else ""
                 response = _check(
-                    await client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"UID FETCH {uid}"
+                    await client.uid("fetch", str(uid), f"(BODY.PEEK[]{part})"),
+                    f"UID FETCH {uid}",
                 )
                 raw = parse_fetch_literal(response.lines)
                 if raw is not None:

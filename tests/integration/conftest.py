@@ -79,7 +79,7 @@ def gateway_config(mail_stack: MailStack, tmp_path: Path):
                 "reconnect_max": 0.5,
             },
             "store": {"url": f"sqlite:///{tmp_path / 'hl-email.db'}"},
-            "security": {"secret": "test-secret-0123456789"},
+            "security": {"secret": "test-secret-0123456789-for-integration"},
         }
         for key, value in overrides.items():
             if isinstance(value, dict) and key in sections:

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,11 @@ from hl_email.gateway import Gateway
 ALICE = "alice@corp.test"
 BOB = "bob@corp.test"
 KEY = "test-api-key-123"
+# Answers through the API need an approver key: an agent key may not respond (issue 10).
+APPROVER = "test-approver-key-456"
 CHANNEL = ContactChannel(email=EmailContactChannel(address=ALICE))
 AUTH = {"Authorization": f"Bearer {KEY}"}
+APPROVER_AUTH = {"Authorization": f"Bearer {APPROVER}"}
 
 
 @dataclass
@@ -51,8 +55,8 @@ class Running:
     def base(self) -> str:
         return self.server.base_url + API_PREFIX
 
-    def client(self, **kwargs: Any) -> AsyncHumanLayer:
-        return AsyncHumanLayer(api_base_url=self.base, api_key=KEY, **kwargs)
+    def client(self, *, key: str = KEY, **kwargs: Any) -> AsyncHumanLayer:
+        return AsyncHumanLayer(api_base_url=self.base, api_key=key, **kwargs)
 
     def http(self, auth: bool = True) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -64,9 +68,21 @@ class Running:
 async def api(gateway_config):
     started: list[Running] = []
 
-    async def make(*, allow_unauthenticated: bool = False, api_keys=(KEY,), **overrides) -> Running:
+    async def make(
+        *,
+        allow_unauthenticated: bool = False,
+        api_keys=(KEY,),
+        approver_keys=(APPROVER,),
+        **overrides,
+    ) -> Running:
         cfg = gateway_config(
-            api={"host": "127.0.0.1", "port": 0, "api_keys": list(api_keys)}, **overrides
+            api={
+                "host": "127.0.0.1",
+                "port": 0,
+                "api_keys": list(api_keys),
+                "approver_keys": list(approver_keys),
+            },
+            **overrides,
         )
         gateway = Gateway(cfg)
         await gateway.start()
@@ -207,6 +223,7 @@ async def test_long_poll_returns_on_resolution(api):
         r = await http.post(
             f"{API_PREFIX}/agent/function_calls/lp-1/respond",
             json={"approved": False, "comment": "not now"},
+            headers=APPROVER_AUTH,
         )
         assert r.status_code == 200, r.text
         assert r.json()["status"]["approved"] is False
@@ -245,7 +262,7 @@ async def test_sse_stream_sends_the_final_state(api):
         task = asyncio.create_task(listen())
         await asyncio.wait_for(first.wait(), 60)
         assert json.loads(events[0])["state"] == "pending"
-        async with running.client() as hl:
+        async with running.client(key=APPROVER) as hl:
             await hl.respond_to_function_call(
                 "sse-1", FunctionCallStatus(approved=True, comment="ok")
             )
@@ -317,14 +334,19 @@ async def test_respond_and_escalate_through_the_sdk(api, mail_client):
         assert "Still waiting" in bob_mail.text()
         again = await alice.wait_for_message()
         assert "Still waiting" in again.text()
-        done = await hl.respond_to_function_call(
-            "esc-1", FunctionCallStatus(approved=True, comment="api ok")
-        )
-        assert done.status.approved is True and done.status.comment == "api ok"
-        with pytest.raises(RequestInvalidError, match="already done"):
-            await hl.respond_to_function_call(
-                "esc-1", FunctionCallStatus(approved=False, comment="late")
+        # The agent's own key cannot approve its call (403), an approver key can.
+        with pytest.raises(HumanLayerException, match="403.*approver_keys"):
+            await hl.respond_to_function_call("esc-1", FunctionCallStatus(approved=True))
+        assert (await hl.get_function_call("esc-1")).status.approved is None
+        async with running.client(key=APPROVER) as approver:
+            done = await approver.respond_to_function_call(
+                "esc-1", FunctionCallStatus(approved=True, comment="api ok")
             )
+            assert done.status.approved is True and done.status.comment == "api ok"
+            with pytest.raises(RequestInvalidError, match="already done"):
+                await approver.respond_to_function_call(
+                    "esc-1", FunctionCallStatus(approved=False, comment="late")
+                )
         # Human contact respond + escalate endpoints, and the kind check on escalate.
         await hl.create_human_contact(HumanContactSpec(msg="ok?", channel=CHANNEL), call_id="esc-2")
         with pytest.raises(NotFoundError):
@@ -335,7 +357,12 @@ async def test_respond_and_escalate_through_the_sdk(api, mail_client):
         assert escalated.call_id == "esc-2"
         from hl_email_sdk import HumanContactStatus
 
-        answered = await hl.respond_to_human_contact("esc-2", HumanContactStatus(response="fine"))
+        with pytest.raises(HumanLayerException, match="403"):
+            await hl.respond_to_human_contact("esc-2", HumanContactStatus(response="fine"))
+        async with running.client(key=APPROVER) as approver:
+            answered = await approver.respond_to_human_contact(
+                "esc-2", HumanContactStatus(response="fine")
+            )
         assert answered.status.response == "fine"
         assert (await hl.wait_for_human_response("esc-2")).as_completed() == "fine"
 
@@ -389,7 +416,7 @@ async def test_missing_or_wrong_key_is_401_and_touches_nothing(api, mail_client)
 
 
 async def test_no_api_keys_refuses_unless_sandbox(api):
-    locked = await api(api_keys=())
+    locked = await api(api_keys=(), approver_keys=())
     async with locked.http(auth=False) as http:
         r = await http.post(f"{API_PREFIX}/function_calls", json=fc_body("nk-1"))
         assert r.status_code == 401 and "no API keys configured" in r.json()["detail"]
@@ -397,7 +424,7 @@ async def test_no_api_keys_refuses_unless_sandbox(api):
         assert r.status_code == 401
         assert (await http.get("/healthz")).status_code == 200
     assert await locked.gateway.store.list_requests() == []
-    sandbox = await api(api_keys=(), allow_unauthenticated=True)
+    sandbox = await api(api_keys=(), approver_keys=(), allow_unauthenticated=True)
     async with sandbox.http(auth=False) as http:
         r = await http.post(f"{API_PREFIX}/function_calls", json=fc_body("nk-2"))
         assert r.status_code == 200, r.text
@@ -434,7 +461,9 @@ async def test_invalid_input_is_422_naming_the_field(api):
         r = await http.get(f"{API_PREFIX}/function_calls/v-4", params={"wait": "soon"})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "wait"]
         r = await http.post(
-            f"{API_PREFIX}/agent/function_calls/v-4/respond", json={"approved": "maybe"}
+            f"{API_PREFIX}/agent/function_calls/v-4/respond",
+            json={"approved": "maybe"},
+            headers=APPROVER_AUTH,
         )
         assert r.status_code == 422 and "body.approved" in r.json()["error"]
     assert [r.call_id for r in await running.gateway.store.list_requests()] == ["v-4"]
@@ -470,7 +499,9 @@ async def test_gateway_errors_map_to_400_and_404(api):
         )
         assert r.status_code == 400 and "already exists" in r.json()["detail"]
         r = await http.post(
-            f"{API_PREFIX}/agent/function_calls/k-1/respond", json={"comment": "no verdict"}
+            f"{API_PREFIX}/agent/function_calls/k-1/respond",
+            json={"comment": "no verdict"},
+            headers=APPROVER_AUTH,
         )
         assert r.status_code == 400 and "approved" in r.json()["detail"]
 
@@ -535,7 +566,7 @@ async def test_webhooks_signed_and_retried(api, mail_client):
     )
     await receiver.start()
     try:
-        secret = "whsec-test"
+        secret = "whsec-test-0123456789-abcdefghijklmn"
         running = await api(
             webhooks=[
                 {
@@ -568,8 +599,11 @@ async def test_webhooks_signed_and_retried(api, mail_client):
         ids = {headers["x-hl-email-delivery"] for headers, _ in received}
         assert len(ids) == 1 and ids == {headers["idempotency-key"] for headers, _ in received}
         headers, body = received[-1]
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["x-hl-email-signature"] == expected
+        signature = headers["x-hl-email-signature"]
+        t = int(signature.split(",")[0].removeprefix("t="))
+        mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+        assert signature == f"t={t},v1={mac}"
+        assert abs(time.time() - t) < 600  # a current timestamp, so receivers can refuse replays
         assert headers["x-hl-email-event"] == "function_call.completed"
         payload = json.loads(body)
         assert payload["type"] == "function_call.completed" and payload["is_test"] is False
@@ -606,7 +640,7 @@ async def test_webhook_queue_is_durable_across_restart(api, gateway_config, tmp_
     hooks = [
         {
             "url": f"{receiver.base_url}/h",
-            "secret": "s",
+            "secret": "whsec-durable-0123456789-abcdefghij",
             "backoff_initial": 0.05,
             "backoff_max": 0.1,
             "max_attempts": 10_000,  # stays pending however slow this machine is
@@ -620,7 +654,8 @@ async def test_webhook_queue_is_durable_across_restart(api, gateway_config, tmp_
             )
             from hl_email_sdk import HumanContactStatus
 
-            await hl.respond_to_human_contact("dur-1", HumanContactStatus(response="answer"))
+        async with first.client(key=APPROVER) as approver:
+            await approver.respond_to_human_contact("dur-1", HumanContactStatus(response="answer"))
         for _ in range(600):  # generous: CI machines are shared and slow
             rows = await first.server.webhooks.deliveries()
             if rows and rows[0]["attempts"] >= 2:

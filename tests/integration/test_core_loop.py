@@ -166,7 +166,10 @@ async def test_auto_reply_is_ignored(gateway_config, mail_client):
 async def test_spoofed_from_with_dmarc_fail_is_refused(gateway_config, mail_client):
     alice = mail_client(ALICE)
     cfg = gateway_config(
-        security={"secret": "s3cret-key-for-tests", "trusted_authserv_id": "mx.corp.test"}
+        security={
+            "secret": "s3cret-key-for-tests-0123456789abcdef",
+            "trusted_authserv_id": "mx.corp.test",
+        }
     )
     async with AsyncHumanLayer.local(config=cfg) as hl:
         gateway = hl.transport.gateway

@@ -46,7 +46,7 @@ security = "none"
 [store]
 url = "sqlite:///{path.parent / "crash.db"}"
 [security]
-secret = "crash-secret"
+secret = "crash-secret-0123456789-abcdefghijklmn"
 [api]
 host = "127.0.0.1"
 port = {port}

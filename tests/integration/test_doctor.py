@@ -37,6 +37,7 @@ async def test_doctor_passes_against_the_stack_and_leaves_a_seen_test_message(
         assert f"✓ {name}: " in text, f"{name} missing or not passing:\n{text}"
     assert "✗" not in text
     assert "⚠ security.trusted_authserv_id: not set" in text  # advice, not a failure
+    assert "⚠ security.allowed_recipients: not set" in text  # recommended (issue 10)
     assert "All checks passed" in text
     assert "arrived in INBOX in " in text and " ms " in text
     # Both test messages (plain and plus-addressed) are there, marked \Seen, not deleted.

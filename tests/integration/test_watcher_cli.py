@@ -116,7 +116,11 @@ async def test_agent_email_webhook(gateway_config, mail_client):
         api={"host": "127.0.0.1", "port": 0, "api_keys": ["k"]},
         agent_inbox={"allowed_senders": [ALICE]},
         webhooks=[
-            {"url": f"{receiver.base_url}/h", "secret": "s", "events": ["agent_email.received"]}
+            {
+                "url": f"{receiver.base_url}/h",
+                "secret": "whsec-agent-email-0123456789-abcdefgh",
+                "events": ["agent_email.received"],
+            }
         ],
     )
     from hl_email.gateway import Gateway

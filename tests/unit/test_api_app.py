@@ -170,7 +170,8 @@ def test_openapi_names_every_endpoint_and_model():
 
 
 def test_webhook_signature_and_event_id():
-    assert sign("s", b"{}") == "sha256=" + __import__("hmac").new(b"s", b"{}", "sha256").hexdigest()
+    signed = __import__("hmac").new(b"s", b"1700000000.{}", "sha256").hexdigest()
+    assert sign("s", b"{}", 1700000000) == f"t=1700000000,v1={signed}"
     assert event_id("function_call.completed", "c1") == event_id("function_call.completed", "c1")
     assert event_id("function_call.completed", "c1") != event_id("human_contact.completed", "c1")
 

@@ -41,7 +41,7 @@ async def rig(tmp_path):
         agent={"address": AGENT, "name": "Refund agent"},
         imap={"enabled": False},
         store={"url": f"sqlite:///{tmp_path / 'db.sqlite'}"},
-        security={"secret": "unit-secret-0123456789"},
+        security={"secret": "unit-secret-0123456789-sandbox-pipeline"},
         replies={"send_confirmations": False},
     )
     gateway = Gateway(config, send=send)

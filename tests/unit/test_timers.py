@@ -27,7 +27,7 @@ def make_gateway(tmp_path):
             agent={"address": "agent@example.test"},
             imap={"enabled": False},
             store={"url": f"sqlite:///{tmp_path / 'hl.db'}"},
-            security={"secret": "unit"},
+            security={"secret": "unit-secret-for-timers-0123456789ab"},
             routes=[{"name": "r", "fn": "*", "to": ["alice@corp.test"], **route}],
         )
         return Gateway(config, clock=clock)
