@@ -156,7 +156,7 @@ async def main_lmtp(samples: int) -> None:
             imap={"enabled": False},
             inbound={"lmtp": f"127.0.0.1:{port}", "lmtp_spool": f"{tmp}/spool"},
             store={"url": f"sqlite:///{tmp}/bench.db"},
-            security={"secret": "bench-secret"},
+            security={"secret": "bench-secret-0123456789-abcdefghijk"},
             replies={"send_confirmations": False},
         )
         alice = MailClient(stack, ALICE)

@@ -137,7 +137,7 @@ def tls_sections(
             "reconnect_initial": 0.05,
             "reconnect_max": 0.5,
         },
-        "security": {"secret": "test-secret-0123456789"},
+        "security": {"secret": "test-secret-0123456789-for-integration"},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and key in sections:

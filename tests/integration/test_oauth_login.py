@@ -36,7 +36,7 @@ def _sections(server, tmp_path: Path, provider: str) -> dict:
         "imap": {"username": AGENT, "auth": "xoauth2", "oauth": oauth},
         "smtp": {"username": AGENT, "auth": "xoauth2", "oauth": oauth},
         "store": {"url": f"sqlite:///{tmp_path / 'hl.db'}"},
-        "security": {"secret": "test-secret-0123456789"},
+        "security": {"secret": "test-secret-0123456789-for-integration"},
     }
 
 
@@ -89,7 +89,7 @@ client_id = "{oauth_server.client_id}"
 [store]
 url = "sqlite:///{tmp_path / "hl.db"}"
 [security]
-secret = "test-secret-0123456789"
+secret = "test-secret-0123456789-for-integration"
 """
     )
     result = await asyncio.to_thread(
