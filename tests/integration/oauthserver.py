@@ -47,6 +47,12 @@ class OAuthServer:
         with self._lock:
             self._tokens.clear()
 
+    def all_expired(self) -> bool:
+        """Every access token issued so far is past its lifetime (or revoked)."""
+        with self._lock:
+            now = time.time()
+            return all(expiry <= now for expiry in self._tokens.values())
+
     def active(self, token: str) -> bool:
         with self._lock:
             return self._tokens.get(token, 0) > time.time()

@@ -195,6 +195,8 @@ def _dovecot_tls_config(
     )
     mechanisms = "plain login" + (" xoauth2 oauthbearer" if oauth_conf else "")
     conf = conf.replace("auth_mechanisms = plain login", f"auth_mechanisms = {mechanisms}")
+    # Refused logins are part of the tests: no growing per-IP penalty delays between them.
+    conf += "auth_failure_delay = 0\nlogin_trusted_networks = 127.0.0.0/8\n"
     conf += (
         "service auth {\n"
         f"  unix_listener {auth_socket} {{\n    mode = 0666\n  }}\n"
