@@ -80,6 +80,30 @@ def adversarial_inputs() -> dict[str, str]:
     }
 
 
+def dev_corpus_messages() -> list[bytes]:
+    """The raw replies of tests/data/replies (written for hl-email)."""
+    root = Path(__file__).resolve().parents[1] / "tests" / "data" / "replies"
+    return [path.read_bytes() for path in sorted(root.glob("*.eml"))]
+
+
+def adversarial_messages() -> dict[str, bytes]:
+    """Raw messages that stress the HTML, charset and MIME recovery paths."""
+    head = b"From: a@example.org\nSubject: Re: x\nContent-Type: "
+    noise = bytes((i * 7919) % 128 + 128 for i in range(1_000_000))  # 8-bit, no newline
+    return {
+        "HTML 5k blockquotes under attributions": head
+        + b"text/html\n\n"
+        + b"<p>On 1 Jan 2024 a@b.c wrote:</p><blockquote>q</blockquote>" * 5000,
+        "HTML 20k list items": head + b"text/html\n\n<ol>" + b"<li>item</li>" * 20_000,
+        "HTML 300 nested lists": head + b"text/html\n\n" + b"<ul><li>x" * 300,
+        "1 MB 8-bit text, no charset": head + b"text/plain\n\n" + noise,
+        "1 MB 8-bit text labelled UTF-8": head + b"text/plain; charset=utf-8\n\n" + noise,
+        "multipart, boundary missing, 30k parts": head
+        + b"multipart/mixed\n\n"
+        + b"--x\nContent-Type: text/plain\n\nhi\n" * 30_000,
+    }
+
+
 def measure(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
@@ -171,6 +195,17 @@ def main() -> None:
         f"hl_email.replies   extract+classify+decide, messages pre-parsed:   {preparsed_rate:8,.0f} msg/s"
     )
     print(f"  slowest corpus input: {worst_ours[0] * 1000:.2f} ms ({worst_ours[1]})")
+    dev = dev_corpus_messages()
+    if dev:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for raw in dev:
+                ours_message(raw)
+        dev_rate = len(dev) * rounds / (time.perf_counter() - start)
+        print(
+            f"hl_email.replies   the same over tests/data/replies ({len(dev)} raw): "
+            f"{dev_rate:8,.0f} msg/s"
+        )
 
     if EmailReplyParser is not None:
         texts = bodies + [
@@ -193,6 +228,11 @@ def main() -> None:
         base = baseline_with_timeout(body) * 1000 if EmailReplyParser is not None else float("nan")
         shown = f"{base:19.1f}" if base != float("inf") else f"{'> 20 s (killed)':>19}"
         print(f"  {name:42} {len(body):>10,} {ours:9.1f} {shown}")
+    print("\nadversarial raw messages (single run each, ms):")
+    for name, raw in adversarial_messages().items():
+        ours = measure(lambda raw=raw: ours_message(raw)) * 1000
+        worst = max(worst, (ours, name))
+        print(f"  {name:42} {len(raw):>10,} {ours:9.1f}")
     print(f"worst single input (ours): {worst[0]:.1f} ms ({worst[1]})")
 
 

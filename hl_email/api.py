@@ -8,16 +8,19 @@ only its base URL and key):
     GET  /humanlayer/v1/function_calls/{call_id}[?wait=SECONDS]
     POST /humanlayer/v1/agent/function_calls/{call_id}/respond         body FunctionCallStatus
     POST /humanlayer/v1/agent/function_calls/{call_id}/escalate_email  body Escalation
+    POST /humanlayer/v1/agent/function_calls/{call_id}/cancel          body {"reason": …} (optional)
     POST /humanlayer/v1/contact_requests                               body HumanContact
     GET  /humanlayer/v1/contact_requests/{call_id}[?wait=SECONDS]
     POST /humanlayer/v1/agent/human_contacts/{call_id}/respond         body HumanContactStatus
     POST /humanlayer/v1/agent/human_contacts/{call_id}/escalate_email  body Escalation
+    POST /humanlayer/v1/agent/human_contacts/{call_id}/cancel          body {"reason": …} (optional)
     GET  /humanlayer/v1/function_calls/{call_id}/events                Server-Sent Events
     GET  /humanlayer/v1/contact_requests/{call_id}/events              Server-Sent Events
 
     GET  /healthz        liveness (no auth)
     GET  /readyz         store reachable, IMAP connected, no SMTP error → 200, else 503 (no auth)
     GET  /openapi.json   the schema (no auth)
+    GET  /metrics        Prometheus text format: requests, outcomes, outbox, latency (no auth)
 
 `?wait=SECONDS` (an hl-email addition, at most MAX_WAIT) turns a GET into a long-poll: the
 response comes as soon as the request is no longer pending, or after SECONDS with the pending
@@ -279,12 +282,14 @@ class _Api:
     async def get(self, request: Request, kind: Kind) -> Response:
         call_id = request.path_params["call_id"]
         wait = _parse_wait(request)
-        obj = await self._get(kind, call_id)  # 404 (or wrong kind) before any waiting
+        # The state is read before the body: a decision landing between the two reads then
+        # shows in the body (never a "done" header on a pending body).
+        await self._get(kind, call_id)  # 404 (or wrong kind) before any waiting
         state = await self._row_state(call_id)
         if wait and state == "pending" and not self.closing.is_set():
             await self._wait(request, kind, call_id, wait)
-            obj = await self._get(kind, call_id)
             state = await self._row_state(call_id)
+        obj = await self._get(kind, call_id)
         return self._call_response(obj, state)
 
     async def respond(self, request: Request, kind: Kind) -> Response:
@@ -302,6 +307,26 @@ class _Api:
         escalation = await _parse_body(request, Escalation)
         await self._get(kind, call_id)  # 404 when the call is of the other kind
         obj = await self.gateway.escalate_email(call_id, escalation)
+        return self._call_response(obj, await self._row_state(call_id))
+
+    async def cancel(self, request: Request, kind: Kind) -> Response:
+        """An agent-scope action: the agent withdraws its own request (body optional:
+        `{"reason": "…"}`). Cancelling twice is fine; a decided call is a 400."""
+        call_id = request.path_params["call_id"]
+        raw = await _read_body(request)
+        reason = ""
+        if raw.strip():
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _field_error(["body"], f"invalid JSON: {exc}", "json_invalid") from None
+            if not isinstance(data, dict) or not isinstance(data.get("reason", ""), str):
+                raise _field_error(["body", "reason"], "must be a string", "string_type")
+            reason = data.get("reason", "")
+        if kind == "function_call":
+            obj: BaseModel = await self.gateway.cancel_function_call(call_id, reason)
+        else:
+            obj = await self.gateway.cancel_human_contact(call_id, reason)
         return self._call_response(obj, await self._row_state(call_id))
 
     async def events(self, request: Request, kind: Kind) -> Response:
@@ -411,6 +436,11 @@ def _api_routes(api: _Api) -> list[BaseRoute]:
                 _endpoint(api, api.escalate, k),
                 methods=["POST"],
             ),
+            Route(
+                f"/agent/{agent_coll}/{{call_id:path}}/cancel",
+                _endpoint(api, api.cancel, k),
+                methods=["POST"],
+            ),
             Route(f"/{coll}/{{call_id:path}}", _endpoint(api, api.get, k), methods=["GET"]),
         ]
     return routes
@@ -474,12 +504,25 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return JSONResponse(schema)
 
+    async def metrics(request: Request) -> Response:
+        # Counts and ages only (no addresses, no texts), so no key, like /healthz.
+        from .metrics import render_metrics, snapshot
+
+        try:
+            body, content_type = render_metrics(await snapshot(gateway))
+        except Exception as exc:
+            log.exception("metrics failed")
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=503)
+        return Response(body, media_type=content_type)
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Mount(API_PREFIX, routes=_api_routes(api)),
+            *_console_routes(gateway, config),
             *extra_routes,
         ]
     )
@@ -491,6 +534,12 @@ def create_app(
             API_PREFIX,
         )
     return app
+
+
+def _console_routes(gateway: Any, config: GatewayConfig) -> list[BaseRoute]:
+    from .console import console_routes
+
+    return console_routes(gateway, config)
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------
@@ -611,6 +660,25 @@ def openapi_schema() -> dict[str, Any]:
                 "summary": f"re-ask a {model} by email, optionally to more people",
                 "parameters": [call_id],
                 "requestBody": body("Escalation"),
+                "responses": ok(model),
+            }
+        }
+        paths[f"{API_PREFIX}/agent/{agent_coll}/{{call_id}}/cancel"] = {
+            "post": {
+                "summary": f"cancel a pending {model}: the people asked are told it is no "
+                "longer needed; later answers change nothing",
+                "parameters": [call_id],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"reason": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
                 "responses": ok(model),
             }
         }

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .config import ConfigError, GatewayConfig, load_config
 
@@ -25,9 +26,14 @@ def _load(path: str | None) -> GatewayConfig:
 
 
 async def _serve(config: GatewayConfig, *, with_api: bool) -> int:
+    """Run until a signal; a part that cannot start is a non-zero exit that names it."""
     from .gateway import Gateway
 
-    gateway = Gateway(config)
+    try:
+        gateway = Gateway(config)
+    except Exception as exc:
+        print(f"hl-email serve: cannot set up the gateway: {exc}", file=sys.stderr, flush=True)
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -35,31 +41,48 @@ async def _serve(config: GatewayConfig, *, with_api: bool) -> int:
             loop.add_signal_handler(sig, stop.set)
         except NotImplementedError:  # pragma: no cover - Windows
             pass
-    await gateway.start()
-    server_task = None
+    try:
+        await gateway.start()
+    except Exception as exc:
+        print(
+            f"hl-email serve: cannot start the gateway (store {config.store.url}): {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await gateway.stop()
+        return 1
+    server = None
     try:
         if with_api:
+            from .api import ApiServer
+
+            server = ApiServer(gateway, config)
             try:
-                from .api import serve_api
-            except ImportError:
-                serve_api = None  # type: ignore[assignment]
-            if serve_api is not None:
-                server_task = asyncio.create_task(serve_api(gateway, config, stop))
+                await server.start()
+            except Exception as exc:
+                # Never run without the API the agent expects: whatever holds the port would
+                # answer it instead.
+                print(
+                    f"hl-email serve: the HTTP API cannot start: {exc}\n"
+                    "  Is another hl-email (or another program) using that port? Set [api] port, "
+                    "or run with --no-api.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                server = None
+                return 1
+        api = f", API {server.base_url}" if server is not None else ""
         print(
             f"hl-email: gateway running as {config.agent.address} "
             f"(SMTP {config.smtp.host}:{config.smtp.port}, IMAP {config.imap.host}:{config.imap.port}"
-            f"/{config.imap.folder}, store {config.store.url}); Ctrl-C to stop",
+            f"/{config.imap.folder}, store {config.store.url}{api}); Ctrl-C to stop",
             flush=True,
         )
         await stop.wait()
     finally:
         print("hl-email: shutting down…", flush=True)
-        if server_task is not None:
-            server_task.cancel()
-            try:
-                await server_task
-            except (asyncio.CancelledError, Exception):
-                pass
+        if server is not None:
+            await server.stop()
         await gateway.stop()
     return 0
 
@@ -70,31 +93,97 @@ def _fmt_time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _summary(row: Any) -> str:
+def _result(row: Any) -> str:
+    """The state a person reads: approved, rejected: reason, answered, cancelled, pending…"""
+    status = row.status or {}
+    if status.get("cancelled"):
+        return "cancelled"
+    if row.state == "failed":
+        return f"failed: {status.get('error') or ''}".rstrip(": ")
+    if row.state != "done":
+        return row.state
+    if row.kind == "function_call":
+        if status.get("approved"):
+            return "approved"
+        return f"rejected: {status.get('comment') or ''}".rstrip(": ")
+    return "answered"
+
+
+def _what(row: Any) -> str:
     spec = row.spec
     if row.kind == "function_call":
-        what = f"approve {spec.get('fn')}"
-        status = row.status
-        if row.state == "done":
-            result = "approved" if status.get("approved") else f"rejected: {status.get('comment')}"
-        else:
-            result = row.state
-    else:
-        what = (
-            "question: " + (spec.get("msg") or "").splitlines()[0][:40]
-            if spec.get("msg")
-            else "question"
+        return f"approve {spec.get('fn')}"
+    first = (spec.get("msg") or "").strip().splitlines()
+    return "question: " + first[0][:60] if first else "question"
+
+
+def _table(rows: list[list[str]], *, max_width: int = 40) -> str:
+    """Columns as wide as their widest cell (capped, with an ellipsis), two spaces apart; the
+    last column is never cut."""
+
+    def cut(cell: str) -> str:
+        return cell if len(cell) <= max_width else cell[: max_width - 1] + "…"
+
+    cells = [[cut(c) for c in r[:-1]] + [r[-1]] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]) - 1)]
+    lines = []
+    for r in cells:
+        padded = [c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)]
+        lines.append("  ".join([*padded, r[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _store_config(args: argparse.Namespace) -> GatewayConfig:
+    """The config a `requests` command reads: --dev is the sandbox's store, else --config/env."""
+    if getattr(args, "dev", False):
+        from .sandbox import sandbox_store_path
+
+        config = _load(None)
+        config.store.url = f"sqlite:///{sandbox_store_path(args.data_dir)}"
+        config.base_dir = None
+        return config
+    return _load(getattr(args, "config", None))
+
+
+def _missing_store(config: GatewayConfig, args: argparse.Namespace) -> str | None:
+    """Why there is nothing to read, or None: a read command never creates an empty store."""
+    url = config.store.url
+    if not url.startswith("sqlite:") or config.sqlite_path == ":memory:":
+        return None
+    path = Path(config.sqlite_path)
+    if path.exists():
+        return None
+    if getattr(args, "dev", False):
+        return (
+            f"no sandbox store at {path}: start `hl-email dev` first (or pass the --data-dir "
+            "it was started with)"
         )
-        result = "answered" if row.state == "done" else row.state
-    return f"{row.call_id:<28} {_fmt_time(row.created_at):<20} {result:<30.30} {what}"
+    return (
+        f"no store at {path} (store.url {url!r}): pass --config with the gateway's config file, "
+        "or --dev for the `hl-email dev` sandbox"
+    )
 
 
 async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
     from .store import open_store
 
+    missing = _missing_store(config, args)
+    if missing is not None:
+        print(f"hl-email: {missing}", file=sys.stderr)
+        return 1
+    if args.requests_cmd == "cancel":
+        return await _cancel(config, args)
+    if args.requests_cmd == "purge-raw":
+        return await _purge(config)
     store = open_store(config.store.url, base_dir=config.base_dir)
     await store.open()
     try:
+        if args.requests_cmd == "export":
+            from .retention import dumps, export_requests
+
+            async for record in export_requests(store):
+                sys.stdout.write(dumps(record) + "\n")
+            return 0
         if args.requests_cmd == "list":
             rows = await store.list_requests(state=args.state, limit=args.limit)
             if args.json:
@@ -103,9 +192,9 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
             if not rows:
                 print("no requests")
                 return 0
-            print(f"{'CALL ID':<28} {'CREATED (UTC)':<20} {'STATE':<30} WHAT")
-            for row in rows:
-                print(_summary(row))
+            table = [["CALL ID", "CREATED (UTC)", "STATE", "WHAT"]]
+            table += [[r.call_id, _fmt_time(r.created_at), _result(r), _what(r)] for r in rows]
+            print(_table(table))
             return 0
         row = await store.get_request(call_id=args.call_id)
         if row is None:
@@ -127,6 +216,8 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
                 "attempts": o.attempts,
                 "last_error": o.last_error,
                 "message_id": o.message_id,
+                "created_at": _fmt_time(o.created_at),
+                "sent_at": _fmt_time(o.sent_at),
             }
             for o in outbox
         ]
@@ -139,10 +230,152 @@ async def _requests(config: GatewayConfig, args: argparse.Namespace) -> int:
             }
             for i in inbound
         ]
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        if args.json:
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            print(_show_text(row, data))
         return 0
     finally:
         await store.close()
+
+
+def _show_text(row: Any, data: dict[str, Any]) -> str:
+    """`requests show`: what was asked, of whom, what happened, in the order it happened."""
+    spec = row.spec
+    lines = [f"{row.call_id}  ({'approval' if row.kind == 'function_call' else 'question'})"]
+    lines.append(f"  state:    {_result(row)}")
+    if row.kind == "function_call":
+        args = ", ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False)}"
+            for k, v in (spec.get("kwargs") or {}).items()
+        )
+        lines.append(f"  asks:     {spec.get('fn')}({args})")
+    else:
+        lines.append(f"  asks:     {(spec.get('msg') or '').strip()[:200]}")
+    if row.subject:
+        lines.append(f"  subject:  {row.subject}")
+    lines.append(f"  run:      {row.run_id or '-'}")
+    lines.append(f"  created:  {data['created_at']} UTC")
+    if row.resolved_at is not None:
+        lines.append(f"  resolved: {data['resolved_at']} UTC")
+    route = row.route or {}
+    if route.get("rule") or route.get("policy"):
+        lines.append(
+            f"  route:    {route.get('rule') or route.get('source') or '-'}"
+            f" (policy {route.get('policy', 'any')}, quorum {route.get('quorum') or 1})"
+        )
+    status = row.status or {}
+    for key in ("comment", "response", "error"):
+        if status.get(key):
+            lines.append(f"  {key + ':':<9} {status[key]}")
+    lines.append("")
+    lines.append("recipients:")
+    table = [["ADDRESS", "FIELD", "STATE", "ERROR"]]
+    table += [[r["address"], r["field"], r["state"], r["error"] or ""] for r in data["recipients"]]
+    lines += ["  " + line for line in _table(table, max_width=60).splitlines()]
+    lines.append("")
+    lines.append("emails sent:")
+    table = [["PURPOSE", "TO", "STATE", "SENT (UTC)", "ERROR"]]
+    table += [
+        [o["purpose"], ", ".join(o["to"]), o["state"], o["sent_at"], o["last_error"] or ""]
+        for o in data["outbox"]
+    ]
+    lines += ["  " + line for line in _table(table, max_width=60).splitlines()]
+    lines.append("")
+    lines.append("replies received:")
+    if data["inbound"]:
+        table = [["RECEIVED (UTC)", "FROM", "OUTCOME", "DETAIL"]]
+        table += [
+            [i["received_at"], i["from"] or "?", i["outcome"], i["detail"] or ""]
+            for i in data["inbound"]
+        ]
+        lines += ["  " + line for line in _table(table, max_width=60).splitlines()]
+    else:
+        lines.append("  none yet")
+    lines.append("")
+    lines.append("(--json prints everything as JSON)")
+    return "\n".join(lines)
+
+
+async def _purge(config: GatewayConfig) -> int:
+    import time
+
+    from .retention import purge_raw_mail
+    from .store import open_store
+
+    if not config.store.keep_raw_mail:
+        print("hl-email: [store] keep_raw_mail is not set; nothing to purge", file=sys.stderr)
+        return 2
+    store = open_store(config.store.url, base_dir=config.base_dir)
+    await store.open()
+    try:
+        inbound, outbox = await purge_raw_mail(
+            store, older_than=config.store.keep_raw_mail, now=time.time()
+        )
+    finally:
+        await store.close()
+    print(f"purged {inbound} raw replies and {outbox} sent email bodies")
+    return 0
+
+
+async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
+    """`requests cancel ID`: through the running gateway's API when one answers (its outbox
+    tells the people asked at once, and its waiters wake); otherwise in the store, and the
+    "no longer needed" emails go out when the gateway next runs."""
+    import httpx
+
+    from .api import API_PREFIX
+    from .errors import NotFoundError, RequestInvalidError
+    from .gateway import Gateway
+
+    if getattr(args, "dev", False):
+        from .sandbox import DEFAULT_PORT
+
+        base = args.api_url or f"http://127.0.0.1:{DEFAULT_PORT}{API_PREFIX}"
+        # The sandbox keeps the API key it generated beside its store.
+        key_file = Path(args.data_dir) / "api_key"
+        key: str | None = (
+            key_file.read_text(encoding="utf-8").strip() if key_file.exists() else None
+        )
+    else:
+        host = config.api.host if config.api.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        base = args.api_url or f"http://{host}:{config.api.port}{API_PREFIX}"
+        key = config.api.api_keys[0] if config.api.api_keys else None
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    call_id = args.call_id
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+        for coll in ("function_calls", "human_contacts"):
+            url = f"{base.rstrip('/')}/agent/{coll}/{quote(call_id, safe='')}/cancel"
+            try:
+                resp = await client.post(url, json={"reason": args.reason})
+            except httpx.TransportError:
+                break  # no gateway listening: cancel in the store
+            if resp.status_code == 404:
+                continue  # the other kind, or no such call (the store says which)
+            if resp.status_code == 200:
+                print(f"cancelled {call_id} (through the gateway at {base})")
+                return 0
+            try:
+                detail = resp.json().get("detail") or resp.text
+            except ValueError:
+                detail = resp.text
+            print(f"hl-email: {base}: {resp.status_code}: {detail}", file=sys.stderr)
+            return 1
+    gateway = Gateway(config)
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        await gateway.cancel(call_id, args.reason, by="an operator (hl-email requests cancel)")
+    except (NotFoundError, RequestInvalidError) as exc:
+        print(f"hl-email: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await gateway.stop()
+    print(
+        f"cancelled {call_id} in the store {config.store.url} (no gateway answered at {base}; "
+        "the people asked are told when the gateway next runs)"
+    )
+    return 0
 
 
 def _row_json(row: Any) -> dict[str, Any]:
@@ -207,7 +440,16 @@ def _routes_test(args: argparse.Namespace) -> int:
     if args.json:
         data = {
             name: getattr(decision, name)
-            for name in ("source", "rule", "policy", "quorum", "timeout", "language")
+            for name in (
+                "source",
+                "rule",
+                "policy",
+                "quorum",
+                "timeout",
+                "language",
+                "working_hours",
+                "tz",
+            )
         }
         data.update(
             to=list(decision.to),
@@ -226,12 +468,32 @@ def _routes_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_args(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """--config / --dev / --data-dir, accepted before or after the action."""
+    default: Any = None if top else argparse.SUPPRESS
+    parser.add_argument("--config", "-c", default=default, help="TOML config file")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="read the `hl-email dev` sandbox's store (<data-dir>/hl-email.db)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=".hl-email-dev" if top else argparse.SUPPRESS,
+        help="the sandbox's --data-dir, with --dev (default ./.hl-email-dev)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hl-email",
         description="Self-hosted gateway that lets AI agents ask humans for approval by email.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--log-json", action="store_true", help="log JSON lines (ts, level, logger, message)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(
@@ -240,17 +502,41 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
     serve.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
 
-    requests = sub.add_parser("requests", help="inspect stored requests")
-    requests.add_argument("--config", "-c", help="TOML config file")
+    requests = sub.add_parser("requests", help="inspect, cancel and export stored requests")
+    _store_args(requests, top=True)
     rsub = requests.add_subparsers(dest="requests_cmd", required=True, metavar="ACTION")
     lst = rsub.add_parser("list", help="list recent requests")
-    lst.add_argument("--config", "-c", default=argparse.SUPPRESS, help="TOML config file")
+    _store_args(lst)
     lst.add_argument("--state", choices=["pending", "done", "failed"], help="only this state")
     lst.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     lst.add_argument("--json", action="store_true", help="print JSON")
     show = rsub.add_parser("show", help="show one request with recipients, emails and replies")
     show.add_argument("call_id", help="the call_id of the request")
-    show.add_argument("--config", "-c", default=argparse.SUPPRESS, help="TOML config file")
+    _store_args(show)
+    show.add_argument("--json", action="store_true", help="print everything as JSON")
+    export = rsub.add_parser(
+        "export", help="every request with its emails and replies, one JSON object per line"
+    )
+    _store_args(export)
+    export.add_argument(
+        "--jsonl", action="store_true", required=True, help="JSON lines on stdout (for audit)"
+    )
+    purge = rsub.add_parser(
+        "purge-raw", help="drop raw mail older than [store] keep_raw_mail (outcomes stay)"
+    )
+    _store_args(purge)
+    cancel = rsub.add_parser(
+        "cancel",
+        help="cancel a pending request: the people asked are told it is no longer needed",
+    )
+    cancel.add_argument("call_id", help="the call_id of the request")
+    _store_args(cancel)
+    cancel.add_argument("--reason", default="", help="why (shown to the agent, stored)")
+    cancel.add_argument(
+        "--api-url",
+        help="the running gateway's API (default: from [api] host/port; with --dev the "
+        "sandbox's http://127.0.0.1:8040/humanlayer/v1)",
+    )
 
     dev = sub.add_parser(
         "dev", help="run a sandbox: gateway, local SMTP capture, web inbox and API; no mail account"
@@ -265,8 +551,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument(
         "--agent-address",
-        default="agent@hl-email.test",
-        help="the agent's address (default agent@hl-email.test)",
+        default=None,
+        help="the agent's address (default: [agent] address of --config, else agent@hl-email.test)",
+    )
+    dev.add_argument(
+        "--config",
+        "-c",
+        help="TOML config whose routes, default route, quorum, reminders, templates and "
+        "languages the sandbox uses (its SMTP, IMAP and store settings are replaced by the "
+        "sandbox's)",
     )
 
     doctor = sub.add_parser("doctor", help="check SMTP, IMAP and a real round trip for a config")
@@ -313,10 +606,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from .logs import setup_logging
+
+    setup_logging(verbose=args.verbose, json_lines=args.log_json)
     if args.command == "serve":
         config = _load(args.config)
         from .credentials import credential_problems
@@ -327,13 +619,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return asyncio.run(_serve(config, with_api=not args.no_api))
     if args.command == "requests":
-        config = _load(args.config)
-        return asyncio.run(_requests(config, args))
+        return asyncio.run(_requests(_store_config(args), args))
     if args.command == "dev":
         from .sandbox import run_dev
 
         return asyncio.run(
-            run_dev(port=args.port, data_dir=args.data_dir, agent_address=args.agent_address)
+            run_dev(
+                port=args.port,
+                data_dir=args.data_dir,
+                agent_address=args.agent_address,
+                config=args.config,
+            )
         )
     if args.command == "doctor":
         from .doctor import run_doctor

@@ -25,7 +25,7 @@ from pydantic_settings import (
 )
 
 from .header_values import header_problem
-from .routing import Groups, RouteConfig, gateway_routes_check
+from .routing import Duration, Groups, RouteConfig, gateway_routes_check
 
 __all__ = ["ConfigError", "GatewayConfig", "ascii_domain", "load_config", "normalize_address"]
 
@@ -191,6 +191,9 @@ class ImapConfig(_Section):
 
 class StoreConfig(_Section):
     url: str = "sqlite:///hl-email.db"
+    # Retention: raw inbound messages (and the bodies of sent emails) older than this are
+    # purged; outcomes, decisions and headers' summary stay. "90d", "12h"; empty keeps all.
+    keep_raw_mail: Duration | None = None
 
     @field_validator("url")
     @classmethod

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import email
 import email.policy
 import hashlib
 import inspect
 import logging
+import os
 import re
 import secrets
+import socket
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +28,7 @@ from .errors import NotFoundError, RequestInvalidError
 from .header_values import header_problem
 from .i18n import message
 from .inbound.imap import ImapWatcher
+from .inbound.leader import watch_while_leading
 from .inbound.lmtp import LmtpListener
 from .limits import InboundLimits, LimitRefusal, check_inbound
 from .matching import candidate_keys, dmarc_verdict, sender_address
@@ -56,6 +61,7 @@ from .replies import (
     classify_message,
     decide,
     extract_reply_from_message,
+    strip_signoff,
 )
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
@@ -86,6 +92,8 @@ log = logging.getLogger("hl_email.gateway")
 Kind = Literal["function_call", "human_contact"]
 # Raw inbound mail is kept for audit up to this size; larger messages keep their headers only.
 _RAW_KEEP_BYTES = 2_000_000
+# Seconds a claimed timer stays with this gateway before another may take it over.
+_TIMER_LEASE = 60.0
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,8 @@ class Gateway:
                 self.mailbox_watchers[entry.name] = ImapWatcher(
                     entry.imap, self.store, self.handle_inbound, clock=clock, tokens=tokens
                 )
+        # Names this gateway in the leases it takes on shared rows (outbox, timers, webhooks).
+        self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.outbox = OutboxWorker(
             self.store,
             send or self._send,
@@ -197,10 +207,13 @@ class Gateway:
             on_permanent_failure=self._outbox_failed,
             clock=clock,
             retry_window=self._outbox_retry_window,
+            owner=self.instance_id,
         )
         self.watcher = ImapWatcher(
             config.imap, self.store, self.handle_inbound, clock=clock, tokens=self.imap_tokens
         )
+        self.mailbox_role = "stopped"  # leader | standby | stopped (see _watch_mailbox)
+        self.mailbox_roles: dict[str, str] = {}  # the same for each [[mailboxes]] watcher
         self.watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
         for mailbox_watcher in self.mailbox_watchers.values():
             mailbox_watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
@@ -208,7 +221,12 @@ class Gateway:
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()
-        self._lock = asyncio.Lock()
+        # One lock per request (not one for the gateway): changes to different requests run
+        # concurrently; every commit is versioned besides, which is what orders the writers of
+        # several gateways (and the inbound path, which retries on a conflict).
+        self._request_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopping = False
@@ -240,16 +258,32 @@ class Gateway:
             # An empty or example secret lets anyone who read our docs forge a reply key.
             raise ConfigError("refusing to start: " + "; ".join(problems))
         await self.store.open()
+        await self.store.listen_changes(self._on_remote_change)
         self._stopping = False
         if outbox:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="hl-email-outbox"))
         if inbound if inbound is not None else self.config.imap.enabled:
-            self._tasks.append(asyncio.create_task(self.watcher.run(), name="hl-email-imap"))
+            self._tasks.append(asyncio.create_task(self._watch_mailbox(), name="hl-email-imap"))
         if timers:
             self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
+            if self.config.store.keep_raw_mail:
+                self._tasks.append(
+                    asyncio.create_task(self._retention_loop(), name="hl-email-retention")
+                )
         if inbound is not False:
             for name, watcher in self.mailbox_watchers.items():
-                self._tasks.append(asyncio.create_task(watcher.run(), name=f"hl-email-imap-{name}"))
+                # Like the default mailbox: one gateway of several on PostgreSQL watches it.
+                leadership = self.store.leadership(watcher.mailbox_key)
+
+                def on_role(role: str, name: str = name) -> None:
+                    self.mailbox_roles[name] = role
+
+                self._tasks.append(
+                    asyncio.create_task(
+                        watch_while_leading(leadership, watcher.run, on_role=on_role),
+                        name=f"hl-email-imap-{name}",
+                    )
+                )
         if self.lmtp is not None and inbound is not False:
             await self.lmtp.start()
         self._started = True
@@ -287,6 +321,15 @@ class Gateway:
             await self.store.close()
         self._started = False
 
+    async def _watch_mailbox(self) -> None:
+        """Watch the mailbox while this gateway leads it (always, with an embedded store)."""
+
+        def on_role(role: str) -> None:
+            self.mailbox_role = role
+
+        leadership = self.store.leadership(self.watcher.mailbox_key)
+        await watch_while_leading(leadership, self.watcher.run, on_role=on_role)
+
     async def __aenter__(self) -> Gateway:
         await self.start()
         return self
@@ -297,12 +340,20 @@ class Gateway:
     async def readiness(self) -> dict[str, Any]:
         return {
             "store": await self.store.ping(),
-            "imap": self.watcher.connected if self.config.imap.enabled else None,
+            # A standby gateway (another one leads the mailbox) is ready without IMAP.
+            "imap": self.watcher.connected
+            if self.config.imap.enabled and self.mailbox_role != "standby"
+            else None,
+            "mailbox_role": self.mailbox_role if self.config.imap.enabled else None,
             "smtp_last_error": self.outbox.last_error,
             "smtp_paused": self.outbox.paused is not None,  # the reason is in smtp_last_error
             "imap_last_error": self.watcher.last_error,
             "lmtp": self.lmtp.listening if self.lmtp is not None else None,
-            "mailboxes": {name: w.connected for name, w in self.mailbox_watchers.items()},
+            # None for a mailbox another gateway watches (this one stands by).
+            "mailboxes": {
+                name: None if self.mailbox_roles.get(name) == "standby" else w.connected
+                for name, w in self.mailbox_watchers.items()
+            },
         }
 
     async def _send(self, mail_from: str, rcpt_to: list[str], message: bytes) -> None:
@@ -363,7 +414,7 @@ class Gateway:
         outbox = self._asks(row, recipients, channel=channel, purpose="ask")
         row.subject = self._last_subject
         timers = [
-            TimerRow(request_id, "reminder", now + delay, {"n": i + 1})
+            TimerRow(request_id, "reminder", _in_working_hours(route, now + delay), {"n": i + 1})
             for i, delay in enumerate(route.get("reminders") or [])
         ]
         timers += [
@@ -439,6 +490,8 @@ class Gateway:
             "language": getattr(decision, "language", None),
             "template_set": getattr(decision, "template_set", None),
             "mailbox": self._mailbox_name(channel, decision),
+            "working_hours": getattr(decision, "working_hours", None),
+            "tz": getattr(decision, "tz", None),
         }
 
     def _mailbox_name(self, channel: EmailContactChannel | None, decision: Any) -> str | None:
@@ -513,6 +566,7 @@ class Gateway:
                 context_about_user=channel.context_about_user if channel else None,
                 html_template=channel.template if channel else None,
                 escalation_msg=escalation_msg,
+                description=spec.get("description") if approval else None,
                 language=request.route.get("language"),
                 template_set=request.route.get("template_set"),
                 message_id=message_id,
@@ -611,6 +665,31 @@ class Gateway:
         return lambda: self._listeners.discard(listener)
 
     def _notify(self, call_id: str, state: str) -> None:
+        """A request changed here: wake this gateway's waiters and tell the other gateways."""
+        self._wake_local(call_id, state)
+        task = asyncio.ensure_future(self._publish(call_id, state))
+        self._handler_tasks.add(task)
+        task.add_done_callback(self._handler_tasks.discard)
+
+    async def _publish(self, call_id: str, state: str) -> None:
+        try:
+            await self.store.publish_change(call_id, state)
+        except Exception:
+            # Waiters elsewhere still wake: their long-polls re-read at their timeout.
+            log.warning("could not publish the change of %s", call_id, exc_info=True)
+
+    def _on_remote_change(self, call_id: str, state: str) -> None:
+        """Another gateway on the store changed a request (LISTEN/NOTIFY with PostgreSQL)."""
+        if call_id == "*":  # notifications may have been missed: every waiter re-reads
+            for futures in list(self._waiters.values()):
+                for future in futures:
+                    if not future.done():
+                        future.set_result(None)
+            self._waiters.clear()
+            return
+        self._wake_local(call_id, state)
+
+    def _wake_local(self, call_id: str, state: str) -> None:
         for future in self._waiters.pop(call_id, set()):
             if not future.done():
                 future.set_result(None)
@@ -641,8 +720,14 @@ class Gateway:
             try:
                 await asyncio.wait_for(future, remaining)
             except TimeoutError:
-                self._waiters.get(call_id, set()).discard(future)
                 raise TimeoutError(f"no answer to {call_id} within {timeout:g} s") from None
+            finally:
+                # Also when the waiter goes away (cancelled): leave nothing behind for it.
+                waiters = self._waiters.get(call_id)
+                if waiters is not None:
+                    waiters.discard(future)
+                    if not waiters:
+                        self._waiters.pop(call_id, None)
 
     async def wait_function_call(self, call_id: str, timeout: float | None = None) -> FunctionCall:
         await self._row(call_id, "function_call")
@@ -676,25 +761,109 @@ class Gateway:
         await self._respond(call_id, "human_contact", fields)
         return await self.get_human_contact(call_id)
 
+    def _lock_for(self, request_id: str) -> asyncio.Lock:
+        """The in-process lock of one request (kept while anyone holds or waits for it)."""
+        lock = self._request_locks.get(request_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._request_locks[request_id] = lock
+        return lock
+
     async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
         """An answer given through the API instead of by email; the first answer still wins."""
-        async with self._lock:
-            row = await self._row(call_id, kind)
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}")
-            now = self.clock()
-            status = {
-                **row.status,
-                **fields,
-                "responded_at": _iso(now),
-                "user_info": {"via": "api"},
-            }
-            ok = await self.store.commit(
-                request=RequestUpdate(row.id, status=status, state="done", resolved_at=now)
-            )
+        async with self._lock_for((await self._row(call_id, kind)).id):
+            for _ in range(5):  # CONFLICT: changed meanwhile (a vote, a reminder): read again
+                row = await self._row(call_id, kind)
+                if row.state != "pending":
+                    raise RequestInvalidError(f"{call_id} is already {row.state}")
+                now = self.clock()
+                status = {
+                    **row.status,
+                    **fields,
+                    "responded_at": _iso(now),
+                    "user_info": {"via": "api"},
+                }
+                ok = await self.store.commit(
+                    request=RequestUpdate(
+                        row.id,
+                        status=status,
+                        state="done",
+                        resolved_at=now,
+                        expect_version=row.version,
+                    )
+                )
+                if ok:
+                    break
         if not ok:
             raise RequestInvalidError(f"{call_id} was answered meanwhile")
         self._notify(call_id, "done")
+
+    # -- cancelling (an agent-scope action: the agent withdraws its own request) -------------------
+
+    async def cancel(
+        self, call_id: str, reason: str = "", *, kind: Kind | None = None, by: str = "the agent"
+    ) -> RequestRow:
+        """Withdraw a pending request: it fails closed (a function call reads as denied to an
+        SDK that knows no cancel), its timers stop, and everyone still asked is told in the
+        thread that it is no longer needed. Cancelling a cancelled request is a no-op; a
+        decided one cannot be cancelled. Only an explicit call cancels: a waiter that goes away
+        (a dropped long-poll, a killed agent) leaves the request open."""
+        _check_header_free("reason", reason, allow_newlines=True)
+        reason = reason.strip()[:500]
+        found = await self.store.get_request(call_id=call_id)
+        async with self._lock_for(found.id if found is not None else call_id):
+            for _ in range(5):
+                row = await self.store.get_request(call_id=call_id)
+                if row is None or (kind is not None and row.kind != kind):
+                    label = {"function_call": "function call", "human_contact": "human contact"}
+                    raise NotFoundError(
+                        f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
+                    )
+                if row.status.get("cancelled"):
+                    return row
+                if row.state != "pending":
+                    raise RequestInvalidError(
+                        f"{call_id} is already {row.state}; nothing to cancel"
+                    )
+                now = self.clock()
+                text = f"cancelled by {by}" + (f": {reason}" if reason else "")
+                status = {
+                    **row.status,
+                    "responded_at": _iso(now),
+                    "cancelled": True,
+                    "error": text,
+                }
+                if row.kind == "function_call":
+                    status.update(approved=False, comment=text)
+                recipients = await self.store.get_recipients(row.id)
+                waiting = [r for r in recipients if r.state in ("pending", "sent")]
+                notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
+                ok = await self.store.commit(
+                    request=RequestUpdate(
+                        row.id,
+                        status=status,
+                        state="failed",
+                        resolved_at=now,
+                        expect_version=row.version,  # no vote or answer landed meanwhile
+                    ),
+                    recipients=waiting,
+                    outbox=[n for n in notes if n is not None],
+                )
+                if ok:
+                    break
+                # CONFLICT: changed meanwhile (a reminder, a vote, a decision): read it again.
+            else:
+                raise RequestInvalidError(f"{call_id} kept changing; nothing cancelled, try again")
+            await self.store.cancel_timers(row.id)
+        self.outbox.wake()
+        self._notify(call_id, "failed")
+        return await self.store.get_request(call_id=call_id) or row
+
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        return self._function_call(await self.cancel(call_id, reason, kind="function_call"))
+
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        return self._human_contact(await self.cancel(call_id, reason, kind="human_contact"))
 
     # -- escalation -----------------------------------------------------------------------------
 
@@ -718,13 +887,24 @@ class Gateway:
                 raise RequestInvalidError(str(exc)) from None
             _check_allowed_recipient(self.config, address, f"additional_recipients[{i}].address")
             additions.append((address, getattr(recipient, "field", None) or "to"))
-        async with self._lock:
+        row = await self.store.get_request(call_id=call_id)
+        if row is None:
+            raise NotFoundError(f"no request with call_id {call_id!r}")
+        async with self._lock_for(row.id):
             row = await self.store.get_request(call_id=call_id)
-            if row is None:
-                raise NotFoundError(f"no request with call_id {call_id!r}")
+            assert row is not None  # requests are never deleted
             if row.state != "pending":
                 raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to escalate")
-            await self._escalate(row, add=additions, message=escalation.escalation_msg)
+            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
+                if await self._escalate(row, add=additions, message=escalation.escalation_msg):
+                    break
+                row = await self.store.get_request(call_id=call_id)
+                if row is None or row.state != "pending":
+                    raise RequestInvalidError(
+                        f"{call_id} was decided meanwhile; nothing to escalate"
+                    )
+            else:
+                raise RequestInvalidError(f"{call_id} kept changing; escalate again")
         return await self.get_request(call_id)
 
     async def _escalate(
@@ -737,8 +917,9 @@ class Gateway:
         timer_done: int | None = None,
         inbound: InboundRecord | None = None,
         only_new: bool = False,
-    ) -> bool:
-        """Add recipients (or hand over to them) and ask in the thread; one transaction."""
+    ) -> CommitResult:
+        """Add recipients (or hand over to them) and ask in the thread; one transaction, which
+        lands only while the request is still at the version read (CONFLICT otherwise)."""
         existing = await self.store.get_recipients(request.id)
         known = {r.address for r in existing}
         new: list[RecipientRow] = []
@@ -760,6 +941,7 @@ class Gateway:
         outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
         ok = await self.store.commit(
             inbound=inbound,
+            request=RequestUpdate(request.id, expect_version=request.version),
             recipients=changed + targets,
             outbox=[o for o in outbox if o is not None],
             timer_done=timer_done,
@@ -772,14 +954,17 @@ class Gateway:
 
     async def _outbox_failed(self, row: OutboxRow, reason: str) -> None:
         assert row.id is not None
-        async with self._lock:
-            await self._fail_recipient(
-                row.request_id,
-                row.recipient_seq,
-                reason,
-                outbox_failed=(row.id, reason),
-                count_as_delivery=row.purpose in ("ask", "escalation"),
-            )
+        async with self._lock_for(row.request_id):
+            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
+                result = await self._fail_recipient(
+                    row.request_id,
+                    row.recipient_seq,
+                    reason,
+                    outbox_failed=(row.id, reason),
+                    count_as_delivery=row.purpose in ("ask", "escalation"),
+                )
+                if result is not CommitResult.CONFLICT:
+                    break
 
     async def _fail_recipient(
         self,
@@ -790,7 +975,7 @@ class Gateway:
         outbox_failed: tuple[int, str] | None = None,
         inbound: InboundRecord | None = None,
         count_as_delivery: bool = True,
-    ) -> bool:
+    ) -> CommitResult:
         """Mark one recipient undeliverable; when nobody is left to answer, the call fails."""
         request = await self.store.get_request(id=request_id)
         recipients = await self.store.get_recipients(request_id)
@@ -828,6 +1013,11 @@ class Gateway:
                     update = RequestUpdate(
                         request_id, status=status, state="failed", resolved_at=now
                     )
+        if request is not None and count_as_delivery:
+            if update is None:
+                update = self._unchanged(request)
+            else:
+                update.expect_version = request.version
         ok = await self.store.commit(
             inbound=inbound,
             request=update,
@@ -843,41 +1033,40 @@ class Gateway:
     async def handle_inbound(self, raw: bytes) -> InboundOutcome:
         """Walk one inbound message through classify → match → authorize → extract → decide.
 
-        Every message ends in a stored outcome; input problems never raise.
+        Every message ends in a stored outcome; input problems never raise. Runs without a
+        lock: each commit is versioned, and a conflict means read the request again and redo.
         """
         refusal = check_inbound(raw, self._limits())
         if refusal is not None:
-            async with self._lock:
-                return await self._refuse_unparsed(raw, refusal)
-        async with self._lock:
-            try:
-                for _ in range(5):
-                    try:
-                        return await self._handle_inbound(raw)
-                    except _Retry:
-                        # Another writer (a second gateway on the same store) changed the
-                        # request meanwhile: read it again and redo the decision.
-                        continue
-                raise RuntimeError("the request kept changing while this reply was processed")
-            except Exception as exc:
-                # A bug must not stop the watcher, nor be lost: record it and move on.
-                log.exception("inbound processing failed")
-                key = "sha256:" + hashlib.sha256(raw).hexdigest()
-                record = InboundRecord(
-                    dedupe_key=key + ":error",
-                    message_id=None,
-                    received_at=self.clock(),
-                    from_address=None,
-                    subject=None,
-                    outcome="error",
-                    detail=f"{type(exc).__name__}: {exc}"[:1000],
-                    raw=raw[:_RAW_KEEP_BYTES],
-                )
+            return await self._refuse_unparsed(raw, refusal)
+        try:
+            for _ in range(5):
                 try:
-                    await self.store.commit(inbound=record)
-                except Exception:
-                    log.exception("could not record the failure")
-                return InboundOutcome("error", record.detail)
+                    return await self._handle_inbound(raw)
+                except _Retry:
+                    # Another writer (a second gateway on the same store) changed the
+                    # request meanwhile: read it again and redo the decision.
+                    continue
+            raise RuntimeError("the request kept changing while this reply was processed")
+        except Exception as exc:
+            # A bug must not stop the watcher, nor be lost: record it and move on.
+            log.exception("inbound processing failed")
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            record = InboundRecord(
+                dedupe_key=key + ":error",
+                message_id=None,
+                received_at=self.clock(),
+                from_address=None,
+                subject=None,
+                outcome="error",
+                detail=f"{type(exc).__name__}: {exc}"[:1000],
+                raw=raw[:_RAW_KEEP_BYTES],
+            )
+            try:
+                await self.store.commit(inbound=record)
+            except Exception:
+                log.exception("could not record the failure")
+            return InboundOutcome("error", record.detail)
 
     def _limits(self) -> InboundLimits:
         limits = self.config.inbound
@@ -1015,11 +1204,16 @@ class Gateway:
             return await finish("already_answered", f"{sender} has already answered")
 
         try:
-            text = extract_reply_from_message(msg)
+            # the decision reads the new text with signatures kept (a retraction under them
+            # counts) and every quote and <blockquote> removed; the agent gets the new text
+            # without signatures and closings
+            text = extract_reply_from_message(msg, for_decision=True)
+            answer = extract_reply_from_message(msg)
         except Exception as exc:
-            text = ""
+            text = answer = ""
             log.warning("extraction failed: %s", exc)
         text = _REF_LINE.sub("", text).strip()
+        answer = _REF_LINE.sub("", answer).strip()
         spec = request.spec
         approval = request.kind == "function_call"
         options = [
@@ -1033,6 +1227,9 @@ class Gateway:
             kind="approval" if approval else "question",
             options=options,
             classifier=self.classifier,
+        )
+        decision = _comment_from_answer(
+            decision, text, answer, "approval" if approval else "question", options
         )
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
@@ -1064,18 +1261,23 @@ class Gateway:
             delegate = None
         if delegate:
             record.detail += f"; asking the delegate {delegate}"
-            await self.store.commit(recipients=[recipient])
-            ok = await self._escalate(
+            await self._commit(request=self._unchanged(request), recipients=[recipient])
+            request.version += 1  # the touch above
+            result = await self._escalate(
                 request,
                 add=[(delegate, "to")],
                 message=_t("delegate_intro", request, away=recipient.address),
                 inbound=record,
                 only_new=True,
             )
+            if result is CommitResult.CONFLICT:
+                raise _Retry()
             return InboundOutcome(
-                "auto_reply" if ok else "duplicate", record.detail, request.call_id
+                "auto_reply" if result else "duplicate", record.detail, request.call_id
             )
-        ok = await self.store.commit(inbound=record, recipients=[recipient])
+        ok = await self._commit(
+            inbound=record, request=self._unchanged(request), recipients=[recipient]
+        )
         return InboundOutcome("auto_reply" if ok else "duplicate", record.detail, request.call_id)
 
     async def _handle_agent_email(
@@ -1172,7 +1374,10 @@ class Gateway:
                 )
             )
         ok = await self._commit(
-            inbound=record, recipients=[responder], outbox=[o for o in outbox if o is not None]
+            inbound=record,
+            request=self._unchanged(request),
+            recipients=[responder],
+            outbox=[o for o in outbox if o is not None],
         )
         if ok:
             self.outbox.wake()
@@ -1184,6 +1389,8 @@ class Gateway:
         who = ", ".join(
             v["address"] for v in status.get("responders") or [] if v.get("verdict") != "unclear"
         )
+        if status.get("cancelled"):
+            return _t("verdict_cancelled", request)
         if request.state == "failed":
             return _t("verdict_closed", request)
         if request.kind == "function_call":
@@ -1193,6 +1400,12 @@ class Gateway:
         else:
             key = "verdict_answered"
         return _t(key + "_by", request, who=who) if who else _t(key, request)
+
+    @staticmethod
+    def _unchanged(request: RequestRow) -> RequestUpdate:
+        """Commit only while the request is as read (any state): for effects on its recipients,
+        which must not overwrite what another writer decided meanwhile."""
+        return RequestUpdate(request.id, expect_state=None, expect_version=request.version)
 
     async def _commit(self, **kw: Any) -> CommitResult:
         """store.commit for the inbound path: a conflict means process the message again."""
@@ -1269,6 +1482,8 @@ class Gateway:
             f"bounced: {_safe_header(msg, 'Subject') or 'delivery failure'}",
             inbound=record,
         )
+        if ok is CommitResult.CONFLICT:
+            raise _Retry()
         return InboundOutcome("bounce" if ok else "duplicate", record.detail, request.call_id)
 
     def _followup(
@@ -1353,6 +1568,12 @@ class Gateway:
             message = _t("clarify_approval", request)
         else:
             message = _t("clarify_question", request)
+        if decision.reason:
+            # Say what was unclear, so the person can fix exactly that.
+            reason = decision.reason.strip()
+            if reason[-1:] not in ".!?":
+                reason += "."
+            message += "\n\n" + _t("clarify_reason", request, reason=reason)
         row = self._followup(
             request,
             recipient,
@@ -1539,23 +1760,39 @@ class Gateway:
 
     async def run_timers_once(self) -> int:
         """Run every timer that is due; a step missed while the gateway was down runs once."""
-        timers = await self.store.due_timers(self.clock())
+        # Claimed: with several gateways on one store, one of them runs each timer (and a
+        # crashed one's claim runs out after _TIMER_LEASE seconds).
+        timers = await self.store.claim_timers(
+            self.clock(), owner=self.instance_id, lease=_TIMER_LEASE
+        )
         for timer in timers:
-            async with self._lock:
+            async with self._lock_for(timer.request_id):
                 try:
-                    await self._run_timer(timer)
+                    # CONFLICT: the request changed since the timer read it (another gateway
+                    # applied an answer) or the timer was run elsewhere: read again and redo the
+                    # step, which then finds the request decided or the timer done.
+                    for _ in range(3):
+                        if await self._run_timer(timer) is not CommitResult.CONFLICT:
+                            break
                 except Exception:
                     log.exception("timer %s (%s) failed", timer.id, timer.kind)
                     await self.store.commit(timer_done=timer.id)
         return len(timers)
 
-    async def _run_timer(self, timer: TimerRow) -> None:
+    async def _run_timer(self, timer: TimerRow) -> CommitResult:
+        """One step; every effect commits only while the request is at the version read here."""
         request = await self.store.get_request(id=timer.request_id)
         if request is None or request.state != "pending":
-            await self.store.commit(timer_done=timer.id)
-            return
+            return await self.store.commit(timer_done=timer.id)
         recipients = await self.store.get_recipients(request.id)
         waiting = [r for r in recipients if r.state in ("pending", "sent")]
+        now = self.clock()
+        if timer.kind == "reminder" and (due := _in_working_hours(request.route, now)) > now:
+            # Due outside working hours (the gateway was down, or hours changed): wait for them.
+            later = TimerRow(request.id, "reminder", due, dict(timer.payload))
+            await self.store.commit(timer_done=timer.id, timers=[later])
+            self._timer_wake.set()
+            return
         if timer.kind == "reminder":
             outbox = [
                 self._note(
@@ -1571,15 +1808,20 @@ class Gateway:
                 )
                 for r in waiting
             ]
-            if await self.store.commit(
-                timer_done=timer.id, recipients=waiting, outbox=[o for o in outbox if o is not None]
-            ):
+            result = await self.store.commit(
+                request=RequestUpdate(request.id, expect_version=request.version),
+                timer_done=timer.id,
+                recipients=waiting,
+                outbox=[o for o in outbox if o is not None],
+            )
+            if result:
                 self.outbox.wake()
+            return result
         elif timer.kind == "escalation":
             step = timer.payload
             adds = [(normalize_address(a), "to") for a in step.get("add") or []]
             handover = [(normalize_address(a), "to") for a in step.get("handover") or []]
-            await self._escalate(
+            return await self._escalate(
                 request,
                 add=adds + handover,
                 message=step.get("message") or _t("escalated", request),
@@ -1598,17 +1840,45 @@ class Gateway:
                 status["error"] = reason
                 state = "failed"
             notes = [self._note(request, r, _t("timed_out_note", request)) for r in waiting]
-            ok = await self.store.commit(
-                request=RequestUpdate(request.id, status=status, state=state, resolved_at=now),
+            result = await self.store.commit(
+                request=RequestUpdate(
+                    request.id,
+                    status=status,
+                    state=state,
+                    resolved_at=now,
+                    expect_version=request.version,
+                ),
                 recipients=waiting,
                 outbox=[n for n in notes if n is not None],
                 timer_done=timer.id,
             )
-            if ok:
+            if result:
                 self.outbox.wake()
                 self._notify(request.call_id, state)
-        else:
-            await self.store.commit(timer_done=timer.id)
+            return result
+        return await self.store.commit(timer_done=timer.id)
+
+    async def purge_raw_mail(self) -> tuple[int, int]:
+        """`[store] keep_raw_mail`: drop raw mail older than that; outcomes stay."""
+        from .retention import purge_raw_mail
+
+        keep = self.config.store.keep_raw_mail
+        if not keep:
+            return 0, 0
+        return await purge_raw_mail(self.store, older_than=keep, now=self.clock())
+
+    async def _retention_loop(self) -> None:
+        keep = float(self.config.store.keep_raw_mail or 0)
+        while not self._stopping:
+            try:
+                inbound, outbox = await self.purge_raw_mail()
+                if inbound or outbox:
+                    log.info("retention: purged %d raw replies, %d sent bodies", inbound, outbox)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention purge failed; trying again later")
+            await asyncio.sleep(min(3600.0, max(60.0, keep / 24)))
 
     async def _timer_loop(self) -> None:
         while not self._stopping:
@@ -1628,6 +1898,20 @@ class Gateway:
             except TimeoutError:
                 pass
             self._timer_wake.clear()
+
+
+def _in_working_hours(route: dict[str, Any], ts: float) -> float:
+    """`ts`, or the start of the route's next working hours when `ts` is outside them."""
+    if not route.get("working_hours"):
+        return ts
+    from .hours import next_working_time, parse_tz, parse_working_hours
+
+    try:
+        hours = parse_working_hours(route["working_hours"])
+        tz = parse_tz(route.get("tz") or "UTC")
+    except ValueError:
+        return ts  # a stored route from an older config: remind rather than never
+    return next_working_time(ts, hours, tz)
 
 
 def _duration_text(seconds: float) -> str:
@@ -1676,6 +1960,24 @@ def _clean_msgid(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value if _CLEAN_MSGID.fullmatch(value) else None
+
+
+def _comment_from_answer(
+    decision: Decision, text: str, answer: str, kind: str, options: list[ResponseOption]
+) -> Decision:
+    """The decision with its comment (what the agent is handed) read from ``answer``, the new
+    text without signatures, and without a hand-written closing ("Thanks,\nLena", "-Sam").
+    The verdict and option stay those read from ``text``, the decision's text; the comment
+    changes only when the answer gives the same verdict and option."""
+    if not decision.comment or decision.verdict == "unclear":
+        return decision
+    trimmed = strip_signoff(answer)
+    if trimmed == text.strip():
+        return decision
+    again = decide(trimmed, kind=kind, options=options)
+    if again.verdict != decision.verdict or again.option != decision.option:
+        return decision
+    return dataclasses.replace(decision, comment=again.comment)
 
 
 def _identity(address: str) -> str:

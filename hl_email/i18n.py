@@ -60,6 +60,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} wants to call {fn} with these arguments and is waiting for your decision."
         ),
         "function_line": "Function: {fn}",
+        "description_label": "What it does:",
         "arguments_label": "Arguments:",
         "no_arguments": "(no arguments)",
         "button_approve": "Approve",
@@ -105,6 +106,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Thanks for your reply. I couldn't find an answer in it. Please reply with your "
             "answer above the quoted text."
         ),
+        "clarify_reason": "Why I am asking again: {reason}",
         "confirm_approved": "Approved. Thanks, the agent will go ahead.",
         "confirm_rejected": "Rejected. Thanks, the agent will not go ahead and has been told why.",
         "confirm_answered": "Thanks, your answer has been passed on to the agent.",
@@ -129,6 +131,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Reply with your answer above the quoted text."
         ),
         "timed_out_note": "This request timed out; no action is needed any more.",
+        "cancelled_note": "The agent cancelled this request: it is no longer needed, and no action is needed from you.",
         "delegate_intro": (
             "{away} is away (automatic reply), and you are named as their delegate for this "
             "request."
@@ -143,6 +146,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "answered by {who}",
         "verdict_timed_out": "closed because it timed out",
         "verdict_closed": "closed without an answer",
+        "verdict_cancelled": "cancelled by the agent (it is no longer needed)",
     },
     "de": {
         "approval_subject": "Freigabe erforderlich: {fn} ({agent})",
@@ -155,6 +159,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} möchte {fn} mit diesen Argumenten aufrufen und wartet auf Ihre Entscheidung."
         ),
         "function_line": "Funktion: {fn}",
+        "description_label": "Was die Funktion tut:",
         "arguments_label": "Argumente:",
         "no_arguments": "(keine Argumente)",
         "button_approve": "Freigeben",
@@ -203,6 +208,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Danke für Ihre Antwort. Ich konnte darin keine Antwort finden. Bitte schreiben Sie "
             "Ihre Antwort oberhalb des zitierten Textes."
         ),
+        "clarify_reason": "Warum ich nachfrage: {reason}",
         "confirm_approved": "Freigegeben. Danke, der Agent fährt fort.",
         "confirm_rejected": (
             "Abgelehnt. Danke, der Agent fährt nicht fort und hat Ihre Begründung erhalten."
@@ -231,6 +237,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "timed_out_note": (
             "Die Frist für diese Anfrage ist abgelaufen; Sie müssen nichts mehr tun."
         ),
+        "cancelled_note": (
+            "Der Agent hat diese Anfrage zurückgezogen: Sie wird nicht mehr benötigt, und Sie "
+            "müssen nichts tun."
+        ),
         "delegate_intro": (
             "{away} ist abwesend (automatische Antwort), und Sie sind für diese Anfrage als "
             "Vertretung eingetragen."
@@ -247,6 +257,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "von {who} beantwortet",
         "verdict_timed_out": "wegen Fristablauf geschlossen",
         "verdict_closed": "ohne Antwort geschlossen",
+        "verdict_cancelled": "vom Agenten zurückgezogen (sie wird nicht mehr benötigt)",
     },
     "fr": {
         "approval_subject": "Approbation requise : {fn} ({agent})",
@@ -259,6 +270,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} souhaite appeler {fn} avec ces arguments et attend votre décision."
         ),
         "function_line": "Fonction : {fn}",
+        "description_label": "Ce que fait la fonction :",
         "arguments_label": "Arguments :",
         "no_arguments": "(aucun argument)",
         "button_approve": "Approuver",
@@ -304,6 +316,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Merci pour votre réponse. Je n'y ai pas trouvé de réponse. Merci d'écrire votre "
             "réponse au-dessus du texte cité."
         ),
+        "clarify_reason": "Pourquoi je redemande : {reason}",
         "confirm_approved": "Approuvé. Merci, l'agent va poursuivre.",
         "confirm_rejected": (
             "Refusé. Merci, l'agent ne poursuivra pas et a été informé de votre motif."
@@ -332,6 +345,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "timed_out_note": (
             "Le délai de cette demande a expiré ; aucune action n'est plus nécessaire."
         ),
+        "cancelled_note": (
+            "L'agent a annulé cette demande : elle n'est plus nécessaire, et aucune action "
+            "n'est requise de votre part."
+        ),
         "delegate_intro": (
             "{away} est absent(e) (réponse automatique), et vous êtes désigné(e) comme "
             "suppléant(e) pour cette demande."
@@ -345,6 +362,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "traitée par {who}",
         "verdict_timed_out": "clôturée car le délai a expiré",
         "verdict_closed": "clôturée sans réponse",
+        "verdict_cancelled": "annulée par l'agent (elle n'est plus nécessaire)",
     },
     "es": {
         "approval_subject": "Aprobación necesaria: {fn} ({agent})",
@@ -357,6 +375,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "{agent} quiere llamar a {fn} con estos argumentos y espera su decisión."
         ),
         "function_line": "Función: {fn}",
+        "description_label": "Qué hace la función:",
         "arguments_label": "Argumentos:",
         "no_arguments": "(sin argumentos)",
         "button_approve": "Aprobar",
@@ -402,6 +421,7 @@ CATALOG: dict[str, dict[str, str]] = {
             "Gracias por su respuesta. No he encontrado una respuesta en ella. Escriba su "
             "respuesta por encima del texto citado."
         ),
+        "clarify_reason": "Por qué vuelvo a preguntar: {reason}",
         "confirm_approved": "Aprobado. Gracias, el agente seguirá adelante.",
         "confirm_rejected": (
             "Rechazado. Gracias, el agente no seguirá adelante y se le ha comunicado el motivo."
@@ -430,6 +450,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "timed_out_note": (
             "El plazo de esta solicitud ha vencido; ya no es necesario que haga nada."
         ),
+        "cancelled_note": (
+            "El agente canceló esta solicitud: ya no es necesaria y no tiene que hacer nada."
+        ),
         "delegate_intro": (
             "{away} está ausente (respuesta automática) y usted figura como suplente para esta "
             "solicitud."
@@ -445,6 +468,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "verdict_answered_by": "respondida por {who}",
         "verdict_timed_out": "cerrada porque venció el plazo",
         "verdict_closed": "cerrada sin respuesta",
+        "verdict_cancelled": "cancelada por el agente (ya no es necesaria)",
     },
 }
 

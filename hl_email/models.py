@@ -146,6 +146,8 @@ class FunctionCallSpec(BaseModel):
     channel: ContactChannel | None = None
     reject_options: list[ResponseOption] | None = None
     state: dict[str, Any] | None = None
+    # hl-email addition: what the function does (the SDK sends its docstring), shown in the ask.
+    description: str | None = None
 
     _check_options = field_validator("reject_options")(
         classmethod(lambda cls, v: _unique_option_names(v))
@@ -173,6 +175,7 @@ class FunctionCallStatus(BaseModel):
     user_info: dict[str, Any] | None = None
     responders: list[Responder] | None = None
     error: str | None = None
+    cancelled: bool | None = None  # true when the agent withdrew the request (then `error` says so)
 
     class Approved(BaseModel):
         approved: Literal[True]
@@ -225,6 +228,7 @@ class HumanContactStatus(BaseModel):
     user_info: dict[str, Any] | None = None
     responders: list[Responder] | None = None
     error: str | None = None
+    cancelled: bool | None = None  # true when the agent withdrew the request (then `error` says so)
 
 
 class HumanContact(BaseModel):

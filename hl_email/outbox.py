@@ -241,8 +241,15 @@ class OutboxWorker:
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
         retry_window: RetryWindow | None = None,
+        owner: str = "",
+        lease: float = 120.0,
     ) -> None:
         self.store = store
+        # Rows are claimed for `lease` seconds (renewed while sending): with several gateways on
+        # one PostgreSQL store, exactly one sends each row; a crashed one's rows are taken over
+        # when its lease runs out.
+        self.owner = owner or f"outbox-{random.getrandbits(48):012x}"
+        self.lease = lease
         self.send = send
         self.config = config
         self.on_permanent_failure = on_permanent_failure
@@ -270,31 +277,58 @@ class OutboxWorker:
         self._resume.set()
         self._wake.set()
 
-    async def run_once(self, *, ahead: float = 0.0) -> int:
-        """Send every row that is due now (or within `ahead` seconds); returns how many were
-        attempted. Every delivered row is marked sent when this returns."""
-        rows = await self.store.due_outbox(self.clock() + ahead)
+    async def run_once(self) -> int:
+        """Send every row that is due now; returns how many were attempted. Every delivered
+        row is marked sent when this returns."""
+        rows = await self.store.claim_outbox(self.clock(), owner=self.owner, lease=self.lease)
+        if not rows:
+            return 0
         # One sequence per thread (request and recipient) keeps each thread in order; other
         # threads are sent in parallel (as many at once as the send callable allows: the
         # SmtpPool's size).
         by_recipient: dict[tuple[str, int], list[OutboxRow]] = {}
         for row in rows:
             by_recipient.setdefault((row.request_id, row.recipient_seq), []).append(row)
+        unsent: list[OutboxRow] = []
 
         async def in_order(group: list[OutboxRow]) -> None:
-            for row in group:
+            for i, row in enumerate(group):
                 if self.paused is not None:
-                    return  # left as they are: sent when the pause ends
-                await self._deliver(row)
+                    unsent.extend(group[i:])  # sent when the pause ends
+                    return
+                if not await self._deliver(row):
+                    unsent.append(row)
 
+        renewing = asyncio.create_task(self._renew([r.id for r in rows if r.id is not None]))
         try:
             if len(by_recipient) == 1:
                 await in_order(rows)
             else:
                 await asyncio.gather(*(in_order(group) for group in by_recipient.values()))
         finally:
+            renewing.cancel()
             await self._marked()
+        if unsent:
+            # Paused: give the claimed rows back untouched (no attempt counted, no failure).
+            now = self.clock()
+            for row in unsent:
+                assert row.id is not None
+                await self.store.outbox_retry(
+                    row.id, row.attempts, now, self.last_error or "outbox paused"
+                )
         return len(rows)
+
+    async def _renew(self, ids: list[int]) -> None:
+        """Keep the claim on rows still being sent (a slow server must not let another gateway
+        take them over and send them a second time)."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self.store.renew_outbox(
+                    ids, owner=self.owner, until=self.clock() + self.lease
+                )
+            except Exception:
+                log.warning("could not renew the outbox lease", exc_info=True)
 
     def _mark_sent(self, row_id: int) -> None:
         """Queue a row the server accepted to be marked sent. The SMTP connection goes on with
@@ -305,14 +339,9 @@ class OutboxWorker:
             self._marking = asyncio.create_task(self._mark_pending())
 
     async def _mark_pending(self) -> None:
-        many = getattr(self.store, "outbox_sent_many", None)
         while self._sent:
             batch, self._sent = self._sent, []
-            if many is not None:
-                await many(batch)
-            else:
-                for row_id, at in batch:
-                    await self.store.outbox_sent(row_id, at)
+            await self.store.outbox_sent_many(batch)
 
     async def _marked(self) -> None:
         """Wait until every queued row is marked sent (raises if marking failed)."""
@@ -324,7 +353,8 @@ class OutboxWorker:
                 if self._marking is task and task.done():
                     self._marking = None
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow) -> bool:
+        """Send one row; False when it was not attempted for good (the outbox paused)."""
         assert row.id is not None
         try:
             await self.send(row.mail_from, row.rcpt_to, row.message)
@@ -332,15 +362,16 @@ class OutboxWorker:
             err = _classify(exc, self.config.security)
             if isinstance(err, PausingDeliveryError):
                 self._pause(err)
-                return
+                return False
             await self._failed(row, err)
-            return
+            return True
         self.last_error = None
         if self._outage:
             self._outage = False
             self._drain = True  # SMTP is back: the rows backing off need not wait
             self._wake.set()
         self._mark_sent(row.id)
+        return True
 
     def _pause(self, err: PausingDeliveryError) -> None:
         reason = f"{err} (fix: {err.fix})" if err.fix else str(err)
@@ -418,12 +449,14 @@ class OutboxWorker:
             if self.paused is not None:
                 await self._wait_paused()
                 continue
+            attempted = 0
             try:
-                await self.run_once()
+                attempted = await self.run_once()
                 if self._drain and self.paused is None:
                     self._drain = False
-                    # Rows back off by at most backoff_max: everything waiting is due by then.
-                    await self.run_once(ahead=self.config.backoff_max + 1.0)
+                    # Every row backing off is due now (on every gateway sharing the store).
+                    if await self.store.outbox_retry_now(self.clock()):
+                        continue
                 due = await self.store.next_outbox_due()
             except asyncio.CancelledError:
                 raise
@@ -434,7 +467,11 @@ class OutboxWorker:
                 continue
             timeout = None if due is None else max(0.0, due - self.clock())
             if timeout == 0.0:
-                continue
+                if attempted:
+                    continue
+                # Due but not ours to claim (another gateway holds an earlier row of its
+                # thread): look again soon rather than spin.
+                timeout = 0.5
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:

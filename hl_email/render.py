@@ -50,6 +50,7 @@ __all__ = [
     "RenderedEmail",
     "Renderer",
     "TemplateError",
+    "arguments_summary",
     "format_argument",
     "reply_subject",
     "subject_for",
@@ -102,6 +103,8 @@ class AskContext:
     context_about_user: str | None = None
     html_template: str | None = None
     escalation_msg: str | None = None
+    # What the function does (its docstring, sent by the SDK), shown under the intro.
+    description: str | None = None
     message_id: str = ""
     in_reply_to: str | None = None
     references: Sequence[str] = ()
@@ -158,6 +161,39 @@ def question_subject(msg: str, fallback: str = "Question") -> str:
     if " " in cut[SUBJECT_MAX_CHARS // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:-") + "…"
+
+
+def arguments_summary(kwargs: Mapping[str, Any] | None, budget: int = 48) -> str:
+    """`amount=900, order=A-17`: a few arguments for the subject, so that three asks for the
+    same function can be told apart in an inbox list. Strings verbatim (shortened), numbers
+    and booleans as JSON, lists and dicts as `[...]` / `{...}`, `...` when arguments are left
+    out. The markers are ASCII: a `…` would make the subject an encoded word, whose folding
+    some readers unfold with an extra space."""
+    parts: list[str] = []
+    used = 0
+    items = list((kwargs or {}).items())
+    for i, (name, value) in enumerate(items):
+        if isinstance(value, str):
+            text = " ".join(_HEADER_FORBIDDEN.sub(" ", value).split())
+            text = text if len(text) <= 24 else text[:21].rstrip() + "..."
+        elif value is None or isinstance(value, bool | int | float):
+            text = json.dumps(value)
+        elif isinstance(value, list | tuple):
+            text = "[...]" if value else "[]"
+        elif isinstance(value, Mapping):
+            text = "{...}" if value else "{}"
+        else:
+            text = "..."
+        part = f"{_HEADER_FORBIDDEN.sub('', str(name))[:24]}={text}"
+        if parts and used + len(part) + 2 > budget:
+            parts.append("...")
+            break
+        parts.append(part)
+        used += len(part) + 2
+        if used > budget and i < len(items) - 1:
+            parts.append("...")
+            break
+    return ", ".join(parts)
 
 
 def format_argument(value: Any) -> str:
@@ -758,6 +794,8 @@ def _ask_base(ctx: AskContext) -> dict[str, Any]:
         ),
         "context_about_user": ctx.context_about_user,
         "escalation_msg": ctx.escalation_msg,
+        "description": (ctx.description or "").strip()[:2000] or None,
+        "arguments_summary": arguments_summary(kwargs),
         "date": ctx.date,
         "marker": REPLY_MARKER,
     }

@@ -235,6 +235,32 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal | Fraction) and not isinstance(value, bool)
 
 
+# A string that is plainly a decimal number: "900", "-12.5", " 1e3 ". No thousands separators,
+# no "0x", no "nan"/"inf": those stay text.
+_NUMERIC_STRING = re.compile(r"\s*[+-]?\d{1,60}(?:\.\d{1,60})?(?:[eE][+-]?\d{1,4})?\s*")
+
+
+def _numeric(value: Any) -> int | Decimal | None:
+    """The number a numeric string spells, else None (only for strings)."""
+    if not isinstance(value, str) or len(value) > 130 or not _NUMERIC_STRING.fullmatch(value):
+        return None
+    text = value.strip()
+    try:
+        return int(text) if text.lstrip("+-").isdigit() else Decimal(text)
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def _coerce(value: Any, literal: Any) -> Any:
+    """Arguments often arrive as text ("900" from a form or an LLM): when the rule's literal is
+    a number, a numeric string is compared as that number (docs/routing.md)."""
+    if _is_number(literal) and isinstance(value, str):
+        number = _numeric(value)
+        if number is not None:
+            return number
+    return value
+
+
 def _equal(left: Any, right: Any) -> bool:
     if _is_number(left) and _is_number(right):
         return bool(left == right)
@@ -265,16 +291,16 @@ class _Compare:
             return None
         op, literal = self.op, self.literal
         if op == "==":
-            return _equal(value, literal)
+            return _equal(_coerce(value, literal), literal)
         if op == "!=":
-            return not _equal(value, literal)
+            return not _equal(_coerce(value, literal), literal)
         if op in ("in", "not in"):
             if isinstance(literal, str):
                 if not isinstance(value, str):
                     return None
                 found = value in literal
             else:
-                found = any(_equal(value, item) for item in literal)
+                found = any(_equal(_coerce(value, item), item) for item in literal)
             return found if op == "in" else not found
         if op in ("~", "matches"):
             if not isinstance(value, str) or self.pattern is None:
@@ -284,6 +310,7 @@ class _Compare:
             subject = value.lower() if op == "~" else value
             return self.pattern.fullmatch(subject) is not None
         # Ordering: numbers with numbers, strings with strings; anything else cannot be compared.
+        value = _coerce(value, literal)
         comparable = (_is_number(value) and _is_number(literal)) or (
             isinstance(value, str) and isinstance(literal, str)
         )
@@ -355,6 +382,65 @@ def _lookup(root: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
         else:
             return _MISSING
     return value
+
+
+def _compares(node: _Node) -> list[_Compare]:
+    if isinstance(node, _Compare):
+        return [node]
+    if isinstance(node, _Not):
+        return _compares(node.operand)
+    return [c for operand in node.operands for c in _compares(operand)]
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if _is_number(value):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a dict"
+    return f"a {type(value).__name__}"
+
+
+def _type_note(compare: _Compare, kwargs: Mapping[str, Any]) -> str | None:
+    """What `routes test` says about one comparison's types: a numeric string compared as a
+    number, or types that cannot be compared (so the comparison is unknown, i.e. false)."""
+    value = _lookup(kwargs, compare.path)
+    if value is _MISSING:
+        return None
+    literal = compare.literal
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    op = compare.op
+    if op in ("==", "!=", "<", "<=", ">", ">=") and _is_number(literal):
+        if isinstance(value, str):
+            if _numeric(value) is not None:
+                return f"{compare.path_text} {shown} is text, compared as the number it spells"
+            return (
+                f"type mismatch: {compare.path_text} is text ({shown}), not a number; "
+                f"'{compare.path_text} {op} {literal}' is unknown (false)"
+            )
+        if not _is_number(value) and op not in ("==", "!="):
+            return (
+                f"type mismatch: {compare.path_text} is {_type_name(value)} ({shown}), "
+                f"not a number; '{compare.path_text} {op} {literal}' is unknown (false)"
+            )
+    if op in ("<", "<=", ">", ">=") and isinstance(literal, str) and not isinstance(value, str):
+        return (
+            f"type mismatch: {compare.path_text} is {_type_name(value)} ({shown}), compared "
+            f"with text {literal!r}; the comparison is unknown (false)"
+        )
+    if op in ("~", "matches") and not isinstance(value, str):
+        return (
+            f"type mismatch: {compare.path_text} is {_type_name(value)} ({shown}); "
+            f"{op} needs text, so the comparison is unknown (false)"
+        )
+    return None
 
 
 def _paths(node: _Node) -> list[tuple[str, tuple[str | int, ...]]]:
@@ -643,6 +729,15 @@ class Predicate:
                 shown.append(f"{text} = {rendered}")
         return ", ".join(shown)
 
+    def type_notes(self, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+        """Numeric strings compared as numbers, and type mismatches, for explanations."""
+        notes: list[str] = []
+        for compare in _compares(self._node):
+            note = _type_note(compare, kwargs)
+            if note is not None and note not in notes:
+                notes.append(note)
+        return tuple(notes)
+
     def __repr__(self) -> str:
         return f"Predicate({self.text!r})"
 
@@ -767,8 +862,31 @@ class RouteConfig(BaseModel):
     language: str | None = None
     template_set: str | None = None
     mailbox: str | None = None  # a [[mailboxes]] name: the identity that asks (default [agent])
+    # Reminders wait for these hours ("09:00-18:00" or "mon-fri 09:00-18:00") in `tz`
+    # (default UTC), so "remind after 1h" does not fire at 3 am.
+    working_hours: str | None = None
+    tz: str | None = None
 
     _predicates: tuple[Predicate, ...] = PrivateAttr(default=())
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from .hours import parse_working_hours
+
+        return parse_working_hours(value).text
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from .hours import parse_tz
+
+        parse_tz(value)
+        return value
 
     @field_validator("name")
     @classmethod
@@ -999,6 +1117,8 @@ class RouteDecision:
     language: str | None = None
     template_set: str | None = None
     mailbox: str | None = None
+    working_hours: str | None = None
+    tz: str | None = None
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -1043,10 +1163,11 @@ def _check_rule(
             return False, f"fn {fn!r} does not match {route.fn!r}"
         matched.append(f"fn {fn!r} ~ {route.fn!r}")
     for i, predicate in enumerate(route.predicates):
+        notes = "".join(f"; {note}" for note in predicate.type_notes(kwargs))
         if not predicate.evaluate(kwargs):
             seen = predicate.values(kwargs)
-            return False, f"when[{i}] {predicate.text!r} is false ({seen})"
-        matched.append(f"when[{i}] {predicate.text!r}")
+            return False, f"when[{i}] {predicate.text!r} is false ({seen}{notes})"
+        matched.append(f"when[{i}] {predicate.text!r}" + (f" ({notes[2:]})" if notes else ""))
     return True, ", ".join(matched) or "no conditions (matches every request)"
 
 
@@ -1183,6 +1304,8 @@ def resolve_route(
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
             mailbox=chosen.mailbox if chosen else None,
+            working_hours=chosen.working_hours if chosen else None,
+            tz=chosen.tz if chosen else None,
         )
     if chosen is None:
         raise NoRouteError(
@@ -1211,6 +1334,8 @@ def resolve_route(
         language=chosen.language,
         template_set=chosen.template_set,
         mailbox=chosen.mailbox,
+        working_hours=chosen.working_hours,
+        tz=chosen.tz,
     )
 
 
@@ -1344,6 +1469,11 @@ def explain(decision: RouteDecision) -> str:
         ),
         f"reminders:   {_list([format_duration(r) for r in decision.reminders])}",
     ]
+    if decision.working_hours:
+        lines.append(
+            f"work hours:  {decision.working_hours} {decision.tz or 'UTC'} "
+            "(reminders wait for them)"
+        )
     if decision.escalations:
         lines.append("escalations:")
         for step in decision.escalations:

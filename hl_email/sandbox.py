@@ -50,6 +50,7 @@ from starlette.routing import BaseRoute, Route
 
 from .config import GatewayConfig, load_config, normalize_address
 from .inbound.maildir import Maildir, MaildirSource
+from .routing import RouteConfig
 from .tokens import find_reply_keys
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "parse_mailto",
     "quote_text",
     "rewrite_mailto_links",
+    "sandbox_store_path",
 ]
 
 log = logging.getLogger("hl_email.sandbox")
@@ -68,9 +70,16 @@ log = logging.getLogger("hl_email.sandbox")
 DEFAULT_PORT = 8040
 DEFAULT_DATA_DIR = ".hl-email-dev"
 DEFAULT_AGENT_ADDRESS = "agent@hl-email.test"
+# Who a call with no channel and no default route asks in the sandbox.
+DEFAULT_PERSON = "you@hl-email.test"
 USER_AGENT = "hl-email dev sandbox"
 
 _TEMPLATES = Path(__file__).parent / "sandbox_templates"
+
+
+def sandbox_store_path(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> Path:
+    """Where `hl-email dev --data-dir DIR` keeps its database (`hl-email requests --dev` reads it)."""
+    return Path(data_dir).resolve() / "hl-email.db"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,14 +336,33 @@ class Sandbox:
         *,
         port: int = DEFAULT_PORT,
         host: str = "127.0.0.1",
-        agent_address: str = DEFAULT_AGENT_ADDRESS,
-        agent_name: str = "Dev agent",
+        agent_address: str | None = None,
+        agent_name: str | None = None,
         api_key: str | None = None,
+        config: str | os.PathLike[str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.host = host
+        # `--config FILE`: routes, default route, quorum, reminders, templates and languages
+        # come from the file; the sandbox's own mail settings (SMTP capture, no IMAP, store)
+        # override the file's. Read now, so a bad file fails before anything starts.
+        self.file_config: GatewayConfig | None = load_config(config) if config else None
+        if agent_address is None:
+            agent_address = (
+                self.file_config.agent.address
+                if self.file_config is not None
+                and "address" in self.file_config.agent.model_fields_set
+                else DEFAULT_AGENT_ADDRESS
+            )
         self.agent_address = normalize_address(agent_address, field="--agent-address")
+        if agent_name is None:
+            agent_name = (
+                self.file_config.agent.name
+                if self.file_config is not None
+                and "name" in self.file_config.agent.model_fields_set
+                else "Dev agent"
+            )
         self.agent_name = agent_name
         # None: generated on first start and kept in <data dir>/api_key (as the secret is).
         self.api_key: str = api_key or ""
@@ -445,16 +473,25 @@ class Sandbox:
     def _make_config(self) -> GatewayConfig:
         if not self.api_key:
             self.api_key = self._secret("api_key")
+        file = self.file_config
         config = load_config(
             None,
             agent={"address": self.agent_address, "name": self.agent_name},
             smtp={"host": "127.0.0.1", "port": self.smtp_port, "security": "none"},
             imap={"enabled": False},
-            store={"url": f"sqlite:///{self.data_dir / 'hl-email.db'}"},
+            store={"url": f"sqlite:///{sandbox_store_path(self.data_dir)}"},
             security={"secret": self._secret()},
             api={"host": self.host, "port": self.port, "api_keys": [self.api_key]},
         )
-        # The sandbox owns these, whatever HL_EMAIL_* variables say.
+        if file is not None:
+            # Everything that shapes a request comes from the file …
+            config = file.model_copy(deep=True)
+            config.templates_dir = (
+                str(file.resolved_templates_dir) if file.resolved_templates_dir else None
+            )
+            if not config.security.secret:
+                config.security.secret = self._secret()
+        # … and the sandbox owns these, whatever the file or HL_EMAIL_* variables say.
         config.smtp.host, config.smtp.port, config.smtp.security = (
             "127.0.0.1",
             self.smtp_port,
@@ -463,11 +500,16 @@ class Sandbox:
         config.smtp.username = config.smtp.password = None
         config.smtp.backoff_initial, config.smtp.backoff_max = 0.2, 2.0
         config.imap.enabled = False
-        config.store.url = f"sqlite:///{self.data_dir / 'hl-email.db'}"
+        config.store.url = f"sqlite:///{sandbox_store_path(self.data_dir)}"
         config.agent.address = self.agent_address
+        config.agent.name = self.agent_name
         config.api.host, config.api.port = self.host, self.port
         if self.api_key not in config.api.api_keys:
             config.api.api_keys = [*config.api.api_keys, self.api_key]
+        if config.default_route is None:
+            # A call without a channel (the official SDK's bare `require_approval()`) needs
+            # somebody to ask: in the sandbox that is DEFAULT_PERSON's web inbox.
+            config.default_route = RouteConfig(name="sandbox default", to=[DEFAULT_PERSON])
         config.base_dir = str(self.data_dir)
         return config
 
@@ -561,6 +603,9 @@ class Sandbox:
             f"\n  Web inbox:  {self.inbox_url}\n"
             f"  API:        {self.api_base_url}   (API key: {self.api_key})\n"
             f"  Agent:      {self.agent_address}\n"
+            f"  Store:      {sandbox_store_path(self.data_dir)}"
+            f"   (hl-email requests list --dev{self._data_dir_arg()})\n"
+            f"  Config:     {self._config_text()}\n"
             f"\nAsk a human from your agent (then answer in the web inbox):\n\n"
             f"    from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel\n"
             f'    hl = AsyncHumanLayer(api_base_url="{self.api_base_url}", api_key="{self.api_key}")\n'
@@ -568,6 +613,20 @@ class Sandbox:
             f"\nOr the official HumanLayer SDK: HUMANLAYER_API_BASE={self.api_base_url}"
             f" HUMANLAYER_API_KEY={self.api_key}\nDemo: python examples/refund_agent.py"
             f"    Ctrl-C to stop."
+        )
+
+    def _data_dir_arg(self) -> str:
+        if self.data_dir == Path(DEFAULT_DATA_DIR).resolve():
+            return ""
+        return f" --data-dir {self.data_dir}"
+
+    def _config_text(self) -> str:
+        assert self.config is not None
+        route = self.config.default_route
+        default = ", ".join(route.to) if route is not None else "none"
+        source = "built-in" if self.file_config is None else "--config file"
+        return (
+            f"{source}; {len(self.config.routes)} route(s); calls without a channel ask {default}"
         )
 
     # -- reading messages -------------------------------------------------------------------------
@@ -827,6 +886,7 @@ class Sandbox:
             outcome=self._outcomes.get(key) if box == self.agent_address else None,
             can_reply=box != self.agent_address and folder == "inbox",
             sent=sent,
+            reply_error=_REPLY_ERRORS.get(request.query_params.get("error", "")),
         )
 
     async def _raw(self, request: Request) -> Response:
@@ -860,6 +920,13 @@ class Sandbox:
         return RedirectResponse(f"{url}?{params}", status_code=303)
 
 
+# `?error=` codes of the reply form (after a redirect), as the person reads them.
+_REPLY_ERRORS = {
+    "empty": "Nothing was sent: the reply is empty. Write your answer (for example APPROVE, or "
+    "REJECT and a reason) in the box, then press Send.",
+}
+
+
 def _reply_subject(subject: str) -> str:
     from .render import reply_subject
 
@@ -874,8 +941,9 @@ async def run_dev(
     *,
     port: int = DEFAULT_PORT,
     data_dir: str = DEFAULT_DATA_DIR,
-    agent_address: str = DEFAULT_AGENT_ADDRESS,
+    agent_address: str | None = None,
     host: str = "127.0.0.1",
+    config: str | None = None,
 ) -> int:
     """`hl-email dev`: run the sandbox until Ctrl-C."""
     import signal
@@ -883,8 +951,10 @@ async def run_dev(
     # aiosmtpd logs every SMTP command at INFO; the sandbox's own SMTP chatter is noise here.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
-        sandbox = Sandbox(data_dir, port=port, host=host, agent_address=agent_address)
-    except ValueError as exc:
+        sandbox = Sandbox(
+            data_dir, port=port, host=host, agent_address=agent_address, config=config
+        )
+    except ValueError as exc:  # ConfigError is a ValueError
         print(f"hl-email dev: {exc}", flush=True)
         return 2
     stop = asyncio.Event()
@@ -892,7 +962,12 @@ async def run_dev(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await sandbox.start()
+    try:
+        await sandbox.start()
+    except Exception as exc:  # e.g. a --config whose secret the gateway refuses
+        print(f"hl-email dev: cannot start the sandbox: {exc}", flush=True)
+        await sandbox.stop()
+        return 1
     try:
         try:
             await sandbox.start_http()

@@ -9,10 +9,12 @@
   `X-HL-Email-Event: <type>`, `X-HL-Email-Delivery: <event id>` and `Idempotency-Key: <event id>`.
   The event id is the same on every retry (and if the event is ever enqueued twice): receivers
   de-duplicate on it. Delivery is at-least-once.
-* Queue: the `webhook_deliveries` table in the gateway's SQLite store, created here through the
-  store's own connection (its single writer thread). A 2xx answer marks a row delivered; anything
-  else (or a network error) is retried with exponential backoff up to `max_attempts`, after which
-  the row is kept as `dead` with its last error.
+* Queue: the `webhook_deliveries` table in the gateway's store (SQLite or PostgreSQL), reached
+  through the Store protocol. With several gateways on one PostgreSQL store each delivery is
+  claimed by one of them (a lease, taken over when it runs out), and every gateway enqueues what
+  it resolves. A 2xx answer marks a row delivered; anything else (or a network error) is retried
+  with exponential backoff up to `max_attempts`, after which the row is kept as `dead` with its
+  last error.
 * Crash safety: the gateway tells listeners about a resolution after storing it; if the process
   dies in between, `start()` re-enqueues every request resolved since the last enqueued one
   (a high-water mark kept in `webhook_state`), so no completion is lost.
@@ -26,43 +28,23 @@ import hashlib
 import hmac
 import json
 import logging
-import sqlite3
+import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from .config import WebhookConfig
+from .store.base import WebhookRow
 
 __all__ = ["SIGNATURE_TOLERANCE", "WebhookDispatcher", "event_id", "sign", "verify"]
 
 log = logging.getLogger("hl_email.webhooks")
 
 SIGNATURE_HEADER = "X-HL-Email-Signature"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    hook_url TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    call_id TEXT NOT NULL,
-    body BLOB NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    last_error TEXT,
-    created_at REAL NOT NULL,
-    delivered_at REAL,
-    UNIQUE (hook_url, event_id)
-);
-CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt_at);
-CREATE TABLE IF NOT EXISTS webhook_state (
-    key TEXT PRIMARY KEY,
-    value REAL NOT NULL
-);
-"""
+# Seconds a claimed delivery stays with this gateway (longer than any hook's timeout).
+_LEASE = 300.0
 
 
 # How old a signature a receiver should accept (docs/webhooks.md); `verify` defaults to it.
@@ -99,37 +81,7 @@ def event_id(event_type: str, call_id: str) -> str:
     return "evt_" + hashlib.sha256(f"{event_type}\0{call_id}".encode()).hexdigest()[:32]
 
 
-def _insert_deliveries(
-    conn: sqlite3.Connection,
-    hooks: list[WebhookConfig],
-    eid: str,
-    event_type: str,
-    call_id: str,
-    body: bytes,
-    now: float,
-) -> int:
-    """One pending delivery per hook; an event already queued for a hook is not queued again."""
-    added = 0
-    for hook in hooks:
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO webhook_deliveries (hook_url, event_id, event_type,"
-            " call_id, body, state, attempts, next_attempt_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-            (hook.url, eid, event_type, call_id, body, now, now),
-        )
-        added += cur.rowcount
-    return added
-
-
-@dataclass
-class Delivery:
-    id: int
-    hook_url: str
-    event_id: str
-    event_type: str
-    call_id: str
-    body: bytes
-    attempts: int
+Delivery = WebhookRow  # one queued delivery of one event to one hook
 
 
 class WebhookDispatcher:
@@ -154,17 +106,13 @@ class WebhookDispatcher:
         self._pending: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_email: Callable[[], None] | None = None
-        # TODO(2): the queue lives in SQLite tables reached through the store's internals, so a
-        # PostgreSQL store cannot have webhooks yet; move the queue behind the Store interface.
-        if not hasattr(self.store, "_tx") or not hasattr(self.store, "_run"):
-            raise RuntimeError("webhooks need the SQLite store (store.url = sqlite:///...)")
+        self.owner = getattr(gateway, "instance_id", "") or f"webhooks-{random.getrandbits(48):x}"
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
         if self._task is not None:
             return
-        await self.store._run(lambda conn: conn.executescript(_SCHEMA))
         if self._client is None:
             self._client = httpx.AsyncClient(follow_redirects=False)
         # Subscribe first, then catch up: a resolution in between is enqueued twice at most,
@@ -220,13 +168,9 @@ class WebhookDispatcher:
             ensure_ascii=False,
         ).encode()
         eid = event_id(event_type, payload.message_id)
-        now = self.clock()
-
-        def tx(conn: sqlite3.Connection) -> int:
-            return _insert_deliveries(conn, hooks, eid, event_type, payload.message_id, body, now)
-
+        rows = _rows(hooks, eid, event_type, payload.message_id, body, self.clock())
         try:
-            if await self.store._tx(tx):
+            if await self.store.enqueue_webhooks(rows):
                 self._wake.set()
         except Exception:
             log.exception("could not enqueue agent_email.received")
@@ -248,18 +192,10 @@ class WebhookDispatcher:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         eid = event_id(event_type, row.call_id)
         now = self.clock()
-        resolved = row.resolved_at or now
-
-        def tx(conn: sqlite3.Connection) -> int:
-            added = _insert_deliveries(conn, hooks, eid, event_type, row.call_id, body, now)
-            conn.execute(
-                "INSERT INTO webhook_state (key, value) VALUES ('high_water', ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-                (resolved,),
-            )
-            return added
-
-        added = await self.store._tx(tx)
+        added = await self.store.enqueue_webhooks(
+            _rows(hooks, eid, event_type, row.call_id, body, now),
+            high_water=row.resolved_at or now,
+        )
         if added:
             self._wake.set()
         return added
@@ -267,44 +203,17 @@ class WebhookDispatcher:
     async def _catch_up(self) -> None:
         """Enqueue what was resolved since the last enqueued event (a crash between the store
         commit and the listener). On the very first start, history is not replayed."""
-
-        def q(conn: sqlite3.Connection) -> tuple[float | None, list[str]]:
-            mark = conn.execute(
-                "SELECT value FROM webhook_state WHERE key = 'high_water'"
-            ).fetchone()
-            if mark is None:
-                conn.execute(
-                    "INSERT OR IGNORE INTO webhook_state (key, value) VALUES ('high_water', ?)",
-                    (self.clock(),),
-                )
-                return None, []
-            rows = conn.execute(
-                "SELECT call_id FROM requests WHERE state IN ('done', 'failed')"
-                " AND resolved_at >= ? ORDER BY resolved_at",
-                (mark[0],),
-            ).fetchall()
-            return mark[0], [r[0] for r in rows]
-
-        _, call_ids = await self.store._run(q)
-        for call_id in call_ids:
+        mark = await self.store.webhook_high_water(self.clock())
+        if mark is None:
+            return
+        for call_id in await self.store.resolved_since(mark):
             await self._enqueue_call(call_id)
 
     # -- delivering -----------------------------------------------------------------------------
 
     async def _due(self, now: float) -> tuple[list[Delivery], float | None]:
-        def q(conn: sqlite3.Connection) -> tuple[list[Delivery], float | None]:
-            rows = conn.execute(
-                "SELECT id, hook_url, event_id, event_type, call_id, body, attempts"
-                " FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at, id LIMIT 50",
-                (now,),
-            ).fetchall()
-            nxt = conn.execute(
-                "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'"
-            ).fetchone()[0]
-            return [Delivery(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6]) for r in rows], nxt
-
-        return await self.store._run(q)
+        due = await self.store.claim_webhooks(now, owner=self.owner, lease=_LEASE)
+        return due, await self.store.next_webhook_due()
 
     async def _run(self) -> None:
         while True:
@@ -315,6 +224,9 @@ class WebhookDispatcher:
                     await asyncio.gather(*(self._deliver(d) for d in due))
                     continue
                 timeout = None if nxt is None else max(0.0, nxt - self.clock())
+                if timeout == 0.0:
+                    timeout = 0.5  # due, but another gateway holds it: look again soon
+
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
             except asyncio.CancelledError:
@@ -389,33 +301,46 @@ class WebhookDispatcher:
         *,
         delivered_at: float | None = None,
     ) -> None:
-        def tx(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?,"
-                " last_error = ?, delivered_at = ? WHERE id = ?",
-                (state, attempts, next_at, error, delivered_at, row_id),
-            )
-
-        await self.store._tx(tx)
+        await self.store.webhook_attempted(
+            row_id,
+            state=state,
+            attempts=attempts,
+            next_at=next_at,
+            error=error,
+            delivered_at=delivered_at,
+        )
 
     # -- inspection (tests, CLI) ----------------------------------------------------------------
 
     async def deliveries(self) -> list[dict[str, Any]]:
-        def q(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            rows = conn.execute(
-                "SELECT hook_url, event_id, event_type, call_id, state, attempts, last_error,"
-                " delivered_at FROM webhook_deliveries ORDER BY id"
-            ).fetchall()
-            keys = [
-                "hook_url",
-                "event_id",
-                "event_type",
-                "call_id",
-                "state",
-                "attempts",
-                "last_error",
-                "delivered_at",
-            ]
-            return [dict(zip(keys, tuple(r), strict=True)) for r in rows]
+        return [
+            {
+                "hook_url": d.hook_url,
+                "event_id": d.event_id,
+                "event_type": d.event_type,
+                "call_id": d.call_id,
+                "state": d.state,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "delivered_at": d.delivered_at,
+            }
+            for d in await self.store.list_webhooks()
+        ]
 
-        return await self.store._run(q)
+
+def _rows(
+    hooks: list[WebhookConfig], eid: str, event_type: str, call_id: str, body: bytes, now: float
+) -> list[WebhookRow]:
+    """One pending delivery per hook (the store skips an event already queued for a hook)."""
+    return [
+        WebhookRow(
+            hook_url=hook.url,
+            event_id=eid,
+            event_type=event_type,
+            call_id=call_id,
+            body=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for hook in hooks
+    ]

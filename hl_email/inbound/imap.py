@@ -165,7 +165,7 @@ class ImapWatcher:
         handled = 0
         while True:
             self._changed = False
-            uids, last_uid, floor = await self._new_uids(client, uidvalidity)
+            uids, checkpoint = await self._new_uids(client, uidvalidity)
             for uid in uids:
                 part = f"<0.{self.max_fetch_bytes}>" if self.max_fetch_bytes else ""
                 response = _check(
@@ -183,37 +183,65 @@ class ImapWatcher:
                         # Stop so the checkpoint does not move past an unprocessed message.
                         log.exception("processing IMAP UID %s failed; will retry", uid)
                         raise
+                # \Seen records progress through the first catch-up (mail at or below the
+                # floor); above it, the checkpoint does.
                 await client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)")
-                last_uid = max(last_uid, uid)
-                await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, last_uid))
+                if uid > checkpoint.last_uid:
+                    checkpoint = await self._move(
+                        checkpoint,
+                        Checkpoint(self.mailbox_key, uidvalidity, uid, checkpoint.catchup_floor),
+                    )
                 handled += 1
-            if floor > last_uid:
-                # First run, all unread mail done: continue after what was already there.
-                await self.store.set_checkpoint(Checkpoint(self.mailbox_key, uidvalidity, floor))
+            if checkpoint.catchup_floor:
+                # Every unread message below the floor is done: the first catch-up is over.
+                checkpoint = await self._move(
+                    checkpoint, Checkpoint(self.mailbox_key, uidvalidity, checkpoint.last_uid)
+                )
             if not uids and not self._changed:
                 return handled
 
+    async def _move(self, expected: Checkpoint | None, new: Checkpoint) -> Checkpoint:
+        """Compare-and-set the checkpoint; another watcher having moved it means this one no
+        longer leads the mailbox: stop (the caller reconnects and reads it again)."""
+        if not await self.store.swap_checkpoint(expected, new):
+            raise ImapError(
+                f"the checkpoint of {self.mailbox_key} was moved by another watcher; re-reading it"
+            )
+        return new
+
     async def _new_uids(
         self, client: aioimaplib.IMAP4, uidvalidity: int
-    ) -> tuple[list[int], int, int]:
-        """(UIDs to process, the checkpoint's last UID, the UID to move the checkpoint to)."""
-        checkpoint = await self.store.get_checkpoint(self.mailbox_key)
-        if checkpoint is not None and checkpoint.uidvalidity == uidvalidity:
-            last_uid = checkpoint.last_uid
+    ) -> tuple[list[int], Checkpoint]:
+        """(UIDs to process in order, the stored checkpoint they count from)."""
+        stored = await self.store.get_checkpoint(self.mailbox_key)
+        if stored is not None and stored.uidvalidity == uidvalidity:
+            last_uid = stored.last_uid
             response = _check(await client.uid_search(f"UID {last_uid + 1}:*"), "UID SEARCH")
             # "n:*" always matches the highest UID, even when it is below n.
             uids = [u for u in parse_search_uids(response.lines) if u > last_uid]
-            return uids, last_uid, last_uid
+            if stored.catchup_floor:
+                # A first catch-up was interrupted: the unread mail it had not reached yet.
+                unseen = _check(
+                    await client.uid_search(f"UID 1:{stored.catchup_floor} UNSEEN"),
+                    "UID SEARCH UNSEEN",
+                )
+                below = [u for u in parse_search_uids(unseen.lines) if u <= stored.catchup_floor]
+                uids = below + uids
+            return uids, stored
         # First run (or the server renumbered the folder): take what nobody has read yet, then
-        # continue after everything already there, so old mail is not replayed. Re-processing
-        # would be harmless anyway: inbound messages are de-duplicated by Message-ID.
+        # continue after everything already there, so old mail is not replayed. The floor is
+        # stored first, before any message is processed: a restart half-way then goes on with
+        # the unread mail below it and never replays the read mail. (Re-processing would be
+        # harmless anyway: inbound messages are de-duplicated by Message-ID.)
         # ALL first, then UNSEEN: a message that lands between the two is then unseen (and
         # processed) or above the baseline (and found by the next search); the other order
         # would put it under the baseline unprocessed.
         everything = _check(await client.uid_search("ALL"), "UID SEARCH ALL")
         unseen = _check(await client.uid_search("UNSEEN"), "UID SEARCH UNSEEN")
         baseline = max(parse_search_uids(everything.lines), default=0)
-        return parse_search_uids(unseen.lines), 0, baseline
+        uids = [u for u in parse_search_uids(unseen.lines) if u <= baseline]
+        start = Checkpoint(self.mailbox_key, uidvalidity, baseline, baseline if uids else 0)
+        return uids, await self._move(stored, start)
 
     async def _wait_for_change(self, client: aioimaplib.IMAP4) -> None:
         if self.idle_supported:

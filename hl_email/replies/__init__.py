@@ -10,7 +10,7 @@ import email.message
 
 from .classify import MessageKind, bounce_original_message_ids, classify_message
 from .decide import Decision, decide
-from .extract import REPLY_MARKER, extract_reply
+from .extract import REPLY_MARKER, extract_reply, strip_signoff
 from .html import html_to_text
 from .mime import as_message, parse_message, reply_body
 
@@ -25,24 +25,52 @@ __all__ = [
     "extract_reply_from_html",
     "extract_reply_from_message",
     "parse_message",
+    "strip_signoff",
 ]
 
 
-def extract_reply_from_html(html: str, *, strip_signatures: bool = True) -> str:
-    """New text of an HTML reply body: client quote containers removed, then trimmed."""
+def extract_reply_from_html(
+    html: str,
+    *,
+    strip_signatures: bool = True,
+    for_decision: bool = False,
+    strip_signoff: bool = False,
+) -> str:
+    """New text of an HTML reply body: client quote containers removed, then trimmed.
+
+    A ``<blockquote>`` the person wrote on purpose is kept as text. ``for_decision``: the
+    text a decision reads: every blockquote and quote removed, signatures (also the blocks
+    clients mark, like Gmail's gmail_signature) kept. ``strip_signoff`` drops a
+    hand-written closing ("Thanks,\nLena") at the end.
+    """
     try:
-        text = html_to_text(html)
+        text = html_to_text(
+            html,
+            strip_signatures=strip_signatures and not for_decision,
+            blockquotes="drop" if for_decision else "auto",
+        )
     except Exception:  # selectolax is lenient; a parser failure must not kill the watcher
         return ""
-    return extract_reply(text, strip_signatures=strip_signatures)
+    return extract_reply(
+        text,
+        strip_signatures=strip_signatures,
+        for_decision=for_decision,
+        strip_signoff=strip_signoff,
+    )
 
 
 def extract_reply_from_message(
-    msg: bytes | str | email.message.Message, *, strip_signatures: bool = True
+    msg: bytes | str | email.message.Message,
+    *,
+    strip_signatures: bool = True,
+    for_decision: bool = False,
+    strip_signoff: bool = False,
 ) -> str:
     """New text of a reply message: its first inline text/plain part, else its HTML part.
 
-    Attached messages are not entered. Returns "" when the message has no readable body.
+    Attached messages and parts with a file name are not read. Returns "" when the message
+    has no readable body. ``for_decision`` and ``strip_signoff`` as for
+    :func:`extract_reply_from_html`.
     """
     try:
         parsed = as_message(msg)
@@ -51,6 +79,11 @@ def extract_reply_from_message(
         kind, body = reply_body(parsed)
     except Exception:
         return ""
+    options = {
+        "strip_signatures": strip_signatures,
+        "for_decision": for_decision,
+        "strip_signoff": strip_signoff,
+    }
     if kind == "html":
-        return extract_reply_from_html(body, strip_signatures=strip_signatures)
-    return extract_reply(body, strip_signatures=strip_signatures)
+        return extract_reply_from_html(body, **options)
+    return extract_reply(body, **options)

@@ -11,6 +11,7 @@ never marks a delivery failed because of it (a bounce we cannot read names no re
 from __future__ import annotations
 
 import email.message
+import html
 import re
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ from .mime import (
     iter_parts,
     iter_typed_parts,
     part_text,
+    reply_body,
 )
 
 __all__ = ["MessageKind", "classify_message", "bounce_original_message_ids"]
@@ -55,8 +57,8 @@ _AUTO_HEADERS = (
 )
 
 _BOUNCE_SENDER_RE = re.compile(
-    r"mailer-daemon|mail\s*delivery\s*(?:system|subsystem|service)|\bpostmaster@|"
-    r"^\s*postmaster\b|mail\s*administrator|\bmmsc\b|ndr administrator|"
+    r"mailer[-_.]?daemon|mail\s*delivery\s*(?:system|subsystem|service)|\bpost[-_.]?master@|"
+    r"^\s*post[-_.]?master\b|mail\s*administrator|\bmmsc\b|ndr administrator|"
     r"mail\s*deliver\s*system|mailer daemon",
     re.I,
 )
@@ -161,6 +163,107 @@ def _heuristic_subject(subject: str, thread_subject: str | None) -> str:
     return subject
 
 
+# Out-of-office text in the first lines of a body, for autoresponders that send no RFC 3834
+# header, in the languages decide supports (en de fr es pt it nl pl sv da no ru uk zh ja).
+_OOO_BODY_RE = re.compile(
+    r"(?i:"
+    # en
+    r"\bi\s*(?:am|'m|’m|will\s+be|shall\s+be)\s+(?:currently\s+|now\s+|presently\s+)?"
+    r"(?:out\s+of\s+(?:the\s+)?office|away\s+from\s+(?:the\s+|my\s+)?(?:office|desk|e-?mail)|"
+    r"on\s+(?:annual\s+|parental\s+|sick\s+|maternity\s+|paternity\s+|vacation\s+)?"
+    r"(?:leave|vacation|holidays?)\b|ooo\b|out\s+(?:until|till|through)\b)"
+    r"|\bthis\s+is\s+an\s+auto(?:matic|mated)(?:ally\s+generated)?\s+(?:reply|response|message)"
+    r"|\bwith\s+(?:limited|no)\s+access\s+to\s+(?:my\s+)?e-?mail"
+    # de
+    r"|\bich\s+(?:bin|befinde\s+mich)\b[^\n]{0,60}?(?:nicht\s+im\s+büro|au(?:ß|ss)er\s+haus|"
+    r"im\s+urlaub|abwesend|nicht\s+erreichbar|in\s+elternzeit)"
+    r"|\bdies\s+ist\s+eine\s+automatische\s+(?:antwort|nachricht)"
+    # fr
+    r"|\bje\s+(?:suis|serai)\s+(?:actuellement\s+)?(?:absente?\b|en\s+(?:congés?|vacances)|"
+    r"hors\s+du\s+bureau|en\s+dehors\s+du\s+bureau)"
+    r"|\bceci\s+est\s+une?\s+(?:réponse|message)\s+automatique"
+    # es
+    r"|\b(?:estoy|estaré|me\s+encuentro)\s+(?:actualmente\s+)?(?:fuera\s+de\s+(?:la|mi)\s+oficina|"
+    r"de\s+vacaciones|ausente)"
+    r"|\besta\s+es\s+una\s+respuesta\s+automática"
+    # pt
+    r"|\b(?:estou|estarei|encontro-me)\s+(?:atualmente\s+)?(?:fora\s+do\s+escritório|de\s+férias|"
+    r"ausente)"
+    r"|\besta\s+é\s+uma\s+resposta\s+automática"
+    # it
+    r"|\b(?:sono|sarò)\s+(?:attualmente\s+)?(?:fuori\s+(?:ufficio|sede)|in\s+(?:ferie|vacanza)|"
+    r"assente)"
+    r"|\bquesta\s+è\s+una\s+risposta\s+automatica"
+    # nl
+    r"|\bik\s+ben\b[^\n]{0,40}?(?:afwezig|niet\s+aanwezig|(?:met|op)\s+vakantie|"
+    r"niet\s+op\s+kantoor)"
+    r"|\bdit\s+is\s+een\s+automatisch\s+(?:antwoord|bericht)"
+    # pl
+    r"|\b(?:jestem|będę)\s+(?:obecnie\s+)?(?:poza\s+biurem|na\s+urlopie|nieobecn[ya])"
+    r"|\bto\s+jest\s+automatyczna\s+odpowiedź"
+    # sv
+    r"|\bjag\s+är\s+(?:för\s+närvarande\s+|tyvärr\s+)?(?:ledig|på\s+semester|borta|"
+    r"inte\s+på\s+kontoret|frånvarande|tjänstledig|föräldraledig)"
+    r"|\bdetta\s+är\s+ett\s+automatiskt\s+svar"
+    # da, no
+    r"|\bjeg\s+er\s+(?:p\.t\.\s+|desværre\s+|for\s+tiden\s+)?(?:på\s+ferie|"
+    r"ikke\s+på\s+kontoret|fraværende|på\s+barsel|ude\s+af\s+huset|ute\s+av\s+kontoret|"
+    r"i\s+permisjon|borte)"
+    r"|\bdette\s+er\s+et\s+automatisk\s+svar"
+    # ru, uk
+    r"|\bя\s+(?:сейчас\s+|в\s+настоящее\s+время\s+|временно\s+)?(?:в\s+отпуске|"
+    r"нахожусь\s+в\s+отпуске|отсутствую|вне\s+офиса|не\s+в\s+офисе)"
+    r"|\bменя\s+нет\s+в\s+офисе|\bэто\s+автоматический\s+ответ"
+    r"|\bя\s+(?:зараз\s+|наразі\s+)?(?:у\s+відпустці|в\s+відпустці|перебуваю\s+у\s+відпустці|"
+    r"відсутн(?:ій|я)|поза\s+офісом)"
+    r"|\bмене\s+немає\s+в\s+офісі|\bце\s+автоматична\s+відповідь"
+    r")"
+    # zh, ja
+    r"|我(?:目前|现在|現在|正在)?(?:不在办公室|不在辦公室|在休假|休假中|外出)"
+    r"|(?:这|這)是(?:一封)?(?:自动回复|自動回覆)"
+    r"|(?:不在|休暇|出張)(?:中|に)(?:です|のため|につき|しております)"
+    r"|外出しております|この(?:メール|メッセージ)は自動(?:返信|送信|応答)|自動応答メッセージ"
+)
+_OOO_SCAN_CHARS = 500
+_TAG_RE = re.compile(r"<[^<>]{0,2000}>")
+_OOO_SCAN_LINES = 4
+# Mailing-list software: fml (X-MLServer, X-ML-Name…), ecartis, listserv, ezmlm.
+_LIST_SOFTWARE_HEADERS = (
+    "x-mlserver",
+    "x-ml-name",
+    "x-ml-count",
+    "x-ml-info",
+    "x-mailing-list",
+    "x-listserver",
+    "x-ecartis-version",
+    "x-ezmlm-version",
+    "x-list-administrivia",
+)
+_LOOP_SUBJECT_RE = re.compile(
+    r"\bmail\s*loop|\bloop\s+(?:detected|alert|warning)|\blooping\s+(?:mail|message)|"
+    r"\bmessage\s+loop",
+    re.I,
+)
+
+
+def _out_of_office_text(msg: email.message.Message) -> bool:
+    """The first lines of the body read like an out-of-office notice."""
+    kind, body = reply_body(msg)
+    head = body[: 40 * _OOO_SCAN_CHARS]
+    if kind == "html":
+        # PERF: tags out (a full render is not needed for the first lines)
+        body_at = head.lower().find("<body")  # the <head> (title, style) is no text
+        head = html.unescape(_TAG_RE.sub("\n", head[max(body_at, 0) :]))
+    # quoted lines are someone else's (a bottom-posted reply quotes first)
+    lines = [
+        line.strip()
+        for line in head.split("\n")
+        if line.strip() and not line.lstrip().startswith(">")
+    ][:_OOO_SCAN_LINES]
+    text = " ".join(lines)[:_OOO_SCAN_CHARS]
+    return bool(text) and _OOO_BODY_RE.search(text) is not None
+
+
 _SES_NOTIFICATION_RE = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"(?:Bounce|Complaint)', re.I)
 _SPAM_STATUS_RE = re.compile(r"^\s*yes\b", re.I)
 
@@ -182,6 +285,9 @@ class _Headers:
 
     def __bool__(self) -> bool:
         return bool(self._raw)
+
+    def names(self) -> list[str]:
+        return list(self._raw)
 
     def __contains__(self, name: str) -> bool:
         return name in self._raw
@@ -285,6 +391,15 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
         return MessageKind.LIST
     if _OOO_SUBJECT_RE.search(subject):
         return MessageKind.AUTO_REPLY
+    if any(name in headers for name in _LIST_SOFTWARE_HEADERS) or any(
+        name.startswith("x-ml-") for name in headers.names()
+    ):
+        # list software talks: fml command replies, loop alerts, digests
+        return MessageKind.LIST
+    if _LOOP_SUBJECT_RE.search(headers.get("subject", "")) and (
+        "x-loop" in headers or _MACHINE_SENDER_RE.search(sender) or "list-id" in headers
+    ):
+        return MessageKind.AUTO_REPLY
     if _MACHINE_SENDER_RE.search(sender):
         # no-reply senders are machines; Amazon SNS wraps SES bounces in JSON
         ses = parts.matches(_SES_NOTIFICATION_RE)
@@ -306,6 +421,9 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
         return MessageKind.SPAM
     if "sfv:spm" in headers.get("x-forefront-antispam-report", "").lower():
         return MessageKind.SPAM
+    for verdict in ("x-ses-spam-verdict", "x-ses-virus-verdict"):  # Amazon SES inbound
+        if headers.get(verdict, "").strip().upper().startswith("FAIL"):
+            return MessageKind.SPAM
 
     # Mailing lists.
     if _has_list_headers(headers):
@@ -320,6 +438,8 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
         return MessageKind.BOUNCE
     if parts.matches(_FEEDBACK_BODY_RE):
         return MessageKind.FEEDBACK_REPORT
+    if _out_of_office_text(msg):
+        return MessageKind.AUTO_REPLY
     return MessageKind.HUMAN
 
 

@@ -10,8 +10,11 @@ import email
 import email.header
 import email.message
 import email.policy
+import functools
 import re
 from collections.abc import Iterator
+
+from charset_normalizer import from_bytes
 
 __all__ = ["as_message", "iter_parts", "parse_message", "part_text", "reply_body", "header"]
 
@@ -59,6 +62,7 @@ def parse_message(msg: bytes | bytearray | memoryview | str) -> email.message.Me
     """
     if isinstance(msg, bytearray | memoryview):
         msg = bytes(msg)
+    msg = _without_leading_blank_lines(msg)
     try:
         text = msg.decode("ascii", "surrogateescape") if isinstance(msg, bytes) else msg
         if "\r" in text:
@@ -69,6 +73,33 @@ def parse_message(msg: bytes | bytearray | memoryview | str) -> email.message.Me
     except Exception:
         return _stdlib_parse(msg)
 
+
+# A header field name and colon, as the first line after stray leading blank lines.
+_FIRST_FIELD_RE = re.compile(rb"[ \t]*(?:\r?\n[ \t]*){1,20}(?=[\041-\071\073-\176]{1,76}:)")
+
+
+def _without_leading_blank_lines(msg: bytes | str) -> bytes | str:
+    """Drop blank lines in front of the header block (some gateways and scripts add one);
+    a message whose first line is blank and whose next line is no header field is left be
+    (RFC 5322: headers are optional, so the body starts there)."""
+    if isinstance(msg, str):
+        if msg[:1] in ("\r", "\n", " ", "\t"):
+            stripped = _without_leading_blank_lines(msg.encode("utf-8", "surrogateescape"))
+            return stripped.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+        return msg
+    if msg[:1] not in (b"\r", b"\n", b" ", b"\t"):
+        return msg
+    match = _FIRST_FIELD_RE.match(msg)
+    if match is None:
+        return msg
+    end = msg.find(b"\n", match.end())
+    first = msg[match.end() : end if end >= 0 else len(msg)]
+    if _HEADER_LINE_BYTES_RE.match(first) is None:
+        return msg
+    return msg[match.end() :]
+
+
+_HEADER_LINE_BYTES_RE = re.compile(rb"[\041-\071\073-\176]{1,76}:[ \t]*\S")
 
 _HEADER_BLOCK_RE = re.compile(r"(?:[\041-\071\073-\176]+:[^\n]*(?:\n[ \t][^\n]*)*(?:\n|\Z))*")
 _HEADER_FIELD_RE = re.compile(r"^([\041-\071\073-\176]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
@@ -443,25 +474,233 @@ def iter_typed_parts(
             yield part, ctype
 
 
+_FILE_NAME_RE = re.compile(r";\s*(?:file)?name\*?(?:\*\d+\*?)?\s*=", re.I)
+
+
 def _is_attachment(part: email.message.Message) -> bool:
+    """An attachment: ``Content-Disposition: attachment``, or a part that carries a file name
+    (a ``filename`` disposition parameter or a ``name`` content-type parameter): a text file
+    someone attached is never the body they typed."""
     try:
+        disposition = content_type_value = ""
         if part.policy is email.policy.compat32:
-            # PERF: the first Content-Disposition field, as Message.get finds it
+            # PERF: the first field of each, as Message.get finds it
             for name, value in part._headers:  # noqa: SLF001
-                if len(name) == 19 and name.lower() == "content-disposition":
-                    if type(value) is not str or not value.isascii():
-                        break
-                    return value.split(";")[0].strip().lower() == "attachment"
-            else:
-                return False
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+                if len(name) == 19 and not disposition and name.lower() == "content-disposition":
+                    disposition = value if type(value) is str else str(value)
+                elif len(name) == 12 and not content_type_value and name.lower() == "content-type":
+                    content_type_value = value if type(value) is str else str(value)
+        else:
+            disposition = str(part.get("Content-Disposition") or "")
+            content_type_value = str(part.get("Content-Type") or "")
     except Exception:
         return False
-    return disposition == "attachment"
+    if disposition.split(";")[0].strip().lower() == "attachment":
+        return True
+    return bool(
+        (";" in disposition and _FILE_NAME_RE.search(disposition))
+        or (";" in content_type_value and _FILE_NAME_RE.search(content_type_value))
+    )
+
+
+# Declared charsets that name Unicode itself: bytes that are not valid in them are damaged,
+# not mislabelled in a way a detector could undo.
+_UTF8_NAMES = frozenset(("utf-8", "utf8", "us-ascii", "ascii"))
+# The detector reads at most this much of a part (it samples chunks of it anyway).
+_DETECT_BYTES = 256 * 1024
+_RANK_BYTES = 2 * 1024
+_FIRST_RANK_BYTES = 384
+
+
+# Charsets mail is commonly sent in, tried when the declared one fails; ranked together
+# with charset-normalizer's own pick by how plausible the decoded text looks.
+_CANDIDATE_CHARSETS = (
+    "cp932", "euc_jp", "iso2022_jp", "gb18030", "big5", "euc_kr", "koi8_r", "koi8_u",
+    "cp1251", "cp1252", "iso8859_2", "cp1250", "iso8859_7", "iso8859_9", "iso8859_15",
+)  # fmt: skip
+
+
+def _implausibility(text: str) -> float:
+    """Signs of mojibake per character: C1 controls and Latin-1 symbols, runs of accented
+    letters, half-width katakana, rare CJK blocks, Hangul mixed with Han, case flips."""
+    score = 0
+    previous_accented = previous_lower = previous_alpha = False
+    previous_latin = True
+    hangul = han = 0
+    for char in text:
+        code = ord(char)
+        if code < 0x80:
+            previous_accented = False
+            previous_lower = char.islower()
+            previous_alpha, previous_latin = char.isalpha(), True
+            continue
+        if code < 0xA0 or 0xE000 <= code < 0xF900 or code in (0xFFFD, 0xFFFE):
+            score += 3  # C1 controls, private use
+        elif code < 0xC0:
+            score += char not in "\xa0¡¿«»°ºª§"  # Latin-1 symbols: rare in prose
+        elif code < 0x250:
+            score += previous_accented  # "Ã©Ã¨": accented letters in a row
+        elif 0xFF61 <= code <= 0xFF9F or 0x3100 <= code < 0x3190 or 0xFE30 <= code < 0xFE70:
+            score += 3  # half-width katakana, bopomofo, jamo, CJK compatibility forms
+        elif 0x3400 <= code < 0x4E00 or 0xF900 <= code < 0xFB00 or 0x2460 <= code < 0x2600:
+            score += 2  # CJK extension A, compatibility ideographs, enclosed/box symbols
+        elif 0xAC00 <= code < 0xD7A4:
+            hangul += 1
+        elif 0x4E00 <= code < 0xA000:
+            han += 1
+        if char.isupper() and previous_lower:
+            score += 1  # "дБ": a capital inside a lower-case word
+        latin = code < 0x250
+        if char.isalpha() and previous_alpha and latin != previous_latin:
+            score += 2  # "Grόίe": Latin and another alphabet inside one word
+        previous_accented = 0xC0 <= code < 0x250
+        previous_lower = char.islower()
+        previous_alpha, previous_latin = char.isalpha(), latin
+    score += min(hangul, han)
+    return score / max(len(text), 1)
+
+
+def _detected(raw: bytes, declared: str | None) -> str | None:
+    """Text of ``raw`` in the most plausible of charset-normalizer's pick and the common mail
+    charsets (strict decodings only), or None when none decodes."""
+    sample = raw[:_DETECT_BYTES]
+    if len(sample) > _RANK_BYTES:  # ranked on a head cut at a line end (no split character)
+        cut = sample.rfind(b"\n", 0, _RANK_BYTES)
+        sample = sample[: cut if cut > 0 else _RANK_BYTES]
+    # on a tie the earlier name wins: the declared one, then the common ones (Western
+    # European before Central European, which no byte can tell apart); the detector is
+    # asked only when none of them reads cleanly
+    names: list[str] = [declared] if declared else []
+    names.extend(_CANDIDATE_CHARSETS)
+    ranked: list[tuple[float, int, str]] = []
+
+    def rank(name: str, order: int, head: bytes = sample) -> None:
+        try:
+            text = head.decode(name)
+        except (LookupError, UnicodeDecodeError, TypeError):
+            return
+        ranked.append((_implausibility(text), order, name))
+
+    # PERF: every candidate on a short head, the best few on the whole sample
+    short = sample[: sample.rfind(b"\n", 0, _FIRST_RANK_BYTES) + 1 or _FIRST_RANK_BYTES]
+    if len(short) < len(sample):
+        for order, name in enumerate(names):
+            try:
+                sample.decode(name)  # must decode as a whole
+            except (LookupError, UnicodeDecodeError, TypeError):
+                continue
+            rank(name, order, short)
+        finalists = [name for _score, _order, name in sorted(ranked)[:3]]
+        ranked.clear()
+        for name in finalists:
+            rank(name, names.index(name))
+    else:
+        for order, name in enumerate(names):
+            rank(name, order)
+    if not ranked or min(ranked)[0] > 0:
+        try:
+            best = from_bytes(sample).best()
+        except Exception:  # the detector is advisory; the candidates above still apply
+            best = None
+        if best is not None and not best.encoding.startswith(("utf_16", "utf_32")):
+            rank(best.encoding, len(names))
+    if not ranked:
+        return None
+    return raw.decode(min(ranked)[2], errors="replace")
+
+
+_ASCII_PROBE = "Az09 +-=\n"
+
+
+@functools.lru_cache(maxsize=64)
+def _ascii_compatible(charset: str) -> bool:
+    """True when ASCII text means the same in ``charset`` (unknown charsets count as such:
+    they are read as ASCII/UTF-8)."""
+    try:
+        return _ASCII_PROBE.encode(charset) == _ASCII_PROBE.encode() and (
+            b"+AEE-".decode(charset) == "+AEE-"
+        )
+    except LookupError:
+        return True
+    except (UnicodeError, TypeError, ValueError):
+        return False
+
+
+def decode_text(raw: bytes, charset: str | None) -> str:
+    """Bytes of a text part as text, recovering from a wrong or missing charset.
+
+    The declared charset is trusted while it decodes cleanly, except that valid UTF-8 with
+    non-ASCII characters is read as UTF-8 whatever was declared (legacy text is valid UTF-8
+    only by rare accident; mislabelled UTF-8 is common). When the declared decoding fails
+    (or no charset is declared and the bytes are not UTF-8) charset-normalizer picks one.
+    """
+    declared = (charset or "").strip().strip('"').lower() or None
+    if declared and not _ascii_compatible(declared):
+        # UTF-16/32, UTF-7, EBCDIC…: the bytes mean what the declared charset says (a mail
+        # client shows them so); nothing is "recovered" from them
+        try:
+            return raw.decode(declared, errors="replace")
+        except (LookupError, TypeError):
+            pass
+    if raw.isascii():
+        if b"\x1b$" in raw or b"\x1b(" in raw:  # ISO-2022-JP/KR escapes in 7-bit text
+            for codec in (declared, "iso2022_jp", "iso2022_kr"):
+                try:
+                    return raw.decode(codec or "")
+                except (LookupError, UnicodeDecodeError):
+                    continue
+        return raw.decode("ascii")
+    try:
+        utf8 = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        utf8 = None
+    if utf8 is not None and "\ufffd" not in utf8:
+        return utf8
+    if declared and declared not in _UTF8_NAMES:
+        try:
+            text = raw.decode(declared)
+            if "\ufffd" not in text:
+                return text
+        except (LookupError, UnicodeDecodeError, TypeError):
+            pass
+    if declared in _UTF8_NAMES and utf8 is None:
+        # mostly fine UTF-8 with a damaged byte or two stays UTF-8
+        head = raw[:_DETECT_BYTES].decode("utf-8", errors="replace")  # PERF: a head decides
+        non_ascii = len(head) - len(head.encode("ascii", "ignore"))
+        if head.count("\ufffd") * 10 <= non_ascii:
+            return raw.decode("utf-8", errors="replace")
+    detected = _detected(raw, declared if declared not in _UTF8_NAMES else None)
+    if detected is not None:
+        return detected
+    for codec in (declared, "utf-8"):
+        if codec:
+            try:
+                return raw.decode(codec, errors="replace")
+            except (LookupError, TypeError):
+                continue
+    return raw.decode("utf-8", errors="replace")
+
+
+_TEXT_CACHE = "_hl_email_text"  # attribute holding a part's decoded text
 
 
 def part_text(part: email.message.Message) -> str:
-    """Decoded text of a leaf part (transfer encoding, charset, format=flowed)."""
+    """Decoded text of a leaf part (transfer encoding, charset, format=flowed).
+
+    The text is kept on the part object, so classification and extraction of one parsed
+    message decode (and charset-detect) each part once."""
+    cached = getattr(part, _TEXT_CACHE, None)
+    if type(cached) is tuple and cached[0] is getattr(part, "_payload", None):
+        return cached[1]
+    text = _part_text(part)
+    try:
+        setattr(part, _TEXT_CACHE, (getattr(part, "_payload", None), text))
+    except Exception:  # a message class that refuses attributes: no cache
+        pass
+    return text
+
+
+def _part_text(part: email.message.Message) -> str:
     try:
         raw = part.get_payload(decode=True)
     except Exception:
@@ -472,15 +711,12 @@ def part_text(part: email.message.Message) -> str:
         except Exception:
             return ""
         return payload if isinstance(payload, str) else ""
-    charset = "utf-8"
+    charset = None
     try:
-        charset = content_charset(part) or "utf-8"
+        charset = content_charset(part)
     except Exception:
         pass
-    try:
-        text = raw.decode(charset, errors="replace")
-    except (LookupError, TypeError):
-        text = raw.decode("utf-8", errors="replace")
+    text = decode_text(raw, charset)
     if len(text) > _MAX_BODY_CHARS:
         text = text[:_MAX_BODY_CHARS]
     try:
@@ -518,11 +754,40 @@ def unflow(text: str, *, delsp: bool = False) -> str:
     return "\n".join(out)
 
 
+# A boundary line: "--" and 1..70 boundary characters (RFC 2046), alone on its line.
+_BOUNDARY_LINE_RE = re.compile(r"^--([0-9A-Za-z'()+_,./:=?-]{1,70})[ \t]*$", re.M)
+_MAX_RECOVERED_CHARS = 64 * 1024
+_PART_HEADER_RE = re.compile(r"\A(?:content-[\w-]+|mime-version)[ \t]*:", re.I)
+
+
+def _recovered_multipart(part: email.message.Message) -> email.message.Message | None:
+    """A multipart part whose boundary is missing or wrong, parsed again with the boundary
+    its body actually uses (the first "--x" line followed by part headers), or None."""
+    payload = getattr(part, "_payload", None)
+    if not isinstance(payload, str):
+        return None
+    for match in _BOUNDARY_LINE_RE.finditer(payload, 0, 64 * 1024):
+        after = payload[match.end() + 1 : match.end() + 200]
+        if _PART_HEADER_RE.match(after):
+            boundary = match.group(1)
+            if boundary.endswith("--") and "--" + boundary[:-2] in payload[: match.start()]:
+                continue
+            rebuilt = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+            # the body a person typed is in the first parts: a bounded head is parsed
+            head = payload[:_MAX_RECOVERED_CHARS].replace("\r\n", "\n")
+            return parse_message(rebuilt + head)
+    return None
+
+
 def reply_body(msg: email.message.Message) -> tuple[str, str]:
     """``(kind, text)`` of the body a person typed: the first inline text/plain part, else
-    the first text/html part; kind is "plain", "html" or "" when there is none."""
+    the first text/html part; kind is "plain", "html" or "" when there is none.
+
+    A multipart part without a usable boundary is read with the boundary its body uses; if
+    it has none, its body is read as plain text."""
     plain: email.message.Message | None = None
     html: email.message.Message | None = None
+    broken: email.message.Message | None = None
     for part, ctype in iter_typed_parts(msg):
         if _is_attachment(part):
             continue
@@ -530,8 +795,19 @@ def reply_body(msg: email.message.Message) -> tuple[str, str]:
             plain = part
         elif ctype == "text/html" and html is None:
             html = part
+        elif ctype.startswith("multipart/") and broken is None:
+            broken = part
         if plain is not None and html is not None:
             break
+    if plain is None and html is None and broken is not None:
+        recovered = _recovered_multipart(broken)
+        if recovered is not None and not any(
+            # still a multipart without parts: the guess did not help (and never loops)
+            ctype.startswith("multipart/") and not isinstance(part.get_payload(), list)
+            for part, ctype in iter_typed_parts(recovered)
+        ):
+            return reply_body(recovered)
+        return "plain", part_text(broken)
     if plain is not None:
         text = part_text(plain)
         if text.strip():

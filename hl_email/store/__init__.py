@@ -7,12 +7,14 @@ from .base import (
     CommitResult,
     DuplicateCallError,
     InboundRecord,
+    Leadership,
     OutboxRow,
     RecipientRow,
     RequestRow,
     RequestUpdate,
     Store,
     TimerRow,
+    WebhookRow,
 )
 from .sqlite import SqliteStore
 
@@ -21,6 +23,7 @@ __all__ = [
     "CommitResult",
     "DuplicateCallError",
     "InboundRecord",
+    "Leadership",
     "OutboxRow",
     "RecipientRow",
     "RequestRow",
@@ -28,6 +31,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "TimerRow",
+    "WebhookRow",
     "open_store",
 ]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
@@ -11,13 +13,16 @@ __all__ = [
     "Checkpoint",
     "CommitResult",
     "DuplicateCallError",
+    "ChangeListener",
     "InboundRecord",
+    "Leadership",
     "OutboxRow",
     "RecipientRow",
     "RequestRow",
     "RequestUpdate",
     "Store",
     "TimerRow",
+    "WebhookRow",
 ]
 
 
@@ -101,6 +106,28 @@ class Checkpoint:
     mailbox: str
     uidvalidity: int
     last_uid: int
+    # While > 0 the first catch-up is not finished: unread mail at or below this UID is still
+    # to be processed. Stored before anything else, so a restart neither replays old mail
+    # (everything up to `last_uid` counts as seen) nor skips the unread mail it had not reached.
+    catchup_floor: int = 0
+
+
+@dataclass
+class WebhookRow:
+    """One delivery of one event to one configured hook."""
+
+    hook_url: str
+    event_id: str
+    event_type: str
+    call_id: str
+    body: bytes
+    id: int | None = None
+    state: str = "pending"  # pending | delivered | dead | orphaned
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    last_error: str | None = None
+    created_at: float = 0.0
+    delivered_at: float | None = None
 
 
 @dataclass
@@ -113,6 +140,9 @@ class RequestUpdate:
     resolved_at: float | None = None
     clarifications: int | None = None
     expect_state: str | None = "pending"
+    # When set, the request must still be at this version. An update with nothing else to set
+    # then still bumps the version: effects that change the request's recipients or thread
+    # (a reminder, an escalation) use it so they never overwrite another writer's decision.
     expect_version: int | None = None
 
 
@@ -129,6 +159,22 @@ class CommitResult(enum.Enum):
 
 class DuplicateCallError(Exception):
     """create_request found a request with the same call_id; nothing was written."""
+
+
+ChangeListener = Callable[[str, str], None]
+"""`listener(call_id, state)`; call_id "*" means "changes may have been missed: re-check all"."""
+
+
+class Leadership(Protocol):
+    """Leadership of one named job (a mailbox) among the gateways sharing a store."""
+
+    lost: asyncio.Event  # set when leadership ends (connection lost); acquire() again
+
+    async def acquire(self) -> None:
+        """Wait until this gateway leads; returns at once with a single-process store."""
+        ...
+
+    async def release(self) -> None: ...
 
 
 class Store(Protocol):
@@ -152,9 +198,18 @@ class Store(Protocol):
     async def get_recipients(self, request_id: str) -> list[RecipientRow]: ...
 
     async def due_outbox(self, now: float, limit: int = 50) -> list[OutboxRow]: ...
+    async def claim_outbox(
+        self, now: float, *, owner: str, lease: float, limit: int = 50
+    ) -> list[OutboxRow]:
+        """Due rows this gateway may send, leased to `owner` until now + lease: no other
+        gateway claims them meanwhile, and an expired lease is taken over."""
+        ...
+
+    async def renew_outbox(self, ids: list[int], *, owner: str, until: float) -> None: ...
     async def next_outbox_due(self) -> float | None: ...
     async def outbox_for_request(self, request_id: str) -> list[OutboxRow]: ...
     async def outbox_sent(self, outbox_id: int, now: float) -> None: ...
+    async def outbox_sent_many(self, sent: list[tuple[int, float]]) -> None: ...
     async def outbox_retry(
         self, outbox_id: int, attempts: int, next_at: float, error: str
     ) -> None: ...
@@ -171,6 +226,12 @@ class Store(Protocol):
         timer_done: int | None = None,
     ) -> CommitResult: ...
     async def due_timers(self, now: float, limit: int = 100) -> list[TimerRow]: ...
+    async def claim_timers(
+        self, now: float, *, owner: str, lease: float, limit: int = 100
+    ) -> list[TimerRow]:
+        """Due timers leased to `owner`, as claim_outbox does for outbox rows."""
+        ...
+
     async def next_timer_due(self) -> float | None: ...
     async def cancel_timers(self, request_id: str) -> None: ...
     async def inbound_seen(self, dedupe_key: str) -> bool: ...
@@ -181,6 +242,59 @@ class Store(Protocol):
     async def get_checkpoint(self, mailbox: str) -> Checkpoint | None: ...
     async def set_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
+    async def outbox_retry_now(self, now: float) -> int:
+        """ "SMTP is back": every pending row waiting for a retry becomes due at `now`; returns
+        how many."""
+        ...
+
     # Small named secrets (an OAuth2 refresh token, sealed by hl_email.oauth): opaque bytes.
     async def get_secret(self, name: str) -> bytes | None: ...
     async def set_secret(self, name: str, value: bytes) -> None: ...
+    async def swap_checkpoint(self, expected: Checkpoint | None, new: Checkpoint) -> bool:
+        """Compare-and-set: store `new` only while the stored checkpoint equals `expected`
+        (None: there is none yet). False when another watcher moved it."""
+        ...
+
+    # -- coordination between gateways sharing the store ----------------------------------------
+
+    def leadership(self, name: str) -> Leadership: ...
+    async def publish_change(self, call_id: str, state: str) -> None:
+        """Tell the other gateways on this store that a request changed (no-op alone)."""
+        ...
+
+    async def listen_changes(self, listener: ChangeListener) -> None:
+        """Call `listener` for changes published by other gateways, until close()."""
+        ...
+
+    # -- webhook queue ----------------------------------------------------------------------------
+
+    async def enqueue_webhooks(
+        self, rows: list[WebhookRow], *, high_water: float | None = None
+    ) -> int:
+        """Queue deliveries (one per (hook, event); already queued ones are skipped) and raise
+        the resolved-at high-water mark; returns how many were added."""
+        ...
+
+    async def webhook_high_water(self, initial: float) -> float | None:
+        """The high-water mark, or None after storing `initial` when there was none."""
+        ...
+
+    async def resolved_since(self, since: float) -> list[str]:
+        """call_ids of the requests resolved at or after `since`, oldest first."""
+        ...
+
+    async def claim_webhooks(
+        self, now: float, *, owner: str, lease: float, limit: int = 50
+    ) -> list[WebhookRow]: ...
+    async def next_webhook_due(self) -> float | None: ...
+    async def webhook_attempted(
+        self,
+        webhook_id: int,
+        *,
+        state: str,
+        attempts: int,
+        next_at: float,
+        error: str | None,
+        delivered_at: float | None = None,
+    ) -> None: ...
+    async def list_webhooks(self) -> list[WebhookRow]: ...

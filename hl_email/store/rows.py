@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import InboundRecord, OutboxRow, RecipientRow, RequestRow, TimerRow
+from .base import InboundRecord, OutboxRow, RecipientRow, RequestRow, TimerRow, WebhookRow
 
 __all__ = [
     "inbound_from_row",
@@ -17,6 +17,7 @@ __all__ = [
     "recipient_from_row",
     "request_from_row",
     "timer_from_row",
+    "webhook_from_row",
 ]
 
 
@@ -95,4 +96,21 @@ def timer_from_row(row: Mapping[str, Any]) -> TimerRow:
         due_at=row["due_at"],
         payload=json.loads(row["payload"]),
         state=row["state"],
+    )
+
+
+def webhook_from_row(row: Mapping[str, Any]) -> WebhookRow:
+    return WebhookRow(
+        id=row["id"],
+        hook_url=row["hook_url"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        call_id=row["call_id"],
+        body=bytes(row["body"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        delivered_at=row["delivered_at"],
     )

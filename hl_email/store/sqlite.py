@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .base import (
+    ChangeListener,
     Checkpoint,
     CommitResult,
     DuplicateCallError,
@@ -21,6 +22,7 @@ from .base import (
     RequestRow,
     RequestUpdate,
     TimerRow,
+    WebhookRow,
 )
 from .rows import (
     inbound_from_row,
@@ -28,6 +30,7 @@ from .rows import (
     recipient_from_row,
     request_from_row,
     timer_from_row,
+    webhook_from_row,
 )
 
 __all__ = ["SqliteStore"]
@@ -107,15 +110,50 @@ CREATE INDEX IF NOT EXISTS timers_due ON timers(state, due_at);
 CREATE TABLE IF NOT EXISTS checkpoints (
     mailbox TEXT PRIMARY KEY,
     uidvalidity INTEGER NOT NULL,
-    last_uid INTEGER NOT NULL
+    last_uid INTEGER NOT NULL,
+    catchup_floor INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hook_url TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    delivered_at REAL,
+    UNIQUE (hook_url, event_id)
+);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS webhook_state (
+    key TEXT PRIMARY KEY,
+    value REAL NOT NULL
 );
 """
 
 
-_ADDED_REQUEST_COLUMNS = (
-    ("route", "TEXT NOT NULL DEFAULT '{}'"),
-    ("version", "INTEGER NOT NULL DEFAULT 0"),
+_ADDED_COLUMNS = (
+    ("requests", "route", "TEXT NOT NULL DEFAULT '{}'"),
+    ("requests", "version", "INTEGER NOT NULL DEFAULT 0"),
+    ("checkpoints", "catchup_floor", "INTEGER NOT NULL DEFAULT 0"),
 )
+
+
+class _OneProcess:
+    """Leadership with an embedded store: the one gateway on it always leads."""
+
+    def __init__(self) -> None:
+        self.lost = asyncio.Event()
+
+    async def acquire(self) -> None:
+        self.lost = asyncio.Event()
+
+    async def release(self) -> None:
+        return None
 
 
 class _Conflict(Exception):
@@ -145,12 +183,13 @@ class SqliteStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA foreign_keys=ON")
+        # Databases made by an earlier version get the columns added since (before the
+        # schema script, whose indexes may name them).
+        for table, column, ddl in _ADDED_COLUMNS:
+            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if columns and column not in columns:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
         conn.executescript(_SCHEMA)
-        # Databases made by an earlier version get the columns added since.
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
-        for column, ddl in _ADDED_REQUEST_COLUMNS:
-            if column not in columns:
-                conn.execute(f"ALTER TABLE requests ADD COLUMN {column} {ddl}")
         self._conn = conn
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -342,6 +381,15 @@ class SqliteStore:
 
         return await self._run(q)
 
+    async def claim_outbox(
+        self, now: float, *, owner: str, lease: float, limit: int = 50
+    ) -> list[OutboxRow]:
+        # One gateway per SQLite file, one outbox worker per gateway: due rows are its own.
+        return await self.due_outbox(now, limit)
+
+    async def renew_outbox(self, ids: list[int], *, owner: str, until: float) -> None:
+        return None
+
     async def next_outbox_due(self) -> float | None:
         def q(conn: sqlite3.Connection) -> float | None:
             row = conn.execute(
@@ -445,7 +493,7 @@ class SqliteStore:
                 if request.clarifications is not None:
                     sets.append("clarifications = ?")
                     args.append(request.clarifications)
-                if sets:
+                if sets or request.expect_version is not None:
                     sets.append("version = version + 1")
                     where = "id = ?"
                     args.append(request.request_id)
@@ -524,6 +572,11 @@ class SqliteStore:
 
         return await self._run(q)
 
+    async def claim_timers(
+        self, now: float, *, owner: str, lease: float, limit: int = 100
+    ) -> list[TimerRow]:
+        return await self.due_timers(now, limit)
+
     async def next_timer_due(self) -> float | None:
         return await self._run(
             lambda conn: conn.execute(
@@ -544,19 +597,40 @@ class SqliteStore:
     async def get_checkpoint(self, mailbox: str) -> Checkpoint | None:
         def q(conn: sqlite3.Connection) -> Checkpoint | None:
             row = conn.execute("SELECT * FROM checkpoints WHERE mailbox = ?", (mailbox,)).fetchone()
-            return Checkpoint(row["mailbox"], row["uidvalidity"], row["last_uid"]) if row else None
+            if row is None:
+                return None
+            return Checkpoint(
+                row["mailbox"], row["uidvalidity"], row["last_uid"], row["catchup_floor"]
+            )
 
         return await self._run(q)
 
     async def set_checkpoint(self, checkpoint: Checkpoint) -> None:
         await self._tx(
             lambda conn: conn.execute(
-                "INSERT INTO checkpoints (mailbox, uidvalidity, last_uid) VALUES (?,?,?)"
-                " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
-                " last_uid = excluded.last_uid",
-                (checkpoint.mailbox, checkpoint.uidvalidity, checkpoint.last_uid),
+                "INSERT INTO checkpoints (mailbox, uidvalidity, last_uid, catchup_floor)"
+                " VALUES (?,?,?,?) ON CONFLICT(mailbox) DO UPDATE SET"
+                " uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid,"
+                " catchup_floor = excluded.catchup_floor",
+                (
+                    checkpoint.mailbox,
+                    checkpoint.uidvalidity,
+                    checkpoint.last_uid,
+                    checkpoint.catchup_floor,
+                ),
             )
         )
+
+    async def outbox_retry_now(self, now: float) -> int:
+        def tx(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'"
+                " AND next_attempt_at > ? AND attempts > 0",
+                (now, now),
+            )
+            return cursor.rowcount
+
+        return await self._tx(tx)
 
     # -- named secrets (sealed OAuth2 refresh tokens) ----------------------------------------------
 
@@ -584,3 +658,143 @@ class SqliteStore:
             )
 
         await self._tx(q)
+
+    async def swap_checkpoint(self, expected: Checkpoint | None, new: Checkpoint) -> bool:
+        def tx(conn: sqlite3.Connection) -> bool:
+            values = (new.uidvalidity, new.last_uid, new.catchup_floor)
+            if expected is None:
+                cursor = conn.execute(
+                    "INSERT INTO checkpoints (mailbox, uidvalidity, last_uid, catchup_floor)"
+                    " VALUES (?,?,?,?) ON CONFLICT(mailbox) DO NOTHING",
+                    (new.mailbox, *values),
+                )
+            else:
+                cursor = conn.execute(
+                    "UPDATE checkpoints SET uidvalidity = ?, last_uid = ?, catchup_floor = ?"
+                    " WHERE mailbox = ? AND uidvalidity = ? AND last_uid = ?"
+                    " AND catchup_floor = ?",
+                    (
+                        *values,
+                        new.mailbox,
+                        expected.uidvalidity,
+                        expected.last_uid,
+                        expected.catchup_floor,
+                    ),
+                )
+            return cursor.rowcount == 1
+
+        return await self._tx(tx)
+
+    # -- coordination: one gateway per SQLite file, so there is nobody to coordinate with --------
+
+    def leadership(self, name: str) -> _OneProcess:
+        return _OneProcess()
+
+    async def publish_change(self, call_id: str, state: str) -> None:
+        return None
+
+    async def listen_changes(self, listener: ChangeListener) -> None:
+        return None
+
+    # -- webhook queue ----------------------------------------------------------------------------
+
+    async def enqueue_webhooks(
+        self, rows: list[WebhookRow], *, high_water: float | None = None
+    ) -> int:
+        def tx(conn: sqlite3.Connection) -> int:
+            added = 0
+            for row in rows:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO webhook_deliveries (hook_url, event_id, event_type,"
+                    " call_id, body, state, attempts, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+                    (
+                        row.hook_url,
+                        row.event_id,
+                        row.event_type,
+                        row.call_id,
+                        row.body,
+                        row.next_attempt_at,
+                        row.created_at,
+                    ),
+                )
+                added += cursor.rowcount
+            if high_water is not None:
+                conn.execute(
+                    "INSERT INTO webhook_state (key, value) VALUES ('high_water', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+                    (high_water,),
+                )
+            return added
+
+        return await self._tx(tx)
+
+    async def webhook_high_water(self, initial: float) -> float | None:
+        def tx(conn: sqlite3.Connection) -> float | None:
+            mark = conn.execute(
+                "SELECT value FROM webhook_state WHERE key = 'high_water'"
+            ).fetchone()
+            if mark is not None:
+                return float(mark[0])
+            conn.execute(
+                "INSERT INTO webhook_state (key, value) VALUES ('high_water', ?)", (initial,)
+            )
+            return None
+
+        return await self._tx(tx)
+
+    async def resolved_since(self, since: float) -> list[str]:
+        def q(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT call_id FROM requests WHERE state IN ('done', 'failed')"
+                " AND resolved_at >= ? ORDER BY resolved_at",
+                (since,),
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        return await self._run(q)
+
+    async def claim_webhooks(
+        self, now: float, *, owner: str, lease: float, limit: int = 50
+    ) -> list[WebhookRow]:
+        def q(conn: sqlite3.Connection) -> list[WebhookRow]:
+            rows = conn.execute(
+                "SELECT * FROM webhook_deliveries WHERE state = 'pending'"
+                " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                (now, limit),
+            )
+            return [webhook_from_row(r) for r in rows]
+
+        return await self._run(q)
+
+    async def next_webhook_due(self) -> float | None:
+        return await self._run(
+            lambda conn: conn.execute(
+                "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'"
+            ).fetchone()[0]
+        )
+
+    async def webhook_attempted(
+        self,
+        webhook_id: int,
+        *,
+        state: str,
+        attempts: int,
+        next_at: float,
+        error: str | None,
+        delivered_at: float | None = None,
+    ) -> None:
+        await self._tx(
+            lambda conn: conn.execute(
+                "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?,"
+                " last_error = ?, delivered_at = ? WHERE id = ?",
+                (state, attempts, next_at, error, delivered_at, webhook_id),
+            )
+        )
+
+    async def list_webhooks(self) -> list[WebhookRow]:
+        def q(conn: sqlite3.Connection) -> list[WebhookRow]:
+            rows = conn.execute("SELECT * FROM webhook_deliveries ORDER BY id")
+            return [webhook_from_row(r) for r in rows]
+
+        return await self._run(q)

@@ -15,7 +15,13 @@ from hl_email.models import (
 )
 
 from .client import AsyncHumanLayer, HumanLayer
-from .errors import DeliveryFailedError, HumanLayerException, HumanLayerTimeoutError
+from .errors import (
+    DeliveryFailedError,
+    GatewayUnreachableError,
+    HumanLayerException,
+    HumanLayerTimeoutError,
+    RequestCancelledError,
+)
 
 __all__ = [
     "AsyncHumanLayer",
@@ -23,6 +29,7 @@ __all__ = [
     "DeliveryFailedError",
     "EmailContactChannel",
     "EmailRecipient",
+    "GatewayUnreachableError",
     "Escalation",
     "FunctionCall",
     "FunctionCallSpec",
@@ -33,5 +40,6 @@ __all__ = [
     "HumanLayer",
     "HumanLayerException",
     "HumanLayerTimeoutError",
+    "RequestCancelledError",
     "ResponseOption",
 ]

@@ -25,7 +25,12 @@ from hl_email.models import (
     ResponseOption,
 )
 
-from .errors import DeliveryFailedError, HumanLayerException, HumanLayerTimeoutError
+from .errors import (
+    DeliveryFailedError,
+    HumanLayerException,
+    HumanLayerTimeoutError,
+    RequestCancelledError,
+)
 from .transport import LocalTransport, Transport
 
 __all__ = ["AsyncHumanLayer", "HumanLayer"]
@@ -75,6 +80,7 @@ class AsyncHumanLayer:
         verbose: bool = False,
         transport: Transport | None = None,
         genid: Callable[[str], str] = genid,
+        cancel_on_timeout: bool = True,
     ) -> None:
         if transport is None:
             base = api_base_url or os.getenv("HUMANLAYER_API_BASE")
@@ -95,6 +101,9 @@ class AsyncHumanLayer:
         )
         self.contact_channel = contact_channel
         self.timeout = timeout
+        # A wait that times out cancels its request, so a late answer cannot tell the human
+        # "the agent will go ahead" when nobody is waiting any more.
+        self.cancel_on_timeout = cancel_on_timeout
         self.verbose = verbose
         self._started = False
 
@@ -109,6 +118,7 @@ class AsyncHumanLayer:
         timeout: float | None = None,
         verbose: bool = False,
         gateway: Any = None,
+        cancel_on_timeout: bool = True,
     ) -> AsyncHumanLayer:
         """A client with the gateway in this process. `config` is a TOML path or a GatewayConfig;
         use it as `async with AsyncHumanLayer.local(config="hl-email.toml") as hl:`."""
@@ -120,6 +130,7 @@ class AsyncHumanLayer:
             timeout=timeout,
             verbose=verbose,
             transport=transport,
+            cancel_on_timeout=cancel_on_timeout,
         )
 
     async def start(self) -> None:
@@ -167,6 +178,7 @@ class AsyncHumanLayer:
         reject_options: list[ResponseOption] | None = None,
         *,
         timeout: float | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]:
         """Gate a sync or async function on a human's approval by email.
 
@@ -185,10 +197,12 @@ class AsyncHumanLayer:
                         FunctionCallSpec(
                             fn=fn.__name__,
                             kwargs=_display_kwargs(fn, args, kwargs),
+                            description=inspect.getdoc(fn),
                             channel=channel,
                             reject_options=reject_options,
                         ),
                         timeout=timeout,
+                        cancel_on_timeout=cancel_on_timeout,
                     )
                     response = completed.as_completed()
                 except Exception as exc:
@@ -214,6 +228,7 @@ class AsyncHumanLayer:
         response_options: list[ResponseOption] | None = None,
         *,
         timeout: float | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> Callable[..., Awaitable[str]]:
         """A tool an LLM can call to ask a human by email; returns the human's answer text."""
         _check_unique(response_options, "response_options")
@@ -227,6 +242,7 @@ class AsyncHumanLayer:
                     msg=message, subject=subject, channel=channel, response_options=response_options
                 ),
                 timeout=timeout,
+                cancel_on_timeout=cancel_on_timeout,
             )
             return completed.as_completed()
 
@@ -238,55 +254,118 @@ class AsyncHumanLayer:
     # -- HumanLayer's method set ------------------------------------------------------------------
 
     async def fetch_approval(
-        self, spec: FunctionCallSpec, *, timeout: float | None = None, call_id: str | None = None
+        self,
+        spec: FunctionCallSpec,
+        *,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> FunctionCall.Completed:
         if spec.channel is None:
             spec.channel = self.contact_channel
         call = await self.create_function_call(spec, call_id=call_id)
         if self.verbose:
             print(f"hl-email: waiting for approval of {spec.fn} ({call.call_id})")
-        return await self.wait_for_approval(call.call_id, timeout=timeout)
+        return await self.wait_for_approval(
+            call.call_id, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+        )
 
     async def wait_for_approval(
-        self, call_id: str, *, timeout: float | None = None
+        self, call_id: str, *, timeout: float | None = None, cancel_on_timeout: bool | None = None
     ) -> FunctionCall.Completed:
-        """Wait on an existing call (e.g. after a restart); returns at once if already answered."""
+        """Wait on an existing call (e.g. after a restart); returns at once if already answered.
+
+        When `timeout` runs out the call is cancelled (unless `cancel_on_timeout=False`); an
+        answer that arrived just before the cancel still counts."""
         await self.start()
         effective = timeout if timeout is not None else self.timeout
         try:
             call = await self.transport.wait_function_call(call_id, effective)
         except TimeoutError:
-            raise HumanLayerTimeoutError(
-                f"no approval for {call_id} within {effective:g} s; the function was not run"
-            ) from None
-        if call.status is not None and call.status.error:
-            raise DeliveryFailedError(call.status.error)
-        if call.status is None or call.status.approved is None:
+            call = await self._cancel_after_timeout("function_call", call_id, cancel_on_timeout)
+            if call is None:
+                raise HumanLayerTimeoutError(
+                    f"no approval for {call_id} within {effective:g} s; the function was not run"
+                    + self._cancel_note(cancel_on_timeout)
+                ) from None
+        status = call.status
+        if status is not None and status.cancelled:
+            raise RequestCancelledError(f"{call_id} was {status.error or 'cancelled'}")
+        if status is not None and status.error:
+            raise DeliveryFailedError(status.error)
+        if status is None or status.approved is None:
             raise HumanLayerException(f"{call_id} ended without a decision")
         return FunctionCall.Completed(call=call)
 
+    def _cancel_note(self, cancel_on_timeout: bool | None) -> str:
+        cancel = self.cancel_on_timeout if cancel_on_timeout is None else cancel_on_timeout
+        return " (the request is cancelled)" if cancel else " (the request stays open)"
+
+    async def _cancel_after_timeout(
+        self, kind: str, call_id: str, cancel_on_timeout: bool | None
+    ) -> Any:
+        """Cancel a timed-out call; the call itself when it was decided meanwhile, else None."""
+        cancel = self.cancel_on_timeout if cancel_on_timeout is None else cancel_on_timeout
+        if not cancel:
+            return None
+        from hl_email.errors import RequestInvalidError
+
+        fc = kind == "function_call"
+        try:
+            if fc:
+                await self.transport.cancel_function_call(call_id, "the agent stopped waiting")
+            else:
+                await self.transport.cancel_human_contact(call_id, "the agent stopped waiting")
+            return None
+        except RequestInvalidError:
+            # Decided between the timeout and the cancel: that decision stands.
+            obj = await (
+                self.transport.get_function_call(call_id)
+                if fc
+                else self.transport.get_human_contact(call_id)
+            )
+            status = obj.status
+            if status is not None and (
+                (fc and status.approved is not None) or (not fc and status.response is not None)
+            ):
+                return obj
+            return None
+
     async def fetch_human_response(
-        self, spec: HumanContactSpec, *, timeout: float | None = None, call_id: str | None = None
+        self,
+        spec: HumanContactSpec,
+        *,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> HumanContact.Completed:
         if spec.channel is None:
             spec.channel = self.contact_channel
         contact = await self.create_human_contact(spec, call_id=call_id)
-        return await self.wait_for_human_response(contact.call_id, timeout=timeout)
+        return await self.wait_for_human_response(
+            contact.call_id, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+        )
 
     async def wait_for_human_response(
-        self, call_id: str, *, timeout: float | None = None
+        self, call_id: str, *, timeout: float | None = None, cancel_on_timeout: bool | None = None
     ) -> HumanContact.Completed:
         await self.start()
         effective = timeout if timeout is not None else self.timeout
         try:
             contact = await self.transport.wait_human_contact(call_id, effective)
         except TimeoutError:
-            raise HumanLayerTimeoutError(
-                f"no response to {call_id} within {effective:g} s"
-            ) from None
-        if contact.status is not None and contact.status.error:
-            raise DeliveryFailedError(contact.status.error)
-        if contact.status is None or contact.status.response is None:
+            contact = await self._cancel_after_timeout("human_contact", call_id, cancel_on_timeout)
+            if contact is None:
+                raise HumanLayerTimeoutError(
+                    f"no response to {call_id} within {effective:g} s"
+                    + self._cancel_note(cancel_on_timeout)
+                ) from None
+        status = contact.status
+        if status is not None and status.cancelled:
+            raise RequestCancelledError(f"{call_id} was {status.error or 'cancelled'}")
+        if status is not None and status.error:
+            raise DeliveryFailedError(status.error)
+        if status is None or status.response is None:
             raise HumanLayerException(f"{call_id} ended without a response")
         return HumanContact.Completed(contact=contact)
 
@@ -315,6 +394,12 @@ class AsyncHumanLayer:
         await self.start()
         return await self.transport.escalate_email_function_call(call_id, escalation)
 
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        """Withdraw a pending approval request: the people asked are told it is no longer
+        needed, and a later answer changes nothing. A no-op when it is already cancelled."""
+        await self.start()
+        return await self.transport.cancel_function_call(call_id, reason)
+
     async def create_human_contact(
         self, spec: HumanContactSpec, call_id: str | None = None
     ) -> HumanContact:
@@ -339,6 +424,11 @@ class AsyncHumanLayer:
     ) -> HumanContact:
         await self.start()
         return await self.transport.escalate_email_human_contact(call_id, escalation)
+
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        """Withdraw a pending question (see cancel_function_call)."""
+        await self.start()
+        return await self.transport.cancel_human_contact(call_id, reason)
 
 
 def _display_kwargs(
@@ -444,6 +534,7 @@ class HumanLayer:
         reject_options: list[ResponseOption] | None = None,
         *,
         timeout: float | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         _check_unique(reject_options, "reject_options")
 
@@ -455,10 +546,12 @@ class HumanLayer:
                         FunctionCallSpec(
                             fn=fn.__name__,
                             kwargs=_display_kwargs(fn, args, kwargs),
+                            description=inspect.getdoc(fn),
                             channel=contact_channel or self._core.contact_channel,
                             reject_options=reject_options,
                         ),
                         timeout=timeout,
+                        cancel_on_timeout=cancel_on_timeout,
                     )
                     response = completed.as_completed()
                 except Exception as exc:
@@ -477,8 +570,11 @@ class HumanLayer:
         response_options: list[ResponseOption] | None = None,
         *,
         timeout: float | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> Callable[..., str]:
-        tool = self._core.human_as_tool(contact_channel, response_options, timeout=timeout)
+        tool = self._core.human_as_tool(
+            contact_channel, response_options, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+        )
 
         def contact_human(message: str, subject: str | None = None) -> str:
             return self._loop.run(tool(message, subject))
@@ -488,26 +584,50 @@ class HumanLayer:
         return contact_human
 
     def fetch_approval(
-        self, spec: FunctionCallSpec, *, timeout: float | None = None, call_id: str | None = None
+        self,
+        spec: FunctionCallSpec,
+        *,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> FunctionCall.Completed:
-        return self._loop.run(self._core.fetch_approval(spec, timeout=timeout, call_id=call_id))
+        return self._loop.run(
+            self._core.fetch_approval(
+                spec, timeout=timeout, call_id=call_id, cancel_on_timeout=cancel_on_timeout
+            )
+        )
 
     def wait_for_approval(
-        self, call_id: str, *, timeout: float | None = None
+        self, call_id: str, *, timeout: float | None = None, cancel_on_timeout: bool | None = None
     ) -> FunctionCall.Completed:
-        return self._loop.run(self._core.wait_for_approval(call_id, timeout=timeout))
+        return self._loop.run(
+            self._core.wait_for_approval(
+                call_id, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+            )
+        )
 
     def fetch_human_response(
-        self, spec: HumanContactSpec, *, timeout: float | None = None, call_id: str | None = None
+        self,
+        spec: HumanContactSpec,
+        *,
+        timeout: float | None = None,
+        call_id: str | None = None,
+        cancel_on_timeout: bool | None = None,
     ) -> HumanContact.Completed:
         return self._loop.run(
-            self._core.fetch_human_response(spec, timeout=timeout, call_id=call_id)
+            self._core.fetch_human_response(
+                spec, timeout=timeout, call_id=call_id, cancel_on_timeout=cancel_on_timeout
+            )
         )
 
     def wait_for_human_response(
-        self, call_id: str, *, timeout: float | None = None
+        self, call_id: str, *, timeout: float | None = None, cancel_on_timeout: bool | None = None
     ) -> HumanContact.Completed:
-        return self._loop.run(self._core.wait_for_human_response(call_id, timeout=timeout))
+        return self._loop.run(
+            self._core.wait_for_human_response(
+                call_id, timeout=timeout, cancel_on_timeout=cancel_on_timeout
+            )
+        )
 
     def create_function_call(
         self, spec: FunctionCallSpec, call_id: str | None = None
@@ -536,3 +656,9 @@ class HumanLayer:
 
     def escalate_email_human_contact(self, call_id: str, escalation: Escalation) -> HumanContact:
         return self._loop.run(self._core.escalate_email_human_contact(call_id, escalation))
+
+    def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        return self._loop.run(self._core.cancel_function_call(call_id, reason))
+
+    def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        return self._loop.run(self._core.cancel_human_contact(call_id, reason))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["HumanLayerException", "HumanLayerTimeoutError", "DeliveryFailedError"]
+__all__ = [
+    "DeliveryFailedError",
+    "GatewayUnreachableError",
+    "HumanLayerException",
+    "HumanLayerTimeoutError",
+    "RequestCancelledError",
+]
 
 
 class HumanLayerException(Exception):
@@ -15,3 +21,13 @@ class HumanLayerTimeoutError(HumanLayerException, TimeoutError):
 
 class DeliveryFailedError(HumanLayerException):
     """The email could not be delivered to anyone who may answer; nobody will answer."""
+
+
+class RequestCancelledError(HumanLayerException):
+    """The request was cancelled (by this agent's timeout, `cancel_*`, or an operator); the gated
+    function was NOT run."""
+
+
+class GatewayUnreachableError(HumanLayerException):
+    """The gateway's URL could not be reached (connection refused, DNS, TLS, timeout); the
+    message names the URL. Waits retry these until their timeout."""

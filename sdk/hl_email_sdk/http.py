@@ -26,7 +26,7 @@ from hl_email.models import (
     HumanContactStatus,
 )
 
-from .errors import HumanLayerException
+from .errors import GatewayUnreachableError, HumanLayerException
 
 __all__ = ["HttpTransport"]
 
@@ -81,6 +81,7 @@ class HttpTransport:
         path: str,
         *,
         body: BaseModel | None = None,
+        json_body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         http_timeout: float | None = None,
     ) -> httpx.Response:
@@ -89,11 +90,22 @@ class HttpTransport:
         kwargs: dict[str, Any] = {}
         if body is not None:
             kwargs["json"] = body.model_dump(mode="json")
+        elif json_body is not None:
+            kwargs["json"] = json_body
         if params:
             kwargs["params"] = params
         if http_timeout is not None:
             kwargs["timeout"] = http_timeout
-        resp = await self._client.request(method, f"{self.base_url}{path}", **kwargs)
+        url = f"{self.base_url}{path}"
+        try:
+            resp = await self._client.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            why = str(exc) or type(exc).__name__
+            raise GatewayUnreachableError(
+                f"cannot reach the hl-email gateway at {url} ({type(exc).__name__}: {why}); "
+                "is `hl-email serve` (or `hl-email dev`) running there? Check api_base_url / "
+                "HUMANLAYER_API_BASE"
+            ) from exc
         _raise_for_status(method, path, resp)
         return resp
 
@@ -134,6 +146,12 @@ class HttpTransport:
         )
         return self._model(resp, FunctionCall)
 
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        resp = await self._request(
+            "POST", f"/agent/function_calls/{_q(call_id)}/cancel", json_body={"reason": reason}
+        )
+        return self._model(resp, FunctionCall)
+
     # -- human contacts -------------------------------------------------------------------------
 
     async def create_human_contact(self, contact: HumanContact) -> HumanContact:
@@ -163,6 +181,12 @@ class HttpTransport:
         )
         return self._model(resp, HumanContact)
 
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        resp = await self._request(
+            "POST", f"/agent/human_contacts/{_q(call_id)}/cancel", json_body={"reason": reason}
+        )
+        return self._model(resp, HumanContact)
+
     # -- waiting --------------------------------------------------------------------------------
 
     async def _wait(self, path: str, model: type[M], call_id: str, timeout: float | None) -> M:  # noqa: ASYNC109 - the Transport protocol
@@ -184,7 +208,7 @@ class HttpTransport:
                     params={"wait": f"{wait:.3f}"},
                     http_timeout=wait + self.timeout,
                 )
-            except (httpx.TransportError, _ServerError) as exc:
+            except (GatewayUnreachableError, _ServerError) as exc:
                 # Gateway restarting, connection dropped, proxy hiccup: keep waiting.
                 last_error = f"{type(exc).__name__}: {exc}"
                 pause = backoff if remaining is None else min(backoff, max(remaining, 0))

@@ -27,6 +27,7 @@ class Transport(Protocol):
     async def escalate_email_function_call(
         self, call_id: str, escalation: Escalation
     ) -> FunctionCall: ...
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall: ...
     async def create_human_contact(self, contact: HumanContact) -> HumanContact: ...
     async def get_human_contact(self, call_id: str) -> HumanContact: ...
     async def wait_human_contact(self, call_id: str, timeout: float | None) -> HumanContact: ...
@@ -36,6 +37,7 @@ class Transport(Protocol):
     async def escalate_email_human_contact(
         self, call_id: str, escalation: Escalation
     ) -> HumanContact: ...
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact: ...
 
 
 class LocalTransport:
@@ -102,3 +104,9 @@ class LocalTransport:
         self, call_id: str, escalation: Escalation
     ) -> HumanContact:
         return await self.gateway.escalate_email(call_id, escalation)  # type: ignore[attr-defined]
+
+    async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
+        return await self.gateway.cancel_function_call(call_id, reason)  # type: ignore[attr-defined]
+
+    async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
+        return await self.gateway.cancel_human_contact(call_id, reason)  # type: ignore[attr-defined]

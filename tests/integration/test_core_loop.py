@@ -60,7 +60,7 @@ async def test_approve_in_each_client_shape(gateway_config, mail_client, style):
         send_refund = hl.require_approval(contact_channel=CHANNEL)(refund)
         call = asyncio.create_task(send_refund(order="A-17", amount=120))
         ask = await alice.wait_for_message()
-        assert ask.subject == "Approval needed: refund (Refund agent)"
+        assert ask.subject == "Approval needed: refund(order=A-17, amount=120) (Refund agent)"
         assert "refund" in ask.text()
         assert "A-17" in ask.text() and "120" in ask.text()
         assert ask.msg["Auto-Submitted"] == "auto-generated"
@@ -324,6 +324,10 @@ async def test_unclear_reply_asks_again_in_thread(gateway_config, mail_client):
         assert clarify.msg["In-Reply-To"]
         assert ask.message_id in clarify.msg["References"]
         assert clarify.subject.lower().startswith("re:")
+        # It says what was unclear (the decision's reason), not only that something was.
+        (inbound,) = await hl.transport.gateway.store.list_inbound()
+        assert inbound.outcome == "unclear_asked_again" and inbound.detail
+        assert "Why I am asking again: " + inbound.detail.rstrip(".") in clarify.text()
         assert not task.done()
         await alice.reply(clarify, "OK then, approve.", style="gmail")
         completed = await asyncio.wait_for(task, 60)

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 from hl_email_sdk import AsyncHumanLayer, ContactChannel, EmailContactChannel, FunctionCallSpec
 
+from hl_email.store import open_store
+
 ALICE = "alice@corp.test"
 AGENT = "agent@example.test"
 KEY = "crash-test-key"
@@ -75,6 +77,24 @@ async def start_serve(config: Path, port: int) -> subprocess.Popen:
     raise AssertionError("hl-email serve did not come up")
 
 
+async def wait_ask_recorded_sent(db: Path, call_id: str, timeout: float = 60) -> None:
+    """Poll the gateway's own store (read from outside the process) until the ask is sent."""
+    store = open_store(f"sqlite:///{db}")
+    await store.open()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            request = await store.get_request(call_id=call_id)
+            rows = await store.outbox_for_request(request.id) if request else []
+            if any(r.purpose == "ask" and r.state == "sent" for r in rows):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"the ask was never recorded as sent: {rows}")
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+
+
 def kill(proc: subprocess.Popen) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
@@ -106,15 +126,18 @@ async def test_sigkill_loses_no_request_and_no_reply(mail_stack, mail_client, tm
     mail_stack.smtp_faults.reset()
     proc = await start_serve(config, port)
     try:
-        ask = await alice.wait_for_message(timeout=20)
+        ask = await alice.wait_for_message(timeout=60)
         assert "wire_money" in ask.text()
-        # 3. The gateway dies again; Alice answers while it is down.
+        # 3. The gateway dies again, after it has recorded the ask as sent (a SIGKILL between
+        # the SMTP server's 250 and that record re-sends the ask on restart: SMTP delivery is
+        # at least once, see docs/postgres.md); Alice answers while it is down.
+        await wait_ask_recorded_sent(tmp_path / "crash.db", call.call_id)
         kill(proc)
         await alice.reply(ask, "Approved.")
         await asyncio.sleep(0.3)
         proc = await start_serve(config, port)
         async with AsyncHumanLayer(api_base_url=base, api_key=KEY) as hl:
-            completed = await hl.wait_for_approval(call.call_id, timeout=20)
+            completed = await hl.wait_for_approval(call.call_id, timeout=60)
         assert completed.call.status.approved is True
         asks = [m for m in await mail_stack.fetch_all(ALICE) if b"wire_money" in m[1]]
         assert len(asks) >= 1

@@ -96,6 +96,21 @@ def test_failed_condition_is_named_and_no_route_exits_1(config_file):
     assert "rule 'questions' (routes[2]) did not match: kind is approval" in out
 
 
+def test_numeric_strings_and_type_mismatches_are_shown(config_file):
+    kwargs = json.dumps({"amount": "900", "customer": {"country": "DE"}})
+    result = routes_test(config_file, "--fn", "send_refund", "--kwargs", kwargs)
+    assert result.returncode == 0, result.stderr
+    assert "route:       rule 'big-refunds'" in result.stdout
+    assert "amount '900' is text, compared as the number it spells" in result.stdout
+    kwargs = json.dumps({"amount": "900 EUR", "customer": {"country": "DE"}})
+    result = routes_test(config_file, "--fn", "send_refund", "--kwargs", kwargs)
+    assert result.returncode == 1
+    assert (
+        "type mismatch: amount is text ('900 EUR'), not a number; 'amount >= 500' is unknown"
+        in result.stdout
+    )
+
+
 def test_run_id_kind_and_default_route(config_file, tmp_path):
     result = routes_test(config_file, "--fn", "anything", "--run-id", "nightly-7")
     assert result.returncode == 0, result.stderr

@@ -86,7 +86,10 @@ async def test_requests_cli_lists_and_shows(gateway_config, mail_client, tmp_pat
     listed = run("requests", "list", "--config", str(toml))
     assert listed.returncode == 0, listed.stderr
     assert "cli-1" in listed.stdout and "rejected: too much" in listed.stdout
-    shown = run("requests", "show", "cli-1", "--config", str(toml))
+    readable = run("requests", "show", "cli-1", "--config", str(toml))
+    assert readable.returncode == 0, readable.stderr
+    assert "rejected: too much" in readable.stdout and "send_refund(amount=120)" in readable.stdout
+    shown = run("requests", "show", "cli-1", "--config", str(toml), "--json")
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["status"]["approved"] is False

@@ -158,7 +158,7 @@ async def test_readyz(ready, code, problem):
 
 def test_openapi_names_every_endpoint_and_model():
     schema = openapi_schema()
-    assert len([p for p in schema["paths"] if p.startswith("/humanlayer/v1")]) == 10
+    assert len([p for p in schema["paths"] if p.startswith("/humanlayer/v1")]) == 12
     for name in (
         "FunctionCall",
         "FunctionCallStatus",

@@ -124,3 +124,16 @@ async def test_server_without_long_poll_is_polled(monkeypatch):
 
     call = await transport(handler).wait_function_call("c1", timeout=5)
     assert call.status.approved is True and n == 3
+
+
+async def test_connection_errors_name_the_url():
+    from hl_email_sdk import GatewayUnreachableError
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    with pytest.raises(GatewayUnreachableError) as caught:
+        await transport(handler).get_function_call("c1")
+    message = str(caught.value)
+    assert f"{BASE}/function_calls/c1" in message
+    assert "Connection refused" in message and "HUMANLAYER_API_BASE" in message

@@ -63,3 +63,30 @@ def test_bad_toml_and_missing_file(tmp_path):
         load_config(write(tmp_path, "[agent\n"))
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_keep_raw_mail_is_a_duration():
+    from hl_email.config import ConfigError, load_config
+
+    assert load_config(None, store={"keep_raw_mail": "90d"}).store.keep_raw_mail == 90 * 86400
+    assert load_config(None).store.keep_raw_mail is None
+    try:
+        load_config(None, store={"keep_raw_mail": "soon"})
+    except ConfigError as exc:
+        assert "store.keep_raw_mail" in str(exc)
+    else:
+        raise AssertionError("a bad duration must be refused")
+
+
+def test_json_log_lines():
+    import json
+    import logging
+
+    from hl_email.logs import JsonFormatter
+
+    record = logging.LogRecord(
+        "hl_email.gateway", logging.WARNING, __file__, 1, "x %s", ("y",), None
+    )
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "warning" and entry["logger"] == "hl_email.gateway"
+    assert entry["message"] == "x y" and entry["ts"].endswith("+00:00")

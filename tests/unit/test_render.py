@@ -137,7 +137,7 @@ def test_approval_headers(renderer: Renderer) -> None:
     assert str(msg["To"]) == "alice@corp.test"
     assert str(msg["Cc"]) == "bob@corp.test"
     assert str(msg["Reply-To"]) == "agent+k1@example.test"
-    assert msg["Subject"] == "Approval needed: send_refund (Refund agent)"
+    assert msg["Subject"] == "Approval needed: send_refund(order=A-17, amount=120) (Refund agent)"
     assert msg["Date"].datetime == DATE
     assert msg["Message-ID"] == "<k1.call-1@example.test>"
     assert msg["Auto-Submitted"] == "auto-generated"
@@ -170,7 +170,10 @@ def test_display_name_with_specials_is_quoted(renderer: Renderer) -> None:
 
 
 def test_default_subjects() -> None:
-    assert subject_for(approval()) == "Approval needed: send_refund (Refund agent)"
+    assert (
+        subject_for(approval())
+        == "Approval needed: send_refund(order=A-17, amount=120) (Refund agent)"
+    )
     assert subject_for(question()) == "Which plan should this customer get?"
     assert subject_for(question(subject="Plan for ACME")) == "Plan for ACME"
     assert subject_for(approval(subject="Refund A-17?")) == "Refund A-17?"
@@ -419,7 +422,10 @@ def test_user_templates_dir_overrides_by_file_name(tmp_path: Path) -> None:
     assert "CUSTOM send_refund for Refund agent" in text
     assert msg["Subject"] == "[ops] send_refund"
     assert "Approve <span" in html  # not overridden: the packaged default
-    assert subject_for(approval()) == "Approval needed: send_refund (Refund agent)"
+    assert (
+        subject_for(approval())
+        == "Approval needed: send_refund(order=A-17, amount=120) (Refund agent)"
+    )
 
 
 def test_user_base_layout_override_applies_to_default_templates(tmp_path: Path) -> None:
@@ -471,7 +477,7 @@ def test_channel_template_overrides_html_body(renderer: Renderer) -> None:
     assert html.index(REPLY_MARKER) < html.index("<h1>")  # marker injected after <body>
     assert (
         "agent+k1@example.test",
-        "Re: Approval needed: send_refund (Refund agent)",
+        "Re: Approval needed: send_refund(note=<script>x</script>) (Refund agent)",
         "APPROVE",
     ) in mailtos(html)
     assert text.splitlines()[0] == REPLY_MARKER  # the text twin stays ours

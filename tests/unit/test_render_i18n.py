@@ -27,7 +27,7 @@ LANGUAGES = ("de", "fr", "es")
 # What a recipient must see in each language (subject, body text, HTML button labels).
 EXPECTED = {
     "de": {
-        "approval_subject": "Freigabe erforderlich: send_refund (Refund agent)",
+        "approval_subject": "Freigabe erforderlich: send_refund(order=A-17, amount=120) (Refund agent)",
         "approval_text": "Refund agent möchte send_refund aufrufen und wartet auf Ihre Entscheidung.",
         "how": "Antworten Sie mit APPROVE oder mit REJECT und einer Begründung.",
         "buttons": ("Freigeben", "Ablehnen"),
@@ -36,7 +36,7 @@ EXPECTED = {
         "footer": "Gesendet von hl-email im Auftrag von",
     },
     "fr": {
-        "approval_subject": "Approbation requise : send_refund (Refund agent)",
+        "approval_subject": "Approbation requise : send_refund(order=A-17, amount=120) (Refund agent)",
         "approval_text": "Refund agent souhaite appeler send_refund et attend votre décision.",
         "how": "Répondez APPROVE, ou REJECT suivi d'un motif.",
         "buttons": ("Approuver", "Refuser"),
@@ -45,7 +45,7 @@ EXPECTED = {
         "footer": "Envoyé par hl-email pour le compte de",
     },
     "es": {
-        "approval_subject": "Aprobación necesaria: send_refund (Refund agent)",
+        "approval_subject": "Aprobación necesaria: send_refund(order=A-17, amount=120) (Refund agent)",
         "approval_text": "Refund agent quiere llamar a send_refund y espera su decisión.",
         "how": "Responda APPROVE, o REJECT y un motivo.",
         "buttons": ("Aprobar", "Rechazar"),
@@ -84,6 +84,8 @@ KEYS_FOR_GATEWAY = {
     "reminder_approval": {},
     "reminder_question": {},
     "timed_out_note": {},
+    "cancelled_note": {},
+    "clarify_reason": {"reason": "no APPROVE or REJECT found"},
     "delegate_intro": {"away": "alice@corp.test"},
     "escalated": {},
 }
@@ -187,7 +189,8 @@ def test_english_stays_the_default(renderer: Renderer) -> None:
     assert parts(renderer.render_ask(approval(language="en"))) == plain
     assert parts(renderer.render_ask(approval(language="en-GB"))) == plain
     assert (
-        renderer.render_ask(approval())["Subject"] == "Approval needed: send_refund (Refund agent)"
+        renderer.render_ask(approval())["Subject"]
+        == "Approval needed: send_refund(order=A-17, amount=120) (Refund agent)"
     )
 
 
@@ -206,7 +209,7 @@ def test_unknown_language_falls_back_to_english_and_warns_once(
         first = renderer.render_ask(approval(language="xx"))
         renderer.render_ask(approval(language="xx"))
         assert message("escalated", "xx") == CATALOG["en"]["escalated"]
-    assert first["Subject"] == "Approval needed: send_refund (Refund agent)"
+    assert first["Subject"] == "Approval needed: send_refund(order=A-17, amount=120) (Refund agent)"
     assert parts(first) == parts(renderer.render_ask(approval()))  # identical to English
     warnings = [r for r in caplog.records if "'xx'" in r.getMessage()]
     assert len(warnings) == 1
@@ -303,7 +306,10 @@ def test_language_specific_user_template_wins_over_the_sets_generic_one(tmp_path
     assert renderer.subject_for(approval(language="fr")) == "top-level fr send_refund"
     # A language without built-in texts still gets the user's templates for it.
     assert renderer.subject_for(approval(language="it")) == "italiano send_refund"
-    assert renderer.subject_for(approval()) == "Approval needed: send_refund (Refund agent)"
+    assert (
+        renderer.subject_for(approval())
+        == "Approval needed: send_refund(order=A-17, amount=120) (Refund agent)"
+    )
 
 
 def test_followup_uses_the_set(tmp_path: Path) -> None:

@@ -71,7 +71,14 @@ def test_signatures_stripped_or_kept() -> None:
         ('<div>Ok</div><div class="protonmail_quote">Approve?</div>', "Ok"),
         ('<div>Ok</div><div class="yahoo_quoted">Approve?</div>', "Ok"),
         ('<div>Ok</div><div class="moz-cite-prefix">On Mon Bot wrote:</div>', "Ok"),
-        ("<div>Ok<br>go</div><blockquote>quoted</blockquote>", "Ok\ngo"),
+        (
+            "<div>Ok<br>go</div><div>On Mon, 1 Jan 2024 Bot wrote:</div><blockquote>q</blockquote>",
+            "Ok\ngo",
+        ),
+        (
+            "<div>Ok<br>go</div><blockquote>written on purpose</blockquote>",
+            "Ok\ngo\n\nwritten on purpose",
+        ),
     ],
 )
 def test_html_quote_containers(html: str, expected: str) -> None:
@@ -81,8 +88,10 @@ def test_html_quote_containers(html: str, expected: str) -> None:
     assert extract_reply_from_message(message.as_bytes()) == expected
 
 
-def test_blockquote_becomes_quoted_text() -> None:
-    assert html_to_text("<p>a</p><blockquote>b<br>c</blockquote>") == "a\n\n> b\n> c"
+def test_blockquote_after_an_attribution_becomes_quoted_text() -> None:
+    html = "<p>a</p><p>On Mon, Bot &lt;b@x.org&gt; wrote:</p><blockquote>b<br>c</blockquote>"
+    assert html_to_text(html).endswith("wrote:\n\n> b\n> c")
+    assert html_to_text("<p>a</p><blockquote>b<br>c</blockquote>") == "a\n\nb\nc"
 
 
 def test_quoted_printable_latin1_and_flowed() -> None:

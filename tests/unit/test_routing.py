@@ -133,7 +133,11 @@ def test_missing_paths_are_false_even_when_negated():
 
 def test_type_mismatch_is_false_and_never_raises():
     assert not holds("amount >= 500", amount="abc")
-    assert not holds("amount >= 500", amount="900")  # no coercion
+    assert not holds("amount >= 500", amount="nine hundred")
+    assert not holds("amount >= 500", amount="900 EUR")
+    assert not holds("amount >= 500", amount="1,000")  # no thousands separators
+    assert not holds("amount >= 500", amount="nan")
+    assert not holds("amount == 'x'", amount=5)
     assert not holds("not amount >= 500", amount="abc")
     assert not holds("amount < 'm'", amount=5)
     assert not holds("amount >= 500", amount=None)
@@ -732,3 +736,33 @@ def test_config_errors_name_the_key(tmp_path, replace, by, expected):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, GOOD.replace(replace, by, 1)))
     assert expected in str(info.value)
+
+
+def test_numeric_strings_compare_as_numbers_when_the_literal_is_a_number():
+    assert holds("amount >= 500", amount="900")
+    assert holds("amount >= 500", amount=" 900.50 ")
+    assert holds("amount >= 500", amount="1e3")
+    assert not holds("amount >= 500", amount="499.99")
+    assert holds("amount < 0", amount="-3")
+    assert holds("amount == 900", amount="900.0")
+    assert not holds("amount != 900", amount="900")
+    assert holds("amount in [100, 900]", amount="900")
+    assert holds("amount not in [100, 200]", amount="900")
+    # A text literal keeps text semantics: "900" vs '1000' is code-point order.
+    assert holds("amount > '1000'", amount="900")
+    assert not holds("amount == '900.0'", amount="900")
+    # Booleans are never numbers, and numbers are not turned into text.
+    assert not holds("flag == 1", flag="true")
+    assert not holds("code == '7'", code=7)
+
+
+def test_type_notes_name_coercions_and_mismatches():
+    predicate = parse_predicate("amount >= 500 and note ~ 'a*' and size < 'm'")
+    notes = predicate.type_notes({"amount": "nine hundred", "note": 5, "size": 3})
+    assert any("type mismatch: amount is text ('nine hundred'), not a number" in n for n in notes)
+    assert any("note is a number (5); ~ needs text" in n for n in notes)
+    assert any("size is a number (3), compared with text 'm'" in n for n in notes)
+    coerced = parse_predicate("amount >= 500").type_notes({"amount": "900"})
+    assert coerced == ("amount '900' is text, compared as the number it spells",)
+    assert parse_predicate("amount >= 500").type_notes({"amount": 900}) == ()
+    assert parse_predicate("amount >= 500").type_notes({}) == ()

@@ -93,3 +93,56 @@ async def test_timers_of_a_decided_request_do_nothing(make_gateway):
         assert (await gateway.get_function_call("c2")).status.approved is True
     finally:
         await gateway.stop()
+
+
+async def test_reminders_wait_for_working_hours_in_the_routes_time_zone(make_gateway):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    clock = Clock()
+    # Friday 2026-01-09, 17:30 in Berlin: "remind after 1h" would be 18:30, after hours.
+    clock.now = datetime(2026, 1, 9, 17, 30, tzinfo=berlin).timestamp()
+    gateway = make_gateway(
+        clock, reminders=["1h"], working_hours="mon-fri 09:00-18:00", tz="Europe/Berlin"
+    )
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        call = FunctionCall(run_id="r", call_id="wh", spec=FunctionCallSpec(fn="deploy", kwargs={}))
+        await gateway.create_function_call(call)
+        row = await gateway.store.get_request(call_id="wh")
+        monday_nine = datetime(2026, 1, 12, 9, 0, tzinfo=berlin).timestamp()
+        assert await gateway.store.next_timer_due() == monday_nine
+        clock.now = datetime(2026, 1, 10, 3, 0, tzinfo=berlin).timestamp()  # Saturday 3 am
+        assert await gateway.run_timers_once() == 0
+        clock.now = monday_nine
+        assert await gateway.run_timers_once() == 1
+        assert await purposes(gateway, row.id) == ["ask", "reminder"]
+    finally:
+        await gateway.stop()
+
+
+async def test_a_reminder_due_outside_hours_is_moved_not_sent(make_gateway):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    clock = Clock()
+    clock.now = datetime(2026, 3, 2, 10, 0, tzinfo=tokyo).timestamp()  # Monday 10:00
+    gateway = make_gateway(clock, reminders=["1h"], working_hours="09:00-17:00", tz="Asia/Tokyo")
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        call = FunctionCall(run_id="r", call_id="w2", spec=FunctionCallSpec(fn="deploy", kwargs={}))
+        await gateway.create_function_call(call)
+        row = await gateway.store.get_request(call_id="w2")
+        # The gateway was down at 11:00 and comes back at 23:00: the reminder waits for 09:00.
+        clock.now = datetime(2026, 3, 2, 23, 0, tzinfo=tokyo).timestamp()
+        assert await gateway.run_timers_once() == 1
+        assert await purposes(gateway, row.id) == ["ask"]
+        next_nine = datetime(2026, 3, 3, 9, 0, tzinfo=tokyo).timestamp()
+        assert await gateway.store.next_timer_due() == next_nine
+        clock.now = next_nine
+        assert await gateway.run_timers_once() == 1
+        assert await purposes(gateway, row.id) == ["ask", "reminder"]
+    finally:
+        await gateway.stop()
