@@ -305,6 +305,9 @@ class RepliesConfig(_Section):
     # Addresses (or @domain) besides the bound recipient allowed to answer; empty = only the bound recipient.
     send_confirmations: bool = True
     max_clarifications: int = Field(3, ge=0)
+    # "code": each ask shows "Approval code: XXXXXX" and only a reply carrying the approve
+    # word and that code approves (recommended for high-stakes routes; also per [[routes]]).
+    approval: Literal["reply", "code"] = "reply"
 
 
 class AgentInboxConfig(_Section):

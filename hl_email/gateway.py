@@ -63,6 +63,7 @@ from .replies import (
     extract_reply_from_message,
     strip_signoff,
 )
+from .replies.thread import answers_our_email
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
     CommitResult,
@@ -78,6 +79,7 @@ from .store import (
 )
 from .tokens import (
     ReplyKey,
+    approval_code,
     find_reply_keys,
     make_message_id,
     mint_reply_key,
@@ -490,6 +492,7 @@ class Gateway:
             "language": getattr(decision, "language", None),
             "template_set": getattr(decision, "template_set", None),
             "mailbox": self._mailbox_name(channel, decision),
+            "approval": getattr(decision, "approval", None),
             "working_hours": getattr(decision, "working_hours", None),
             "tz": getattr(decision, "tz", None),
         }
@@ -573,6 +576,7 @@ class Gateway:
                 in_reply_to=in_reply_to,
                 references=references,
                 date=datetime.fromtimestamp(now, tz=UTC),
+                approval_code=self._approval_code(request, recipient),
             )
             try:
                 # PERF: rendering (~0.9 ms) is half of creating a request; bench/outbound.py is
@@ -1222,14 +1226,27 @@ class Gateway:
                 (spec.get("reject_options") if approval else spec.get("response_options")) or []
             )
         ]
+        code = self._approval_code(request, recipient)
+        if not answers_our_email(
+            msg, our_subject=request.subject, reply_key=str(key), approval_code=code
+        ):
+            # A learned reply key on an unrelated email ("Yes, sounds good!") never decides.
+            decision = Decision("unclear", reason=_NOT_OUR_THREAD)
+            return await self._ask_again(
+                request, responder, msg, record, text, decision, options, in_thread=False
+            )
+        # issue 9: the closed grammar reads the whole new text (signatures kept); numbers are
+        # checked against the call's arguments; a code route needs the approval code
+        read_as = {"arguments": spec.get("kwargs") or {}, "approval_code": code}
         decision = decide(
             text,
             kind="approval" if approval else "question",
             options=options,
-            classifier=self.classifier,
+            classifier=_never_approves(self.classifier),
+            **read_as,
         )
         decision = _comment_from_answer(
-            decision, text, answer, "approval" if approval else "question", options
+            decision, text, answer, "approval" if approval else "question", options, read_as
         )
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
@@ -1486,6 +1503,17 @@ class Gateway:
             raise _Retry()
         return InboundOutcome("bounce" if ok else "duplicate", record.detail, request.call_id)
 
+    def _approval_code(self, request: RequestRow, recipient: RecipientRow) -> str | None:
+        """The approval code of this recipient's emails, when the route asks for codes."""
+        if request.kind != "function_call":
+            return None
+        mode = request.route.get("approval") or self.config.replies.approval
+        if mode != "code":
+            return None
+        return approval_code(
+            self.config.security.secret, request.id, recipient.seq, recipient.address
+        )
+
     def _followup(
         self,
         request: RequestRow,
@@ -1526,6 +1554,7 @@ class Gateway:
             in_reply_to=thread[-1] if thread else None,
             references=thread[-20:],
             date=datetime.fromtimestamp(self.clock(), tz=UTC),
+            approval_code=self._approval_code(request, recipient),
         )
         try:
             rendered = self.renderer.render_followup_raw(ctx)
@@ -1556,6 +1585,8 @@ class Gateway:
         text: str,
         decision: Decision,
         options: list[ResponseOption],
+        *,
+        in_thread: bool = True,
     ) -> InboundOutcome:
         approval = request.kind == "function_call"
         why = decision.reason or "the reply has no clear decision"
@@ -1577,7 +1608,8 @@ class Gateway:
         row = self._followup(
             request,
             recipient,
-            msg,
+            # an email from another thread is answered in ours, never threaded onto it
+            msg if in_thread else None,
             kind="clarify",
             message=message,
             quoted=text or None,
@@ -1941,6 +1973,31 @@ def _first_option(status: dict[str, Any]) -> str | None:
     return None
 
 
+_NOT_OUR_THREAD = (
+    "Your email does not answer ours: its subject does not continue our request and it "
+    "carries nothing of our email (no quote, no reference line, no approval code), so it was "
+    "not counted. Please answer this email instead."
+)
+
+
+def _never_approves(
+    classifier: Callable[[str], Decision | None] | None,
+) -> Callable[[str], Decision | None] | None:
+    """The classifier hook, unable to approve: it may reject, answer or ask better, and an
+    approval from it is dropped here as well as in decide() (the promise has two locks)."""
+    if classifier is None:
+        return None
+
+    def guarded(text: str) -> Decision | None:
+        suggestion = classifier(text)
+        if isinstance(suggestion, Decision) and suggestion.verdict == "approve":
+            log.warning("the classifier hook returned an approval; ignored (it may not approve)")
+            return None
+        return suggestion
+
+    return guarded
+
+
 def _t(key: str, request: RequestRow, **params: Any) -> str:
     """A sentence of ours in the language the request's route chose (English by default)."""
     return message(key, request.route.get("language"), **params)
@@ -1963,7 +2020,12 @@ def _clean_msgid(value: str | None) -> str | None:
 
 
 def _comment_from_answer(
-    decision: Decision, text: str, answer: str, kind: str, options: list[ResponseOption]
+    decision: Decision,
+    text: str,
+    answer: str,
+    kind: str,
+    options: list[ResponseOption],
+    read_as: dict[str, Any] | None = None,
 ) -> Decision:
     """The decision with its comment (what the agent is handed) read from ``answer``, the new
     text without signatures, and without a hand-written closing ("Thanks,\nLena", "-Sam").
@@ -1974,7 +2036,7 @@ def _comment_from_answer(
     trimmed = strip_signoff(answer)
     if trimmed == text.strip():
         return decision
-    again = decide(trimmed, kind=kind, options=options)
+    again = decide(trimmed, kind=kind, options=options, **(read_as or {}))
     if again.verdict != decision.verdict or again.option != decision.option:
         return decision
     return dataclasses.replace(decision, comment=again.comment)

@@ -69,6 +69,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "button_write_reply": "Write a reply",
         "reject_with_reason": "Or reject with one of these reasons:",
         "approval_how": "Reply APPROVE, or REJECT and a reason.",
+        "approval_code_how": "To approve, reply APPROVE together with this code:",
         "approval_how_html": (
             "A button opens a prefilled reply: just press Send. Or reply to this email with "
             "{approve}, or {reject} and a reason."
@@ -168,6 +169,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "button_write_reply": "Antwort schreiben",
         "reject_with_reason": "Oder lehnen Sie mit einem dieser Gründe ab:",
         "approval_how": "Antworten Sie mit APPROVE oder mit REJECT und einer Begründung.",
+        "approval_code_how": "Zum Freigeben antworten Sie mit APPROVE und diesem Code:",
         "approval_how_html": (
             "Eine Schaltfläche öffnet eine vorausgefüllte Antwort: Sie müssen sie nur noch "
             "senden. Oder antworten Sie auf diese E-Mail mit {approve} oder mit {reject} und "
@@ -279,6 +281,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "button_write_reply": "Écrire une réponse",
         "reject_with_reason": "Ou refusez avec l'un de ces motifs :",
         "approval_how": "Répondez APPROVE, ou REJECT suivi d'un motif.",
+        "approval_code_how": "Pour approuver, répondez APPROVE avec ce code :",
         "approval_how_html": (
             "Un bouton ouvre une réponse préremplie : il suffit de l'envoyer. Vous pouvez aussi "
             "répondre à cet e-mail par {approve}, ou par {reject} suivi d'un motif."
@@ -384,6 +387,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "button_write_reply": "Escribir una respuesta",
         "reject_with_reason": "O rechace con uno de estos motivos:",
         "approval_how": "Responda APPROVE, o REJECT y un motivo.",
+        "approval_code_how": "Para aprobar, responda APPROVE junto con este código:",
         "approval_how_html": (
             "Un botón abre una respuesta ya preparada: solo tiene que enviarla. O responda a "
             "este correo con {approve}, o con {reject} y un motivo."

@@ -113,6 +113,8 @@ class AskContext:
     # `<name>.<language>.<ext>` templates in this language (see docs/templates.md).
     language: str | None = None
     template_set: str | None = None
+    # `[replies] approval = "code"`: the code shown on its own line and prefilled in APPROVE
+    approval_code: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +138,7 @@ class FollowupContext:
     date: datetime
     language: str | None = None
     template_set: str | None = None
+    approval_code: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -798,7 +801,12 @@ def _ask_base(ctx: AskContext) -> dict[str, Any]:
         "arguments_summary": arguments_summary(kwargs),
         "date": ctx.date,
         "marker": REPLY_MARKER,
+        "approval_code": ctx.approval_code,
     }
+
+
+def _approve_body(code: str | None) -> str:
+    return f"APPROVE {code}" if code else "APPROVE"
 
 
 def _ask_variables(
@@ -815,7 +823,7 @@ def _ask_variables(
         reply_subject=re_subject,
         options=_option_views(ctx.options, ctx.reply_address, re_subject, ref),
         mailto={
-            "approve": mailto(ctx.reply_address, re_subject, "APPROVE", ref),
+            "approve": mailto(ctx.reply_address, re_subject, _approve_body(ctx.approval_code), ref),
             "reject": mailto(ctx.reply_address, re_subject, "REJECT: ", ref),
             "reply": mailto(ctx.reply_address, re_subject, "", ref),
         },
@@ -843,8 +851,14 @@ def _followup_variables(ctx: FollowupContext, *, subject: str) -> dict[str, Any]
         "actionable": ctx.kind in ("clarify", "reminder"),
         "date": ctx.date,
         "marker": REPLY_MARKER,
+        "approval_code": ctx.approval_code,
         "mailto": {
-            "approve": mailto(ctx.reply_address, subject, "APPROVE", reply_ref(ctx.message_id)),
+            "approve": mailto(
+                ctx.reply_address,
+                subject,
+                _approve_body(ctx.approval_code),
+                reply_ref(ctx.message_id),
+            ),
             "reject": mailto(ctx.reply_address, subject, "REJECT: ", reply_ref(ctx.message_id)),
             "reply": mailto(ctx.reply_address, subject, "", reply_ref(ctx.message_id)),
         },

@@ -862,6 +862,8 @@ class RouteConfig(BaseModel):
     language: str | None = None
     template_set: str | None = None
     mailbox: str | None = None  # a [[mailboxes]] name: the identity that asks (default [agent])
+    # "code": the ask carries an approval code the approving reply must contain
+    approval: Literal["reply", "code"] | None = None
     # Reminders wait for these hours ("09:00-18:00" or "mon-fri 09:00-18:00") in `tz`
     # (default UTC), so "remind after 1h" does not fire at 3 am.
     working_hours: str | None = None
@@ -1117,6 +1119,7 @@ class RouteDecision:
     language: str | None = None
     template_set: str | None = None
     mailbox: str | None = None
+    approval: str | None = None
     working_hours: str | None = None
     tz: str | None = None
 
@@ -1304,6 +1307,7 @@ def resolve_route(
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
             mailbox=chosen.mailbox if chosen else None,
+            approval=chosen.approval if chosen else None,
             working_hours=chosen.working_hours if chosen else None,
             tz=chosen.tz if chosen else None,
         )
@@ -1334,6 +1338,7 @@ def resolve_route(
         language=chosen.language,
         template_set=chosen.template_set,
         mailbox=chosen.mailbox,
+        approval=chosen.approval,
         working_hours=chosen.working_hours,
         tz=chosen.tz,
     )

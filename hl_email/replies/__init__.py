@@ -9,13 +9,14 @@ from __future__ import annotations
 import email.message
 
 from .classify import MessageKind, bounce_original_message_ids, classify_message
-from .decide import Decision, decide
+from .decide import SUPPORTED_LANGUAGES, Decision, decide
 from .extract import REPLY_MARKER, extract_reply, strip_signoff
 from .html import html_to_text
 from .mime import as_message, parse_message, reply_body
 
 __all__ = [
     "REPLY_MARKER",
+    "SUPPORTED_LANGUAGES",
     "Decision",
     "MessageKind",
     "bounce_original_message_ids",

@@ -47,7 +47,12 @@ async def make_gateway(tmp_path) -> AsyncIterator[MakeGateway]:
     gateways: list[Gateway] = []
 
     async def make(
-        *, routes: list[dict[str, Any]] | None = None, db: str = "x.db", **security: Any
+        *,
+        routes: list[dict[str, Any]] | None = None,
+        db: str = "x.db",
+        replies: dict[str, Any] | None = None,
+        classifier: Any = None,
+        **security: Any,
     ) -> Gateway:
         config = load_config(
             None,
@@ -56,8 +61,9 @@ async def make_gateway(tmp_path) -> AsyncIterator[MakeGateway]:
             store={"url": f"sqlite:///{tmp_path / db}"},
             security={"secret": "adversarial-secret-0123456789-abcdef", **security},
             **({"routes": routes} if routes else {}),
+            **({"replies": replies} if replies else {}),
         )
-        gateway = Gateway(config, send=_no_send)
+        gateway = Gateway(config, send=_no_send, classifier=classifier)
         await gateway.start(inbound=False, outbox=False, timers=False)
         gateways.append(gateway)
         return gateway
@@ -116,11 +122,12 @@ def reply(
 
 def raw_reply(parent: OutboxRow, rest: bytes, *, sender: bytes = ALICE.encode()) -> bytes:
     """A reply with hand-written headers after the threading ones, and `rest` (more headers,
-    a blank line, the body) verbatim."""
+    a blank line, the body) verbatim. The subject continues the ask's, as a client's does."""
+    subject = str(email.message_from_bytes(parent.message, policy=email.policy.default)["Subject"])
     return (
         b"From: " + sender + b"\r\n"
         b"To: " + AGENT.encode() + b"\r\n"
-        b"Subject: Re: refund\r\n"
+        b"Subject: Re: " + subject.encode() + b"\r\n"
         b"Message-ID: <raw1@corp.test>\r\n"
         b"In-Reply-To: " + parent.message_id.encode() + b"\r\n"
         b"References: " + parent.message_id.encode() + b"\r\n"
@@ -252,7 +259,7 @@ async def test_invalid_utf8_in_headers_does_not_crash(make_gateway):
         parent,
         b"X-Junk: \xff\xfe\xfd\r\nContent-Type: text/plain\r\n\r\nApprove\r\n",
         sender=b"\xff\xfe <alice@corp.test>",
-    ).replace(b"Subject: Re: refund", b"Subject: Re: \xff\xfe refund")
+    ).replace(b"Subject: Re: ", b"Subject: Re: \xff\xfe ")
     outcome = await gateway.handle_inbound(raw)
     assert outcome.outcome == "applied"
 
@@ -896,3 +903,192 @@ async def test_two_gateways_on_one_store_keep_both_votes(make_gateway):
     voters = sorted(v["address"] for v in row.status.get("responders") or [])
     assert voters == [ALICE, BOB]
     assert await state(first) == ("done", True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 9: closed grammar through the gateway, approval codes, right thread, classifier hook
+# ------------------------------------------------------------------------------------------------
+
+
+def _ask_texts(parent: OutboxRow) -> tuple[str, str]:
+    msg = email.message_from_bytes(parent.message, policy=email.policy.default)
+    plain = msg.get_body(preferencelist=("plain",)).get_content()
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    return plain, html
+
+
+async def _last_clarification(gateway: Gateway) -> str:
+    row = await gateway.store.get_request(call_id="c1")
+    assert row is not None
+    [clarify] = [
+        o for o in await gateway.store.outbox_for_request(row.id) if o.purpose == "clarify"
+    ]
+    msg = email.message_from_bytes(clarify.message, policy=email.policy.default)
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Approve.\n\nSent from my iPhone\n\nWait, no!",
+        "Yes pending legal review",
+        "Approve it for $50 instead",
+        "Ok, noted.",
+        "Sure, I'll look at it tomorrow",
+        "Ask Bob to approve it",
+        "I agree with the rejection",
+        "Sure, approve it, what could go wrong",
+        "Yes, I don´t approve",
+        "Ok, noted\u200b",
+        "是的，我不同意",
+        "Approved\n\n-- \nAlice\n\nPS: scratch that",
+    ],
+)
+async def test_not_plain_yes_never_approves_and_the_question_says_why(make_gateway, body):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    outcome = await gateway.handle_inbound(reply(parent, body))
+    assert outcome.outcome == "unclear_asked_again"
+    assert never_approved(await state(gateway))
+    assert "I read" in await _last_clarification(gateway)
+
+
+async def test_clarification_names_the_condition(make_gateway):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    await gateway.handle_inbound(reply(parent, "Yes pending legal review"))
+    text = await _last_clarification(gateway)
+    assert "I read a condition: 'Yes pending legal review'" in text
+
+
+async def test_rejection_comment_keeps_the_humans_negation(make_gateway):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    await gateway.handle_inbound(reply(parent, "No, don't do this.\n\n-- \nAlice\nFinance"))
+    row = await gateway.store.get_request(call_id="c1")
+    assert row is not None and row.status["approved"] is False
+    assert row.status["comment"] == "don't do this."
+
+
+async def test_classifier_hook_can_never_approve(make_gateway):
+    seen: list[str] = []
+
+    def classifier(text: str) -> Any:
+        from hl_email.replies import Decision
+
+        seen.append(text)
+        return Decision("approve", comment="the model says yes")
+
+    gateway = await make_gateway(classifier=classifier)
+    [parent] = await ask(gateway)
+    outcome = await gateway.handle_inbound(reply(parent, "hmm, sure why not"))
+    assert seen and outcome.outcome == "unclear_asked_again"
+    assert await state(gateway) == ("pending", None)
+
+
+async def test_classifier_hook_may_turn_unclear_into_a_rejection(make_gateway):
+    from hl_email.replies import Decision
+
+    gateway = await make_gateway(classifier=lambda text: Decision("reject", comment="too risky"))
+    [parent] = await ask(gateway)
+    await gateway.handle_inbound(reply(parent, "hmm, that customer again"))
+    assert await state(gateway) == ("done", False)
+
+
+@pytest.mark.parametrize("where", ["config", "route"])
+async def test_approval_code_flow(make_gateway, where):
+    import re
+    from urllib.parse import unquote
+
+    if where == "config":
+        gateway = await make_gateway(replies={"approval": "code"})
+    else:
+        gateway = await make_gateway(
+            routes=[{"name": "high", "fn": "*", "to": [ALICE], "approval": "code"}]
+        )
+    [parent] = await ask(gateway)
+    plain, html = _ask_texts(parent)
+    match = re.search(r"^Approval code: ([A-Z2-9]{6})\s*$", plain, re.M)
+    assert match, plain
+    code = match.group(1)
+    assert not set(code) & set("ILO01")
+    assert "Approval code: <strong" in html and code in html
+    mailto = re.search(r'href="(mailto:[^"]+)"', html).group(1)  # the APPROVE button
+    assert f"APPROVE {code}" in unquote(mailto)
+    # the approve word alone is not enough
+    first = await gateway.handle_inbound(reply(parent, "Approve", message_id="<r1@corp.test>"))
+    assert first.outcome == "unclear_asked_again"
+    clarification = await _last_clarification(gateway)
+    assert "approval code" in clarification
+    assert f"Approval code: {code}" in clarification  # the follow-up shows the code again
+    wrong = await gateway.handle_inbound(
+        reply(parent, "Approve ABCDEF", message_id="<r2@corp.test>")
+    )
+    assert wrong.outcome == "unclear_asked_again"
+    assert await state(gateway) == ("pending", None)
+    ok = await gateway.handle_inbound(
+        reply(parent, f"APPROVE {code}\n\nSent from my iPhone", message_id="<r3@corp.test>")
+    )
+    assert (ok.outcome, ok.verdict) == ("applied", "approve")
+    assert await state(gateway) == ("done", True)
+
+
+async def test_approval_code_is_bound_to_request_and_recipient():
+    from hl_email.tokens import APPROVAL_CODE_ALPHABET, approval_code
+
+    codes = {
+        approval_code("s", "req001", 1, ALICE),
+        approval_code("s", "req001", 2, BOB),
+        approval_code("s", "req002", 1, ALICE),
+        approval_code("t", "req001", 1, ALICE),
+    }
+    assert len(codes) == 4
+    assert approval_code("s", "req001", 1, ALICE) == approval_code(
+        "s", "req001", 1, "Alice@Corp.test"
+    )
+    assert all(len(c) == 6 and set(c) <= set(APPROVAL_CODE_ALPHABET) for c in codes)
+
+
+async def test_reply_key_on_an_unrelated_email_is_not_an_answer(make_gateway):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    # Someone learned the reply key and got Alice to answer a different email with it.
+    raw = reply(parent, "Yes, sounds good!", subject="Lunch on Friday?")
+    outcome = await gateway.handle_inbound(raw)
+    assert outcome.outcome == "unclear_asked_again"
+    assert await state(gateway) == ("pending", None)
+    row = await gateway.store.get_request(call_id="c1")
+    [clarify] = [
+        o for o in await gateway.store.outbox_for_request(row.id) if o.purpose == "clarify"
+    ]
+    msg = email.message_from_bytes(clarify.message, policy=email.policy.default)
+    # answered in the request's own thread, not threaded onto the unrelated email
+    assert "<r1@corp.test>" not in str(msg["References"] or "")
+    assert parent.message_id in str(msg["References"])
+    assert str(msg["Subject"]).endswith(str(email.message_from_bytes(parent.message)["Subject"]))
+    assert "does not answer ours" in msg.get_body(preferencelist=("plain",)).get_content()
+
+
+async def test_other_subject_with_our_quote_still_answers(make_gateway):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    raw = reply(parent, "Approve", subject="Fwd: that refund", quote_parent=True)
+    assert (await gateway.handle_inbound(raw)).verdict == "approve"
+
+
+@pytest.mark.parametrize(
+    ("html", "approved"),
+    [
+        (b"<p>Approve</p><blockquote>No, never</blockquote>", True),
+        (b"<div>Hi,</div><blockquote>Approve</blockquote>", False),
+        (b"<blockquote><p>Yes, approved</p></blockquote>", False),
+    ],
+)
+async def test_blockquoted_html_never_counts_toward_an_approval(make_gateway, html, approved):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    rest = (
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body>" + html + b"</body></html>\r\n"
+    )
+    await gateway.handle_inbound(raw_reply(parent, rest))
+    assert (await state(gateway))[1] is (True if approved else None)

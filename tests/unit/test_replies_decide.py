@@ -124,12 +124,21 @@ def test_classifier_is_consulted_only_when_unclear() -> None:
 
     def classifier(text: str) -> Decision:
         calls.append(text)
-        return Decision("approve", comment="llm")
+        return Decision("reject", comment="llm")
 
     assert decide("no", classifier=classifier).verdict == "reject"
     assert calls == []
     assert decide("ship it when ready, sure thing?", classifier=classifier).comment == "llm"
     assert calls == ["ship it when ready, sure thing?"]
+
+
+@pytest.mark.parametrize("text", ["ship it when ready?", "hmm", "Yes pending legal review"])
+def test_a_classifier_can_never_approve(text: str) -> None:
+    # issue 9: a hook may reject, answer or explain better, never turn unclear into approve
+    result = decide(text, classifier=lambda t: Decision("approve", comment="llm"))
+    assert result.verdict == "unclear"
+    better = decide(text, classifier=lambda t: Decision("unclear", reason="Which account?"))
+    assert (better.verdict, better.reason) == ("unclear", "Which account?")
 
 
 def test_classifier_failures_fall_back_to_unclear() -> None:
@@ -218,11 +227,18 @@ def test_punctuated_not_in_one_sentence_rejects() -> None:
     [
         "Yes, go ahead. Notify finance.", "Approved. Sorry for the delay.",
         "Yes, approved. Please notify finance today.", "Approved.\nThanks,\nAnna",
-        "Ok. Send it to Bob as well.", "Genehmigt. Danke!",
+        "Ok. Thanks for the quick summary.", "Genehmigt. Danke!",
     ],
 )  # fmt: skip
 def test_an_approval_with_a_comment_still_approves(text: str) -> None:
     assert decide(text).verdict == "approve", text
+
+
+def test_an_addition_to_the_request_is_not_a_plain_yes() -> None:
+    # issue 9, deliberately stricter than before: "as well", "also", "double" change the request
+    for text in ("Ok. Send it to Bob as well.", "Yes, also give them a voucher",
+                 "Approved, pls double the amount"):  # fmt: skip
+        assert decide(text).verdict == "unclear", text
 
 
 def test_german_button_word_freigeben_is_understood():
@@ -230,3 +246,135 @@ def test_german_button_word_freigeben_is_understood():
     assert decide("Freigegeben").verdict == "approve"
     assert decide("Freigeben.").verdict == "approve"
     assert decide("Nicht freigegeben").verdict == "reject"
+
+
+# --- issue 9: the closed grammar ---------------------------------------------------------------
+
+
+def test_every_supported_language_is_supported_whole() -> None:
+    from hl_email.replies import SUPPORTED_LANGUAGES
+    from hl_email.replies.lexicon import LANGUAGES
+
+    assert {"en", "de", "fr", "es", "pt", "it", "nl", "pl", "sv", "da", "no", "ru", "uk", "zh",
+            "ja"} <= set(SUPPORTED_LANGUAGES)  # fmt: skip
+    for language in LANGUAGES:
+        for kind in ("approve", "reject", "negation", "condition", "deferral", "acknowledgement",
+                     "time", "hedge", "retraction", "delegation", "counter_offer", "question"):  # fmt: skip
+            assert language.words(kind), (language.code, kind)
+
+
+@pytest.mark.parametrize("apostrophe", list("´`ʼ＇‘′’‛"))
+def test_negation_with_any_apostrophe_is_read(apostrophe: str) -> None:
+    assert decide(f"Yes, I don{apostrophe}t approve").verdict != "approve"
+    assert decide(f"I don{apostrophe}t approve").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ａｐｐｒｏｖｅｄ", "Approved\u200b", "\u200bYes", "👍🏿", "Approved\ufe0f", "Yes\u2060."],
+)
+def test_normalised_forms_of_an_approval_approve(text: str) -> None:
+    assert decide(text).verdict == "approve", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ｎｏｔ ａｐｐｒｏｖｅｄ", "Yes, n\u200bot now", "Approve\u202e, no", "ok, do\u00adn't"],
+)
+def test_normalised_forms_of_a_negation_never_approve(text: str) -> None:
+    assert decide(text).verdict != "approve", text
+
+
+def test_a_retraction_after_the_signature_counts() -> None:
+    assert decide("Approve.\n\nSent from my iPhone\n\nWait, no!").verdict == "unclear"
+    assert decide("Yes.\n\n-- \nAnna\nFinance\n\nPS: actually don't").verdict == "unclear"
+    assert decide("Yes.\n\n-- \nAnna\nFinance").verdict == "approve"
+
+
+def test_the_reason_names_what_was_read() -> None:
+    result = decide("Yes, pending legal review")
+    assert result.verdict == "unclear"
+    assert "condition" in result.reason and "pending legal review" in result.reason
+    assert "I read a deferral" in decide("Ok, I'll look at it tomorrow").reason
+    assert "acknowledgement" in decide("Ok, noted.").reason
+
+
+def test_rejection_comment_keeps_the_negation() -> None:
+    assert decide("No, don't do this") == Decision("reject", "don't do this")
+    assert decide("Rejected — we never refund twice").comment == "we never refund twice"
+    assert decide("No, not this customer.\n\n-- \nAnna\nFinance").comment == "not this customer."
+    assert decide("Nein, bitte nicht.\n\nViele Grüße\nJan").comment == "bitte nicht."
+
+
+def test_approval_comment_is_the_humans_words_without_signature() -> None:
+    assert decide("Approved. Notify finance.\n\nThanks,\nAnna").comment == "Notify finance."
+    assert decide("Yes.\n\nSent from my iPhone").comment is None
+
+
+def test_numbers_must_be_the_requests() -> None:
+    args = {"amount": 120, "order": "A-7731"}
+    assert decide("Approve the 120 refund", arguments=args).verdict == "approve"
+    assert decide("Yes, 120 is fine", arguments=args).verdict == "approve"
+    assert decide("Approve, order A-7731", arguments=args).verdict == "approve"
+    assert decide("Approve 80", arguments=args).verdict == "unclear"
+    assert "a number that is not in the request: '80'" in decide("Yes, 80", arguments=args).reason
+    # without arguments every number is a possible counter-offer
+    assert decide("Yes, 120 is fine").verdict == "unclear"
+
+
+def test_approval_code_is_required_when_given() -> None:
+    assert decide("APPROVE K7QF3M", approval_code="K7QF3M").verdict == "approve"
+    assert decide("approve k7qf3m\n\nSent from my iPhone", approval_code="K7QF3M").verdict == (
+        "approve"
+    )
+    assert decide("Approve", approval_code="K7QF3M").verdict == "unclear"
+    assert decide("Approve K7QF3X", approval_code="K7QF3M").verdict == "unclear"
+    assert decide("y", approval_code="K7QF3M").verdict == "unclear"
+    assert decide("REJECT K7QF3M", approval_code="K7QF3M").verdict == "reject"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["네, 승인합니다", "Ναι", "Ok, ei käy", "Evet", "Ok, değil", "Ok, không", "аpprove", "Yеs"],
+)
+def test_unsupported_languages_and_mixed_scripts_are_unclear(text: str) -> None:
+    assert decide(text).verdict == "unclear", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["是的，我不同意", "好，不用了", "はい、承認しません", "好的，收到", "はい、承知しました",
+     "可以，明天再说"],
+)  # fmt: skip
+def test_cjk_yes_followed_by_a_signal_is_unclear(text: str) -> None:
+    assert decide(text).verdict == "unclear", text
+
+
+def test_long_and_hostile_input_is_read_safely() -> None:
+    # bounded: the decision reads at most a few thousand characters and never backtracks
+    for text in ("yes " * 50_000, "no" + "!" * 100_000, "ok," * 30_000, "是" * 40_000,
+                 "Approved " + "a" * 200_000, "\u200b" * 100_000 + "yes"):  # fmt: skip
+        assert decide(text).verdict in ("unclear", "reject", "approve")
+    assert decide("yes " * 50_000).verdict != "approve"
+
+
+@pytest.mark.parametrize("text", ["Yes, I do n ot approve", "Approved, no t really", "Ok, wa it"])
+def test_a_signal_word_split_by_a_space_still_counts(text: str) -> None:
+    # some clients turn a zero-width character into a space before we see the text
+    assert decide(text).verdict == "unclear", text
+
+
+def test_zero_width_inside_a_word_never_helps_an_approval() -> None:
+    from hl_email.replies import extract_reply_from_message
+
+    for body in ("Yes, I do n\u200bot approve", "ap\u200bprove", "Yes, I disap\u200bprove"):
+        raw = f"From: a@b.test\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
+        assert decide(extract_reply_from_message(raw)).verdict == "unclear", body
+        assert decide(body).verdict == "unclear", body
+
+
+@pytest.mark.parametrize(
+    "text", ["Approved-ish", "ok-ish", "yes-but", "Yes pending", "OK [pending]"]
+)
+def test_an_approval_word_glued_to_more_is_not_complete(text: str) -> None:
+    assert decide(text).verdict != "approve", text

@@ -139,8 +139,15 @@ async def test_bombs_in_front_of_a_real_reply(tmp_path):
             assert (await gateway.handle_inbound(raw)).outcome == "duplicate"
         recorded = [r.outcome for r in await gateway.store.list_inbound()]
         assert sorted(recorded) == ["malformed", "too_large", "too_large", "too_large"]
+        # a real reply continues our subject (issue 9: a keyed email on another subject that
+        # quotes nothing of ours is not an answer)
+        subject = next(
+            line.split(b":", 1)[1].strip().decode()
+            for line in ask.message.split(b"\r\n")
+            if line.lower().startswith(b"subject:")
+        )
         reply = (
-            f"From: {ALICE}\r\nTo: {AGENT}\r\nSubject: Re: refund\r\n"
+            f"From: {ALICE}\r\nTo: {AGENT}\r\nSubject: Re: {subject}\r\n"
             f"Message-ID: <real@corp.test>\r\nIn-Reply-To: {ask.message_id}\r\n"
             f"References: {ask.message_id}\r\n\r\nApprove\r\n"
         ).encode()
