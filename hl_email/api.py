@@ -488,6 +488,11 @@ def create_app(
                     else ""
                 )
             )
+        for name, connected in (details.get("mailboxes") or {}).items():
+            if connected is False:
+                problems.append(f"IMAP of mailbox {name!r} is not connected")
+        if details.get("lmtp") is False:
+            problems.append("the LMTP listener is not running")
         if details.get("smtp_last_error"):
             problems.append(
                 f"SMTP: {details['smtp_last_error']}" if detailed else "SMTP is failing"

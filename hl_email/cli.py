@@ -609,6 +609,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         help="seconds to wait for the test message (default 60)",
     )
+    oauth = sub.add_parser("oauth", help="OAuth2 for IMAP/SMTP (Gmail, Microsoft 365)")
+    oauth_sub = oauth.add_subparsers(dest="oauth_cmd", required=True, metavar="ACTION")
+    login = oauth_sub.add_parser(
+        "login", help="sign in once and store the refresh token (encrypted) in the store"
+    )
+    login.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    login.add_argument("--provider", choices=["google", "microsoft", "custom"], required=True)
+    login.add_argument(
+        "--flow",
+        choices=["loopback", "device"],
+        help="loopback redirect (default for google) or device code (default for microsoft)",
+    )
     routes = sub.add_parser("routes", help="check routing rules ([[routes]]) without sending mail")
     routes_sub = routes.add_subparsers(dest="routes_cmd", required=True, metavar="ACTION")
     rtest = routes_sub.add_parser(
@@ -667,6 +679,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_doctor(config, wait_seconds=args.timeout))
     if args.command == "routes":
         return _routes_test(args)
+    if args.command == "oauth":
+        from .oauth import run_login
+
+        config = _load(args.config)
+        return asyncio.run(run_login(config, provider=args.provider, flow=args.flow))
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -100,6 +100,20 @@ class _Section(BaseModel):
 
 
 Security = Literal["none", "starttls", "tls"]
+MailAuth = Literal["password", "xoauth2", "oauthbearer"]
+
+
+class OAuthConfig(_Section):
+    """`[imap.oauth]` / `[smtp.oauth]`: where access tokens for XOAUTH2 / OAUTHBEARER come from
+    (a refresh-token grant). `hl-email oauth login` stores the refresh token in the store."""
+
+    provider: Literal["google", "microsoft", "custom"] = "custom"
+    token_url: str = ""  # empty: the provider's (google, microsoft); required for custom
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""  # empty: the one `hl-email oauth login` stored
+    scope: str = ""  # empty: the provider's mail scopes
+    tenant: str = "common"  # microsoft only
 
 
 class AgentConfig(_Section):
@@ -133,11 +147,19 @@ class SmtpConfig(_Section):
     security: Security = "none"
     timeout: float = Field(30.0, gt=0)
     validate_certs: bool = True
+    ca_file: str = ""  # extra CA certificates (PEM), added to the system bundle
+    auth: MailAuth = "password"
+    oauth: OAuthConfig | None = None
+    # Transient failures are retried for this long (seconds; default: the request's own
+    # timeout, else 1 day; at most 1 day), not a fixed number of attempts.
+    retry_for: float | None = Field(None, gt=0, le=86400)
+    # A certificate or login problem pauses the outbox; it tries again this often (seconds).
+    pause_retry: float = Field(180.0, gt=0)
     # How many SMTP connections the outbox uses in parallel (the emails of one thread, i.e.
     # one request and recipient, always go one after the other).
     connections: int = Field(4, ge=1, le=16)
     # Outbox retry policy for transient failures.
-    max_attempts: int = Field(8, ge=1)
+    max_attempts: int | None = Field(None, ge=1)  # optional cap besides retry_for
     backoff_initial: float = Field(2.0, gt=0)
     backoff_max: float = Field(600.0, gt=0)
 
@@ -151,6 +173,12 @@ class ImapConfig(_Section):
     folder: str = "INBOX"
     timeout: float = Field(30.0, gt=0)
     validate_certs: bool = True
+    ca_file: str = ""  # extra CA certificates (PEM), added to the system bundle
+    auth: MailAuth = "password"
+    oauth: OAuthConfig | None = None
+    # During IDLE, a NOOP this often (seconds) proves the link is alive; a dead or frozen
+    # connection is noticed within about twice this.
+    heartbeat: float = Field(60.0, gt=0)
     # IDLE is re-issued before the RFC 2177 29-minute limit.
     idle_timeout: float = Field(25 * 60, gt=0, le=29 * 60)
     poll_interval: float = Field(30.0, gt=0)
@@ -296,13 +324,62 @@ class AgentInboxConfig(_Section):
 
 
 class InboundConfig(_Section):
-    """`[inbound]`: limits checked on the raw bytes before any parsing (hl_email/limits.py)."""
+    """`[inbound]`: limits checked on the raw bytes before any parsing (hl_email/limits.py), and
+    how the agent's mail arrives besides IMAP."""
 
     max_message_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     max_header_bytes: int = Field(32 * 1024, ge=1024)
     max_parts: int = Field(200, ge=1)
     max_depth: int = Field(20, ge=1)
     max_references: int = Field(100, ge=1)
+    # "127.0.0.1:2424": accept the agent's mail over LMTP from the MTA (push, no IMAP delay).
+    lmtp: str = ""
+    # Where LMTP messages are kept (fsynced) between the 250 answer and their stored outcome;
+    # relative paths are resolved from the config file's directory.
+    lmtp_spool: str = "hl-email-lmtp-spool"
+
+    @field_validator("lmtp")
+    @classmethod
+    def _lmtp(cls, v: str) -> str:
+        if v:
+            from .inbound.lmtp import parse_listen
+
+            parse_listen(v)
+        return v
+
+
+class MailboxConfig(_Section):
+    """`[[mailboxes]]`: one more agent identity with its own address and accounts. `[agent]`,
+    `[imap]` and `[smtp]` stay the default mailbox; a route or a call's channel picks another
+    with `mailbox = "name"`."""
+
+    name: str
+    address: str
+    display_name: str = ""
+    imap: ImapConfig | None = None  # its own IMAP account (one watcher); none: replies come
+    # over LMTP ([inbound] lmtp accepts this address) or to another watched mailbox
+    smtp: SmtpConfig | None = None  # its own submission account; none: the default [smtp]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v):
+            raise ValueError(f"mailboxes.name: {v!r} must be letters, digits, '_', '.', '-'")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return normalize_address(v, field="mailboxes.address")
+
+    @field_validator("display_name")
+    @classmethod
+    def _display(cls, v: str) -> str:
+        if any(ch in v for ch in "\r\n\0"):
+            raise ValueError("mailboxes.display_name must not contain line breaks")
+        return v
 
 
 class McpConfig(_Section):
@@ -342,6 +419,7 @@ class GatewayConfig(BaseSettings):
     agent_inbox: AgentInboxConfig = Field(default_factory=AgentInboxConfig)
     inbound: InboundConfig = Field(default_factory=InboundConfig)
     mcp: McpConfig = Field(default_factory=McpConfig)
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     # Routing (docs/routing.md): `[groups]` first, so `[[routes]]` can be checked against it.
     groups: Groups = Field(default_factory=dict)
@@ -355,6 +433,33 @@ class GatewayConfig(BaseSettings):
     @classmethod
     def _routes_against_groups(cls, value: Any, info: ValidationInfo) -> Any:
         return gateway_routes_check(value, info)
+
+    @model_validator(mode="after")
+    def _mailbox_names(self) -> GatewayConfig:
+        names = [m.name for m in self.mailboxes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"mailboxes: names used twice: {', '.join(dupes)}")
+        addresses = [self.agent.address, *(m.address for m in self.mailboxes)]
+        if len(set(addresses)) != len(addresses):
+            raise ValueError("mailboxes: every mailbox needs its own address (and not [agent]'s)")
+        for route in [*self.routes, *([self.default_route] if self.default_route else [])]:
+            if route.mailbox is not None and route.mailbox not in names:
+                known = ", ".join(names) or "none configured"
+                raise ValueError(
+                    f"routes.{route.name}.mailbox: no [[mailboxes]] named {route.mailbox!r} "
+                    f"(known: {known})"
+                )
+        return self
+
+    def mailbox(self, name: str | None) -> MailboxConfig | None:
+        """The [[mailboxes]] entry called `name` (None: the default [agent] mailbox)."""
+        if name is None:
+            return None
+        for entry in self.mailboxes:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
 
     @classmethod
     def settings_customise_sources(
@@ -375,6 +480,13 @@ class GatewayConfig(BaseSettings):
             return ":memory:"
         if self.base_dir and not os.path.isabs(path):
             return str(Path(self.base_dir) / path)
+        return path
+
+    @property
+    def lmtp_spool_dir(self) -> Path:
+        path = Path(self.inbound.lmtp_spool)
+        if self.base_dir and not path.is_absolute():
+            path = Path(self.base_dir) / path
         return path
 
     @property

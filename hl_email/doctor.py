@@ -30,6 +30,18 @@ import aioimaplib
 import aiosmtplib
 
 from .config import GatewayConfig
+from .connections import (
+    MailConfigError,
+    TokenSource,
+    config_error,
+    decode_mailbox_name,
+    imap_authenticate,
+    imap_connect,
+    imap_mailbox,
+    imap_starttls,
+    smtp_authenticate,
+    smtp_client,
+)
 from .credentials import MIN_SECRET_BYTES, credential_problems, is_example_value
 from .inbound.imap import parse_search_uids
 
@@ -89,21 +101,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _ssl_context(validate: bool) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    if not validate:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
 def _tls_fix(what: str, security: str) -> str:
     other = "starttls" if security == "tls" else "tls"
     port = "587 (STARTTLS) or 465 (TLS)" if what == "smtp" else "143 (STARTTLS) or 993 (TLS)"
     return (
         f"check {what}.security ({security!r}) matches the port: usually {port}; try "
-        f"{what}.security = {other!r}, or {what}.validate_certs = false for a self-signed test server"
+        f"{what}.security = {other!r}"
     )
+
+
+def _tls_problem(exc: BaseException, what: str, security: str) -> tuple[str, str]:
+    """(detail, fix) for a failed TLS step; certificate problems get the CA advice."""
+    problem = config_error(exc, what, security)
+    if isinstance(problem, MailConfigError):
+        return str(problem), problem.fix or _tls_fix(what, security)
+    return _err(exc), _tls_fix(what, security)
 
 
 def _doctor_message(config: GatewayConfig, to: str, token: str) -> EmailMessage:
@@ -136,6 +148,8 @@ class _Doctor:
         self.imap: aioimaplib.IMAP4 | None = None
         self.smtp_ready = False
         self.imap_ready = False
+        self.smtp_tokens: TokenSource | None = None
+        self.imap_tokens: TokenSource | None = None
 
     def add(self, name: str, status: Status, detail: str, fix: str = "") -> CheckResult:
         result = CheckResult(name, status, detail, fix)
@@ -148,24 +162,39 @@ class _Doctor:
     async def check_smtp(self) -> None:
         cfg = self.config.smtp
         where = f"{cfg.host}:{cfg.port}"
-        self.smtp = aiosmtplib.SMTP(
-            hostname=cfg.host,
-            port=cfg.port,
-            use_tls=cfg.security == "tls",
-            start_tls=False,
-            validate_certs=cfg.validate_certs,
-            tls_context=_ssl_context(cfg.validate_certs) if cfg.security == "tls" else None,
-            timeout=min(cfg.timeout, self.timeout),
-        )
+        try:
+            self.smtp = smtp_client(cfg, timeout=min(cfg.timeout, self.timeout), start_tls=False)
+        except MailConfigError as exc:
+            self.add("SMTP connect", "fail", str(exc), exc.fix)
+            return
         try:
             response = await self.smtp.connect()
-        except (ssl.SSLError, aiosmtplib.SMTPConnectError, OSError, TimeoutError) as exc:
-            if cfg.security == "tls" and isinstance(exc.__cause__ or exc, ssl.SSLError):
+        except (ssl.SSLError, aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            tls_failed = any(
+                isinstance(link, ssl.SSLError) for link in (exc, exc.__cause__, exc.__context__)
+            )
+            if cfg.security == "tls" and tls_failed:
+                detail, fix = _tls_problem(exc, "smtp", "tls")
+                self.add(
+                    "SMTP connect", "fail", f"TLS handshake with {where} failed: {detail}", fix
+                )
+            elif cfg.security == "tls" and isinstance(
+                exc, (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError)
+            ):
                 self.add(
                     "SMTP connect",
                     "fail",
-                    f"TLS handshake with {where} failed: {_err(exc)}",
+                    f"no TLS answer from {where}: {_err(exc)}",
                     _tls_fix("smtp", "tls"),
+                )
+            elif isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
+                self.add(
+                    "SMTP connect",
+                    "fail",
+                    f"{where} sent no SMTP greeting: {_err(exc)}",
+                    'an implicit-TLS port (465) waits for TLS first: set smtp.security = "tls"'
+                    if cfg.security != "tls"
+                    else _tls_fix("smtp", "tls"),
                 )
             else:
                 self.add(
@@ -198,14 +227,13 @@ class _Doctor:
                 )
                 return
             try:
-                await self.smtp.starttls(tls_context=_ssl_context(cfg.validate_certs))
+                await self.smtp.starttls()
+                # What the server offered before TLS must be forgotten (RFC 3207 4.2): AUTH
+                # usually appears only now.
+                await self.smtp.ehlo()
             except (aiosmtplib.SMTPException, ssl.SSLError, OSError) as exc:
-                self.add(
-                    "SMTP TLS",
-                    "fail",
-                    f"STARTTLS failed: {_err(exc)}",
-                    _tls_fix("smtp", "starttls"),
-                )
+                detail, fix = _tls_problem(exc, "smtp", "starttls")
+                self.add("SMTP TLS", "fail", f"STARTTLS failed: {detail}", fix)
                 return
             self.add("SMTP TLS", "ok", "STARTTLS negotiated")
         if cfg.username:
@@ -219,25 +247,29 @@ class _Doctor:
                 )
                 return
             try:
-                await self.smtp.login(cfg.username, cfg.password or "")
+                await smtp_authenticate(self.smtp, cfg, self.smtp_tokens)
             except aiosmtplib.SMTPAuthenticationError as exc:
                 self.add(
                     "SMTP AUTH",
                     "fail",
                     f"login as {cfg.username} refused: {exc.code} {_err(Exception(exc.message))}",
                     "check smtp.username and smtp.password (HL_EMAIL_SMTP__PASSWORD); with Gmail "
-                    "or Microsoft 365 use an app password",
+                    'or Microsoft 365 use an app password or smtp.auth = "xoauth2"',
                 )
                 return
-            except aiosmtplib.SMTPException as exc:
+            except MailConfigError as exc:
+                self.add("SMTP AUTH", "fail", str(exc), exc.fix)
+                return
+            except Exception as exc:
                 self.add(
                     "SMTP AUTH",
                     "fail",
                     f"login as {cfg.username} failed: {_err(exc)}",
-                    "check smtp.username and smtp.password",
+                    "check smtp.username and smtp.password (or the OAuth2 settings)",
                 )
                 return
-            self.add("SMTP AUTH", "ok", f"logged in as {cfg.username}")
+            how = "" if cfg.auth == "password" else f" ({cfg.auth.upper()})"
+            self.add("SMTP AUTH", "ok", f"logged in as {cfg.username}{how}")
         else:
             self.add("SMTP AUTH", "skip", "no smtp.username set: sending without login")
         self.smtp_ready = True
@@ -249,24 +281,33 @@ class _Doctor:
         where = f"{cfg.host}:{cfg.port}"
         timeout = min(cfg.timeout, self.timeout)
         try:
-            if cfg.security == "tls":
-                client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                    host=cfg.host,
-                    port=cfg.port,
-                    timeout=timeout,
-                    ssl_context=_ssl_context(cfg.validate_certs),
+            client = await imap_connect(cfg, timeout=timeout)
+        except MailConfigError as exc:
+            self.add("IMAP connect", "fail", str(exc), exc.fix)
+            return
+        except (OSError, TimeoutError, ssl.SSLError, aioimaplib.Abort) as exc:
+            if cfg.security == "tls" and isinstance(exc, ssl.SSLError):
+                detail, fix = _tls_problem(exc, "imap", "tls")
+                self.add(
+                    "IMAP connect", "fail", f"TLS handshake with {where} failed: {detail}", fix
+                )
+            elif isinstance(exc, TimeoutError):
+                self.add(
+                    "IMAP connect",
+                    "fail",
+                    f"{where} sent no IMAP greeting within {timeout:g} s",
+                    'an implicit-TLS port (993) waits for TLS first: set imap.security = "tls"'
+                    if cfg.security != "tls"
+                    else _tls_fix("imap", "tls"),
                 )
             else:
-                client = aioimaplib.IMAP4(host=cfg.host, port=cfg.port, timeout=timeout)
-            await asyncio.wait_for(client.wait_hello_from_server(), timeout)
-        except (OSError, TimeoutError, ssl.SSLError, aioimaplib.Abort) as exc:
-            fix = (
-                _tls_fix("imap", "tls")
-                if cfg.security == "tls"
-                else "check imap.host and imap.port (HL_EMAIL_IMAP__HOST / __PORT) and that the "
-                "server is reachable from this machine"
-            )
-            self.add("IMAP connect", "fail", f"cannot connect to {where}: {_err(exc)}", fix)
+                self.add(
+                    "IMAP connect",
+                    "fail",
+                    f"cannot connect to {where}: {_err(exc)}",
+                    "check imap.host and imap.port (HL_EMAIL_IMAP__HOST / __PORT) and that the "
+                    "server is reachable from this machine",
+                )
             return
         protocol = client.protocol
         if protocol is None or protocol.state not in ("NONAUTH", "AUTH"):
@@ -280,30 +321,19 @@ class _Doctor:
         self.imap = client
         self.add("IMAP connect", "ok", f"{where}" + (" (TLS)" if cfg.security == "tls" else ""))
         if cfg.security == "starttls":
-            try:
-                response = await protocol.execute(
-                    aioimaplib.Command(
-                        "STARTTLS", protocol.new_tag(), loop=asyncio.get_running_loop()
-                    )
-                )
-                if response.result != "OK":
-                    raise RuntimeError(f"{response.result} {_imap_text(response.lines)}")
-                loop = asyncio.get_running_loop()
-                transport = await loop.start_tls(
-                    protocol.transport,
-                    protocol,
-                    _ssl_context(cfg.validate_certs),
-                    server_hostname=cfg.host,
-                )
-                protocol.transport = transport
-                await protocol.capability()
-            except Exception as exc:
+            if "STARTTLS" not in {c.upper() for c in protocol.capabilities}:
                 self.add(
                     "IMAP TLS",
                     "fail",
-                    f"STARTTLS failed: {_err(exc)}",
+                    f"{where} does not offer STARTTLS",
                     _tls_fix("imap", "starttls"),
                 )
+                return
+            try:
+                await imap_starttls(client, cfg)
+            except Exception as exc:
+                detail, fix = _tls_problem(exc, "imap", "starttls")
+                self.add("IMAP TLS", "fail", f"STARTTLS failed: {detail}", fix)
                 return
             self.add("IMAP TLS", "ok", "STARTTLS negotiated")
         elif cfg.security == "tls":
@@ -317,7 +347,16 @@ class _Doctor:
             )
             return
         try:
-            response = await client.login(cfg.username, cfg.password or "")
+            await imap_authenticate(client, cfg, self.imap_tokens)
+        except MailConfigError as exc:
+            fix = (
+                "check imap.username and imap.password (HL_EMAIL_IMAP__PASSWORD); with Gmail or "
+                'Microsoft 365 use imap.auth = "xoauth2" (or an app password) and enable IMAP'
+                if cfg.auth == "password"
+                else exc.fix
+            )
+            self.add("IMAP login", "fail", str(exc), fix)
+            return
         except Exception as exc:
             self.add(
                 "IMAP login",
@@ -326,17 +365,9 @@ class _Doctor:
                 "check imap.username and imap.password",
             )
             return
-        if response.result != "OK":
-            self.add(
-                "IMAP login",
-                "fail",
-                f"login as {cfg.username} refused: {response.result} {_imap_text(response.lines)}",
-                "check imap.username and imap.password (HL_EMAIL_IMAP__PASSWORD); with Gmail or "
-                "Microsoft 365 use an app password and enable IMAP access",
-            )
-            return
-        self.add("IMAP login", "ok", f"logged in as {cfg.username}")
-        response = await client.select(cfg.folder)
+        how = "" if cfg.auth == "password" else f" ({cfg.auth.upper()})"
+        self.add("IMAP login", "ok", f"logged in as {cfg.username}{how}")
+        response = await client.select(imap_mailbox(cfg.folder))
         if response.result != "OK":
             folders = await self._folders(client)
             self.add(
@@ -390,7 +421,7 @@ class _Doctor:
                 )
                 m = re.search(r'\)\s+(?:"[^"]*"|NIL)\s+(.+)$', text)
                 if m:
-                    names.append(m.group(1).strip().strip('"'))
+                    names.append(decode_mailbox_name(m.group(1).strip().strip('"')))
             return names
         return []
 
@@ -409,16 +440,82 @@ class _Doctor:
                 return None
             await asyncio.sleep(0.1)
 
+    async def _start_idle(self) -> Any:
+        """IDLE on the selected folder, when the server has it (None otherwise)."""
+        assert self.imap is not None
+        if "IDLE" not in {c.upper() for c in self.imap.protocol.capabilities}:
+            return None
+        try:
+            return await asyncio.wait_for(self.imap.idle_start(timeout=self.timeout + 5), 10)
+        except Exception:
+            return None
+
+    async def _push_delay(self, idle: Any, accepted: float, deadline: float) -> float | None:
+        """Seconds from the SMTP server's 250 to IDLE announcing new mail (None: not seen)."""
+        assert self.imap is not None
+        pushed_at = None
+        try:
+            while pushed_at is None and time.monotonic() < deadline:
+                lines = await self.imap.wait_server_push(
+                    timeout=max(0.1, deadline - time.monotonic())
+                )
+                lines = lines if isinstance(lines, list) else [lines]
+                if any(re.search(r"\bEXISTS\b", _imap_text([line])) for line in lines):
+                    pushed_at = time.monotonic()
+        except Exception:
+            pass
+        finally:
+            await self._end_idle(idle)
+        return None if pushed_at is None else pushed_at - accepted
+
+    async def _end_idle(self, idle: Any) -> None:
+        assert self.imap is not None
+        if idle is None:
+            return
+        with contextlib.suppress(Exception):
+            self.imap.idle_done()
+            await asyncio.wait_for(idle, 10)
+
+    def _report_push(self, delay: float | None) -> None:
+        lmtp = (
+            "deliver the agent's mail to the gateway over LMTP ([inbound] lmtp, see "
+            "docs/deploy.md), or tune the server's IDLE notifications"
+        )
+        if delay is None:
+            self.add(
+                "IMAP push",
+                "warn",
+                f"IDLE did not announce the test message within {self.timeout:g} s: replies "
+                "will wait for the next poll or re-IDLE",
+                lmtp,
+            )
+        elif delay > 2.0:
+            self.add(
+                "IMAP push",
+                "warn",
+                f"slow: IDLE announced new mail {delay:.1f} s after the SMTP server accepted it",
+                lmtp,
+            )
+        else:
+            self.add(
+                "IMAP push",
+                "ok",
+                f"IDLE announced new mail {delay * 1000:.0f} ms after the SMTP server accepted it",
+            )
+
     async def round_trip(self, name: str, to: str, fix: str) -> None:
         assert self.smtp is not None and self.imap is not None
         token = secrets.token_hex(8)
         msg = _doctor_message(self.config, to, token)
+        measure_push = self.report.get("IMAP push") is None
+        idle = await self._start_idle() if measure_push else None
         started = time.monotonic()
         try:
             errors, _ = await self.smtp.send_message(
                 msg, sender=self.config.agent.address, recipients=[to]
             )
         except aiosmtplib.SMTPException as exc:
+            await self._end_idle(idle)
             self.add(
                 name,
                 "fail",
@@ -427,8 +524,12 @@ class _Doctor:
             )
             return
         if errors:
+            await self._end_idle(idle)
             self.add(name, "fail", f"the SMTP server refused {to}: {errors}", fix)
             return
+        if idle is not None:
+            delay = await self._push_delay(idle, time.monotonic(), started + self.timeout)
+            self._report_push(delay)
         uid = await self._wait_for(token, started + self.timeout)
         if uid is None:
             self.add(
@@ -503,6 +604,14 @@ class _Doctor:
             )
         for section in ("smtp", "imap"):
             sub = getattr(cfg, section)
+            if not sub.validate_certs:
+                self.add(
+                    f"{section}.validate_certs",
+                    "warn",
+                    "false: the server's certificate is not checked, so anyone on the path can "
+                    "read the password and the mail",
+                    f"set {section}.validate_certs = true; for a private CA set {section}.ca_file",
+                )
             if sub.security == "none" and not _is_loopback(sub.host):
                 self.add(
                     f"{section}.security",
@@ -519,10 +628,62 @@ class _Doctor:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.imap.logout(), 3)
 
-    async def run(self) -> DoctorReport:
+    async def _oauth(self) -> Any:
+        """Token providers for OAuth2 sections; the store when a refresh token lives there."""
+        from .oauth import mail_token_providers
+
+        cfg = self.config
+        store = None
+        needs_store = any(
+            sub.auth != "password" and not (sub.oauth and sub.oauth.refresh_token)
+            for sub in (cfg.smtp, cfg.imap)
+        )
+        if needs_store:
+            from .store import open_store
+
+            store = open_store(cfg.store.url, base_dir=cfg.base_dir)
+            await store.open()
+        self.imap_tokens, self.smtp_tokens = mail_token_providers(cfg, store)
+        return store
+
+    async def check_mailboxes(self) -> None:
+        """The same checks for every [[mailboxes]] entry, each line prefixed with its name."""
+        from .config import ImapConfig
+
+        for entry in self.config.mailboxes:
+            agent = self.config.agent.model_copy(
+                update={
+                    "address": entry.address,
+                    "name": entry.display_name or self.config.agent.name,
+                }
+            )
+            sub_config = self.config.model_copy(
+                update={
+                    "agent": agent,
+                    "smtp": entry.smtp or self.config.smtp,
+                    "imap": entry.imap or ImapConfig(enabled=False),
+                    "mailboxes": [],
+                }
+            )
+
+            def emit(result: CheckResult, name: str = entry.name) -> None:
+                prefixed = CheckResult(
+                    f"{name}: {result.name}", result.status, result.detail, result.fix
+                )
+                self.report.results.append(prefixed)
+                self.emit(prefixed)
+
+            await _Doctor(sub_config, timeout=self.timeout, emit=emit).run(mailbox_only=True)
+
+    async def run(self, *, mailbox_only: bool = False) -> DoctorReport:
+        store = None
         try:
+            store = await self._oauth()
             await self.check_smtp()
-            await self.check_imap()
+            if mailbox_only and not self.config.imap.enabled:
+                self.add("IMAP", "skip", "no imap account: replies arrive over LMTP")
+            else:
+                await self.check_imap()
             agent = self.config.agent.address
             if self.smtp_ready and self.imap_ready:
                 await self.round_trip(
@@ -547,9 +708,14 @@ class _Doctor:
                         self.add("Plus addressing", "skip", "skipped: the plain round trip failed")
             else:
                 self.add("Round trip", "skip", "skipped: needs working SMTP and IMAP (see above)")
-            self.check_config()
+            if not mailbox_only:
+                await self.check_mailboxes()
+                self.check_config()
         finally:
             await self.close()
+            if store is not None:
+                with contextlib.suppress(Exception):
+                    await store.close()
         return self.report
 
 

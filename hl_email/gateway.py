@@ -29,6 +29,7 @@ from .header_values import header_problem
 from .i18n import message
 from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
+from .inbound.lmtp import LmtpListener
 from .limits import InboundLimits, LimitRefusal, check_inbound
 from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
@@ -44,6 +45,7 @@ from .models import (
     HumanContactStatus,
     ResponseOption,
 )
+from .oauth import mail_token_providers, token_provider
 from .outbox import OutboxWorker, SmtpPool
 from .policy import Vote, tally
 from .render import (
@@ -139,6 +141,31 @@ def _safe_header(msg: Message | None, name: str) -> str | None:
     return str(value)[:500] if value is not None else None
 
 
+@dataclass(frozen=True)
+class _Identity:
+    address: str
+    name: str
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+
+def _lmtp_listener(config: GatewayConfig, handle: Any) -> LmtpListener | None:
+    """The `[inbound] lmtp` listener, accepting the agent's address (and its plus forms)."""
+    if not config.inbound.lmtp:
+        return None
+    ours = {config.agent.address.lower(), *(m.address.lower() for m in config.mailboxes)}
+    sep = config.agent.plus_separator
+
+    def accepts(address: str) -> bool:
+        a_local, _, a_domain = address.lower().rpartition("@")
+        base = a_local.split(sep, 1)[0] if sep else a_local
+        return f"{base}@{a_domain}" in ours
+
+    return LmtpListener(config.inbound.lmtp, config.lmtp_spool_dir, handle, accepts=accepts)
+
+
 class Gateway:
     """One gateway: a store, an outbox worker, an inbound watcher and the waiting callers."""
 
@@ -160,20 +187,40 @@ class Gateway:
             raise RequestInvalidError(f"templates_dir: {exc}") from None
         self.clock = clock
         self.classifier = classifier
-        self.smtp = SmtpPool(config.smtp)
+        self.imap_tokens, self.smtp_tokens = mail_token_providers(config, self.store)
+        self.smtp = SmtpPool(config.smtp, tokens=self.smtp_tokens)
+        # [[mailboxes]]: a submission pool per own [smtp], a watcher per own [imap].
+        self.mailbox_smtp: dict[str, SmtpPool] = {}
+        self.mailbox_watchers: dict[str, ImapWatcher] = {}
+        for entry in config.mailboxes:
+            if entry.smtp is not None:
+                tokens = token_provider(entry.smtp, secret=config.security.secret, store=self.store)
+                self.mailbox_smtp[entry.address] = SmtpPool(entry.smtp, tokens=tokens)
+            if entry.imap is not None and entry.imap.enabled:
+                tokens = token_provider(entry.imap, secret=config.security.secret, store=self.store)
+                self.mailbox_watchers[entry.name] = ImapWatcher(
+                    entry.imap, self.store, self.handle_inbound, clock=clock, tokens=tokens
+                )
         # Names this gateway in the leases it takes on shared rows (outbox, timers, webhooks).
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.outbox = OutboxWorker(
             self.store,
-            send or self.smtp.send,
+            send or self._send,
             config.smtp,
             on_permanent_failure=self._outbox_failed,
             clock=clock,
+            retry_window=self._outbox_retry_window,
             owner=self.instance_id,
         )
-        self.watcher = ImapWatcher(config.imap, self.store, self.handle_inbound, clock=clock)
+        self.watcher = ImapWatcher(
+            config.imap, self.store, self.handle_inbound, clock=clock, tokens=self.imap_tokens
+        )
         self.mailbox_role = "stopped"  # leader | standby | stopped (see _watch_mailbox)
+        self.mailbox_roles: dict[str, str] = {}  # the same for each [[mailboxes]] watcher
         self.watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
+        for mailbox_watcher in self.mailbox_watchers.values():
+            mailbox_watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
+        self.lmtp = _lmtp_listener(config, self.handle_inbound)
         self.domain = config.agent.address.rpartition("@")[2]
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._listeners: set[Callable[[str, str], None]] = set()
@@ -226,11 +273,31 @@ class Gateway:
                 self._tasks.append(
                     asyncio.create_task(self._retention_loop(), name="hl-email-retention")
                 )
+        if inbound is not False:
+            for name, watcher in self.mailbox_watchers.items():
+                # Like the default mailbox: one gateway of several on PostgreSQL watches it.
+                leadership = self.store.leadership(watcher.mailbox_key)
+
+                def on_role(role: str, name: str = name) -> None:
+                    self.mailbox_roles[name] = role
+
+                self._tasks.append(
+                    asyncio.create_task(
+                        watch_while_leading(leadership, watcher.run, on_role=on_role),
+                        name=f"hl-email-imap-{name}",
+                    )
+                )
+        if self.lmtp is not None and inbound is not False:
+            await self.lmtp.start()
         self._started = True
 
     async def stop(self) -> None:
+        if self.lmtp is not None:
+            await self.lmtp.stop()
         self.outbox.stopping = True
         self.watcher.stopping = True
+        for watcher in self.mailbox_watchers.values():
+            watcher.stopping = True
         self._stopping = True
         for task in self._tasks:
             # Libraries that wrap I/O in wait_for can swallow one cancellation (a known
@@ -246,6 +313,8 @@ class Gateway:
                 log.error("task %s had failed: %r", task.get_name(), task.exception())
         self._tasks.clear()
         await self.smtp.close()
+        for pool in self.mailbox_smtp.values():
+            await pool.close()
         for futures in self._waiters.values():
             for future in futures:
                 if not future.done():
@@ -280,8 +349,26 @@ class Gateway:
             else None,
             "mailbox_role": self.mailbox_role if self.config.imap.enabled else None,
             "smtp_last_error": self.outbox.last_error,
+            "smtp_paused": self.outbox.paused is not None,  # the reason is in smtp_last_error
             "imap_last_error": self.watcher.last_error,
+            "lmtp": self.lmtp.listening if self.lmtp is not None else None,
+            # None for a mailbox another gateway watches (this one stands by).
+            "mailboxes": {
+                name: None if self.mailbox_roles.get(name) == "standby" else w.connected
+                for name, w in self.mailbox_watchers.items()
+            },
         }
+
+    async def _send(self, mail_from: str, rcpt_to: list[str], message: bytes) -> None:
+        """Send with the submission account of the mailbox the email is from."""
+        pool = self.mailbox_smtp.get(mail_from.lower(), self.smtp)
+        await pool.send(mail_from, rcpt_to, message)
+
+    async def _outbox_retry_window(self, row: OutboxRow) -> float | None:
+        """How long the outbox retries a transient failure: the request's own timeout."""
+        request = await self.store.get_request(id=row.request_id)
+        timeout = request.route.get("timeout") if request is not None else None
+        return float(timeout) if timeout else None
 
     # -- submitting -----------------------------------------------------------------------------
 
@@ -405,10 +492,26 @@ class Gateway:
             "why": list(decision.why),
             "language": getattr(decision, "language", None),
             "template_set": getattr(decision, "template_set", None),
+            "mailbox": self._mailbox_name(channel, decision),
             "approval": getattr(decision, "approval", None),
             "working_hours": getattr(decision, "working_hours", None),
             "tz": getattr(decision, "tz", None),
         }
+
+    def _mailbox_name(self, channel: EmailContactChannel | None, decision: Any) -> str | None:
+        name = (channel.mailbox if channel is not None else None) or getattr(
+            decision, "mailbox", None
+        )
+        if name is None:
+            return None
+        try:
+            self.config.mailbox(name)
+        except KeyError:
+            known = ", ".join(m.name for m in self.config.mailboxes) or "none configured"
+            raise RequestInvalidError(
+                f"mailbox {name!r} is not configured in [[mailboxes]] (known: {known})"
+            ) from None
+        return name
 
     def _asks(
         self,
@@ -434,7 +537,8 @@ class Gateway:
             )
             recipient.reply_key = str(key)
             recipient.message_count += 1
-            message_id = make_message_id(key, recipient.message_count, self.domain)
+            identity = self._identity(request)
+            message_id = make_message_id(key, recipient.message_count, identity.domain)
             if recipient.thread:
                 references = list(recipient.thread[-20:])
                 in_reply_to: str | None = recipient.thread[-1]
@@ -453,9 +557,9 @@ class Gateway:
                 kind="approval" if approval else "question",
                 call_id=request.call_id,
                 run_id=request.run_id,
-                agent_name=self.config.agent.name,
-                agent_address=self.config.agent.address,
-                reply_address=self._reply_address(key),
+                agent_name=identity.name,
+                agent_address=identity.address,
+                reply_address=self._reply_address(key, identity.address),
                 to=[recipient.address],
                 recipient=recipient.address,
                 fn=spec.get("fn") if approval else None,
@@ -492,7 +596,7 @@ class Gateway:
                     request_id=request.id,
                     recipient_seq=recipient.seq,
                     purpose=purpose,
-                    mail_from=self.config.agent.address,
+                    mail_from=identity.address,
                     rcpt_to=[recipient.address],
                     message=rendered.data,
                     message_id=message_id,
@@ -502,10 +606,24 @@ class Gateway:
             )
         return outbox
 
-    def _reply_address(self, key: ReplyKey) -> str:
+    def _reply_address(self, key: ReplyKey, address: str | None = None) -> str:
+        address = address or self.config.agent.address
         if self.config.agent.plus_addressing:
-            return plus_address(self.config.agent.address, key, self.config.agent.plus_separator)
-        return self.config.agent.address
+            return plus_address(address, key, self.config.agent.plus_separator)
+        return address
+
+    def _identity(self, request: RequestRow) -> _Identity:
+        """Who asks: the request's [[mailboxes]] entry, or the default [agent]."""
+        name = request.route.get("mailbox")
+        entry = None
+        if name:
+            try:
+                entry = self.config.mailbox(name)
+            except KeyError:  # removed from the config since: keep asking as [agent]
+                log.warning("request %s names unknown mailbox %r", request.call_id, name)
+        if entry is None:
+            return _Identity(self.config.agent.address, self.config.agent.name)
+        return _Identity(entry.address, entry.display_name or self.config.agent.name)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -1424,7 +1542,8 @@ class Gateway:
             self.config.security.secret, request.id, recipient.seq, recipient.address
         )
         recipient.message_count += 1
-        message_id = make_message_id(key, recipient.message_count, self.domain)
+        identity = self._identity(request)
+        message_id = make_message_id(key, recipient.message_count, identity.domain)
         reply_id = _clean_msgid(_safe_header(reply, "Message-ID"))
         thread = list(recipient.thread)
         if reply_id and reply_id not in thread:
@@ -1432,9 +1551,9 @@ class Gateway:
         ctx = FollowupContext(
             kind=kind,  # type: ignore[arg-type]
             call_id=request.call_id,
-            agent_name=self.config.agent.name,
-            agent_address=self.config.agent.address,
-            reply_address=self._reply_address(key),
+            agent_name=identity.name,
+            agent_address=identity.address,
+            reply_address=self._reply_address(key, identity.address),
             to=[recipient.address],
             thread_subject=request.subject,
             message=message,
@@ -1461,7 +1580,7 @@ class Gateway:
             request_id=request.id,
             recipient_seq=recipient.seq,
             purpose=purpose,
-            mail_from=self.config.agent.address,
+            mail_from=identity.address,
             rcpt_to=[recipient.address],
             message=rendered.data,
             message_id=message_id,

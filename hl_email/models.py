@@ -77,6 +77,8 @@ class EmailContactChannel(BaseModel):
     experimental_in_reply_to_message_id: str | None = None
     # A Jinja2 template for the HTML body, as in HumanLayer.
     template: str | None = None
+    # hl-email: which [[mailboxes]] identity asks (default: [agent]).
+    mailbox: str | None = None
 
     @model_validator(mode="after")
     def _sync_experimental_aliases(self) -> EmailContactChannel:

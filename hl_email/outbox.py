@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -11,11 +12,14 @@ from collections.abc import Awaitable, Callable
 import aiosmtplib
 
 from .config import SmtpConfig
+from .connections import TokenSource, config_error, smtp_authenticate, smtp_client
 from .store.base import OutboxRow, Store
 
 __all__ = [
     "DeliveryError",
+    "MAX_RETRY_FOR",
     "OutboxWorker",
+    "PausingDeliveryError",
     "PermanentDeliveryError",
     "SmtpPool",
     "SmtpSender",
@@ -48,6 +52,18 @@ class PermanentDeliveryError(DeliveryError):
     transient = False
 
 
+class PausingDeliveryError(TransientDeliveryError):
+    """A certificate, login or TLS-mode problem: no row can be sent until the configuration
+    (or the server) changes, so the outbox pauses instead of failing rows one by one."""
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+MAX_RETRY_FOR = 86400.0  # transient failures are never retried for longer than a day
+
+
 def backoff_delay(attempt: int, *, initial: float, maximum: float, jitter: float) -> float:
     """Exponential backoff with jitter; `attempt` counts from 1, `jitter` is a draw in [0, 1)."""
     base = min(maximum, initial * (2 ** max(0, attempt - 1)))
@@ -55,7 +71,12 @@ def backoff_delay(attempt: int, *, initial: float, maximum: float, jitter: float
     return base / 2 + base / 2 * jitter
 
 
-def _classify(exc: BaseException) -> DeliveryError:
+def _classify(exc: BaseException, security: str = "none") -> DeliveryError:
+    if isinstance(exc, DeliveryError):
+        return exc
+    problem = config_error(exc, "smtp", security)
+    if problem is not None:
+        return PausingDeliveryError(f"SMTP {problem}", fix=problem.fix)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
@@ -77,31 +98,24 @@ def _classify(exc: BaseException) -> DeliveryError:
 class SmtpSender:
     """One reused SMTP connection; reconnects when the server has dropped it."""
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, tokens: TokenSource | None = None) -> None:
         self.config = config
+        self.tokens = tokens
         self._client: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()
         self.connected = False
 
-    def _new_client(self) -> aiosmtplib.SMTP:
-        # TODO(3): the starttls/tls paths have no integration test (the test stack has no TLS).
-        cfg = self.config
-        return aiosmtplib.SMTP(
-            hostname=cfg.host,
-            port=cfg.port,
-            username=cfg.username or None,
-            password=cfg.password or None,
-            use_tls=cfg.security == "tls",
-            start_tls=True if cfg.security == "starttls" else False,
-            validate_certs=cfg.validate_certs,
-            timeout=cfg.timeout,
-        )
-
     async def _ensure(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
             return self._client
-        client = self._new_client()
-        await client.connect()
+        client = smtp_client(self.config)
+        await client.connect()  # TLS as configured; EHLO again after STARTTLS
+        try:
+            if self.config.username:
+                await smtp_authenticate(client, self.config, self.tokens)
+        except BaseException:
+            client.close()
+            raise
         self._client = client
         self.connected = True
         return client
@@ -117,10 +131,10 @@ class SmtpSender:
                     # A reused connection the server closed while idle: reconnect once at once.
                     self._drop()
                     if attempt == 2:
-                        raise _classify(exc) from exc
+                        raise _classify(exc, self.config.security) from exc
                     continue
                 except Exception as exc:
-                    err = _classify(exc)
+                    err = _classify(exc, self.config.security)
                     if isinstance(
                         exc, (OSError, asyncio.TimeoutError, aiosmtplib.SMTPConnectError)
                     ):
@@ -170,8 +184,10 @@ class SmtpPool:
     """A few SmtpSenders used in parallel: while one connection waits for the server's answer,
     another can talk. Each send takes whichever connection is free."""
 
-    def __init__(self, config: SmtpConfig, size: int | None = None) -> None:
-        self.senders = [SmtpSender(config) for _ in range(size or config.connections)]
+    def __init__(
+        self, config: SmtpConfig, size: int | None = None, tokens: TokenSource | None = None
+    ) -> None:
+        self.senders = [SmtpSender(config, tokens) for _ in range(size or config.connections)]
         self._free: asyncio.Queue[SmtpSender] | None = None
 
     def _queue(self) -> asyncio.Queue[SmtpSender]:
@@ -201,8 +217,19 @@ class SmtpPool:
 Sender = Callable[[str, list[str], bytes], Awaitable[None]]
 
 
+RetryWindow = Callable[[OutboxRow], Awaitable[float | None]]
+
+
 class OutboxWorker:
-    """Sends due outbox rows; wakes when the gateway adds rows, sleeps until the next retry."""
+    """Sends due outbox rows; wakes when the gateway adds rows, sleeps until the next retry.
+
+    Retry policy: a transient failure (4xx, connection trouble) is retried with backoff for
+    `smtp.retry_for` seconds after the row was queued (default: the request's own timeout,
+    else a day; never more than a day). A certificate, login or TLS-mode problem pauses the
+    whole outbox (`paused` says why) instead of failing rows: it is tried again every
+    `smtp.pause_retry` seconds, and at once on `resume()` or when `smtp.ca_file` changes.
+    When the server comes back after an outage, every row waiting for a retry is sent at once.
+    """
 
     def __init__(
         self,
@@ -213,6 +240,7 @@ class OutboxWorker:
         on_permanent_failure: Callable[[OutboxRow, str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        retry_window: RetryWindow | None = None,
         owner: str = "",
         lease: float = 120.0,
     ) -> None:
@@ -227,14 +255,26 @@ class OutboxWorker:
         self.on_permanent_failure = on_permanent_failure
         self.clock = clock
         self.rand = rand
+        self.retry_window = retry_window
         self._wake = asyncio.Event()
+        self._resume = asyncio.Event()  # new rows wake the worker; only this ends a pause early
         self.last_error: str | None = None
+        self.paused: str | None = None  # why sending is paused (certificate, login, TLS mode)
         self.stopping = False
+        # Set by a transient failure, cleared by the next success: that success means "SMTP is
+        # back", and every row backing off is then sent at once instead of at its own time.
+        self._outage = False
+        self._drain = False
         # Delivered rows waiting to be marked sent, and the task marking them (group commit).
         self._sent: list[tuple[int, float]] = []
         self._marking: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Try a paused outbox again now (the configuration or the server was fixed)."""
+        self._resume.set()
         self._wake.set()
 
     async def run_once(self) -> int:
@@ -249,10 +289,15 @@ class OutboxWorker:
         by_recipient: dict[tuple[str, int], list[OutboxRow]] = {}
         for row in rows:
             by_recipient.setdefault((row.request_id, row.recipient_seq), []).append(row)
+        unsent: list[OutboxRow] = []
 
         async def in_order(group: list[OutboxRow]) -> None:
-            for row in group:
-                await self._deliver(row)
+            for i, row in enumerate(group):
+                if self.paused is not None:
+                    unsent.extend(group[i:])  # sent when the pause ends
+                    return
+                if not await self._deliver(row):
+                    unsent.append(row)
 
         renewing = asyncio.create_task(self._renew([r.id for r in rows if r.id is not None]))
         try:
@@ -263,6 +308,14 @@ class OutboxWorker:
         finally:
             renewing.cancel()
             await self._marked()
+        if unsent:
+            # Paused: give the claimed rows back untouched (no attempt counted, no failure).
+            now = self.clock()
+            for row in unsent:
+                assert row.id is not None
+                await self.store.outbox_retry(
+                    row.id, row.attempts, now, self.last_error or "outbox paused"
+                )
         return len(rows)
 
     async def _renew(self, ids: list[int]) -> None:
@@ -300,50 +353,118 @@ class OutboxWorker:
                 if self._marking is task and task.done():
                     self._marking = None
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow) -> bool:
+        """Send one row; False when it was not attempted for good (the outbox paused)."""
         assert row.id is not None
         try:
             await self.send(row.mail_from, row.rcpt_to, row.message)
-        except DeliveryError as exc:
-            await self._failed(row, exc)
-            return
         except Exception as exc:  # never let one row kill the worker
-            await self._failed(row, _classify(exc))
-            return
+            err = _classify(exc, self.config.security)
+            if isinstance(err, PausingDeliveryError):
+                self._pause(err)
+                return False
+            await self._failed(row, err)
+            return True
         self.last_error = None
+        if self._outage:
+            self._outage = False
+            self._drain = True  # SMTP is back: the rows backing off need not wait
+            self._wake.set()
         self._mark_sent(row.id)
+        return True
+
+    def _pause(self, err: PausingDeliveryError) -> None:
+        reason = f"{err} (fix: {err.fix})" if err.fix else str(err)
+        if self.paused != reason:
+            log.error("outbox paused: %s; retrying every %gs", reason, self.config.pause_retry)
+        self.paused = reason
+        self.last_error = f"outbox paused: {reason}"
+
+    async def _window(self, row: OutboxRow) -> float:
+        window = self.config.retry_for
+        if window is None and self.retry_window is not None:
+            window = await self.retry_window(row)
+        return min(window or MAX_RETRY_FOR, MAX_RETRY_FOR)
 
     async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
         assert row.id is not None
         attempts = row.attempts + 1
         self.last_error = str(exc)
-        if exc.transient and attempts < self.config.max_attempts:
-            delay = backoff_delay(
-                attempts,
-                initial=self.config.backoff_initial,
-                maximum=self.config.backoff_max,
-                jitter=self.rand(),
-            )
-            log.warning(
-                "outbox %s to %s: %s; retry %d in %.1fs", row.id, row.rcpt_to, exc, attempts, delay
-            )
-            await self.store.outbox_retry(row.id, attempts, self.clock() + delay, str(exc))
-            return
-        reason = str(exc) if not exc.transient else f"gave up after {attempts} attempts: {exc}"
+        now = self.clock()
+        if exc.transient:
+            self._outage = True
+            give_up_at = (row.created_at or now) + await self._window(row)
+            capped = self.config.max_attempts is not None and attempts >= self.config.max_attempts
+            if now < give_up_at and not capped:
+                delay = backoff_delay(
+                    attempts,
+                    initial=self.config.backoff_initial,
+                    maximum=self.config.backoff_max,
+                    jitter=self.rand(),
+                )
+                next_at = min(now + delay, give_up_at)
+                log.warning(
+                    "outbox %s to %s: %s; retry %d in %.1fs",
+                    row.id,
+                    row.rcpt_to,
+                    exc,
+                    attempts,
+                    next_at - now,
+                )
+                await self.store.outbox_retry(row.id, attempts, next_at, str(exc))
+                return
+        if not exc.transient:
+            reason = str(exc)
+        else:
+            reason = f"gave up after {attempts} attempts over {now - (row.created_at or now):.0f}s: {exc}"
         log.error("outbox %s to %s failed: %s", row.id, row.rcpt_to, reason)
         await self.on_permanent_failure(row, reason)
 
+    def _ca_stamp(self) -> float | None:
+        if not self.config.ca_file:
+            return None
+        try:
+            return os.stat(self.config.ca_file).st_mtime
+        except OSError:
+            return None
+
+    async def _wait_paused(self) -> None:
+        """Sleep while paused: until pause_retry passes, resume() is called, or ca_file changes."""
+        stamp = self._ca_stamp()
+        deadline = self.clock() + self.config.pause_retry
+        while not self.stopping:
+            step = min(2.0, max(0.0, deadline - self.clock()))
+            try:
+                await asyncio.wait_for(self._resume.wait(), step)
+            except TimeoutError:
+                pass
+            if self._resume.is_set() or self._ca_stamp() != stamp or self.clock() >= deadline:
+                break
+        self._resume.clear()
+        self._wake.clear()
+        self.paused = None  # try again; the next failure pauses again
+
     async def run(self) -> None:
         while not self.stopping:
+            if self.paused is not None:
+                await self._wait_paused()
+                continue
             attempted = 0
             try:
                 attempted = await self.run_once()
+                if self._drain and self.paused is None:
+                    self._drain = False
+                    # Every row backing off is due now (on every gateway sharing the store).
+                    if await self.store.outbox_retry_now(self.clock()):
+                        continue
                 due = await self.store.next_outbox_due()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox worker error; continuing")
                 due = self.clock() + 1.0
+            if self.paused is not None:
+                continue
             timeout = None if due is None else max(0.0, due - self.clock())
             if timeout == 0.0:
                 if attempted:

@@ -861,6 +861,7 @@ class RouteConfig(BaseModel):
     delegates: dict[Address, Address] = Field(default_factory=dict)
     language: str | None = None
     template_set: str | None = None
+    mailbox: str | None = None  # a [[mailboxes]] name: the identity that asks (default [agent])
     # "code": the ask carries an approval code the approving reply must contain
     approval: Literal["reply", "code"] | None = None
     # Reminders wait for these hours ("09:00-18:00" or "mon-fri 09:00-18:00") in `tz`
@@ -1117,6 +1118,7 @@ class RouteDecision:
     why: tuple[str, ...]
     language: str | None = None
     template_set: str | None = None
+    mailbox: str | None = None
     approval: str | None = None
     working_hours: str | None = None
     tz: str | None = None
@@ -1304,6 +1306,7 @@ def resolve_route(
             why=tuple(why),
             language=chosen.language if chosen else None,
             template_set=chosen.template_set if chosen else None,
+            mailbox=chosen.mailbox if chosen else None,
             approval=chosen.approval if chosen else None,
             working_hours=chosen.working_hours if chosen else None,
             tz=chosen.tz if chosen else None,
@@ -1334,6 +1337,7 @@ def resolve_route(
         why=tuple(why),
         language=chosen.language,
         template_set=chosen.template_set,
+        mailbox=chosen.mailbox,
         approval=chosen.approval,
         working_hours=chosen.working_hours,
         tz=chosen.tz,
@@ -1492,6 +1496,8 @@ def explain(decision: RouteDecision) -> str:
     if decision.language or decision.template_set:
         lines.append(f"language:    {decision.language or '-'}")
         lines.append(f"templates:   {decision.template_set or '-'}")
+    if decision.mailbox:
+        lines.append(f"mailbox:     {decision.mailbox}")
     lines.append("why:")
     lines.extend(f"  {line}" for line in decision.why)
     return "\n".join(lines)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
-import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import aioimaplib
 
 from ..config import ImapConfig
+from ..connections import TokenSource, config_error, imap_mailbox, imap_open
 from ..store.base import Checkpoint, Store
 
 _MAILBOX_CHANGE = re.compile(rb"^(?:\* )?\d+ (?:EXISTS|RECENT)\b", re.IGNORECASE)
@@ -86,8 +87,10 @@ class ImapWatcher:
         handle: Handler,
         *,
         clock: Callable[[], float] = time.time,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.config = config
+        self.tokens = tokens
         self.store = store
         self.handle = handle
         self.clock = clock
@@ -113,28 +116,13 @@ class ImapWatcher:
 
     async def _connect(self) -> aioimaplib.IMAP4:
         cfg = self.config
-        self._lost = asyncio.Event()
+        lost_event = asyncio.Event()
+        self._lost = lost_event
 
         def lost(exc: Exception | None) -> None:
-            self._lost.set()
+            lost_event.set()
 
-        if cfg.security == "tls":
-            ctx = ssl.create_default_context()
-            if not cfg.validate_certs:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                host=cfg.host, port=cfg.port, timeout=cfg.timeout, ssl_context=ctx
-            )
-        else:
-            client = aioimaplib.IMAP4(
-                host=cfg.host, port=cfg.port, timeout=cfg.timeout, conn_lost_cb=lost
-            )
-        await client.wait_hello_from_server()
-        if cfg.security == "starttls":
-            await self._starttls(client)
-        if cfg.username:
-            _check(await client.login(cfg.username, cfg.password or ""), "LOGIN")
+        client = await imap_open(cfg, tokens=self.tokens, conn_lost_cb=lost)
         self._watch_untagged(client)
         self.capabilities = set(client.protocol.capabilities)
         self.idle_supported = "IDLE" in self.capabilities and cfg.idle
@@ -160,26 +148,9 @@ class ImapWatcher:
 
         protocol._untagged_response = spy
 
-    async def _starttls(self, client: aioimaplib.IMAP4) -> None:
-        # aioimaplib has no STARTTLS helper: issue the command, then upgrade the transport.
-        protocol = client.protocol
-        response = await protocol.execute(
-            aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=asyncio.get_running_loop())
-        )
-        _check(response, "STARTTLS")
-        ctx = ssl.create_default_context()
-        if not self.config.validate_certs:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        loop = asyncio.get_running_loop()
-        transport = await loop.start_tls(
-            protocol.transport, protocol, ctx, server_hostname=self.config.host
-        )
-        protocol.transport = transport
-        await protocol.capability()
-
     async def _select(self, client: aioimaplib.IMAP4) -> int:
-        response = _check(await client.select(self.config.folder), f"SELECT {self.config.folder}")
+        folder = self.config.folder
+        response = _check(await client.select(imap_mailbox(folder)), f"SELECT {folder!r}")
         uidvalidity = parse_uidvalidity(response.lines)
         if uidvalidity is None:
             raise ImapError(f"IMAP SELECT {self.config.folder} returned no UIDVALIDITY")
@@ -204,7 +175,9 @@ class ImapWatcher:
                 raw = parse_fetch_literal(response.lines)
                 if raw is not None:
                     try:
-                        await self.handle(raw)
+                        # Shielded: a lost connection must not cut processing short (the
+                        # message is stored or not; a second look is de-duplicated).
+                        await asyncio.shield(self.handle(raw))
                     except Exception:
                         # The pipeline records outcomes itself; this is a bug, not bad input.
                         # Stop so the checkpoint does not move past an unprocessed message.
@@ -272,41 +245,7 @@ class ImapWatcher:
 
     async def _wait_for_change(self, client: aioimaplib.IMAP4) -> None:
         if self.idle_supported:
-            idle = await client.idle_start(timeout=self.config.idle_timeout)
-            try:
-                while True:
-                    push_task = asyncio.ensure_future(
-                        client.wait_server_push(timeout=self.config.idle_timeout)
-                    )
-                    poke_task = asyncio.ensure_future(self._poke.wait())
-                    lost_task = asyncio.ensure_future(self._lost.wait())
-                    try:
-                        done, _ = await asyncio.wait(
-                            {push_task, poke_task, lost_task}, return_when=asyncio.FIRST_COMPLETED
-                        )
-                    finally:
-                        for task in (push_task, poke_task, lost_task):
-                            if not task.done():
-                                task.cancel()
-                    if lost_task in done:
-                        raise ConnectionError("IMAP connection lost")
-                    if poke_task in done:
-                        self._poke.clear()
-                        break
-                    try:
-                        pushed = push_task.result()
-                    except TimeoutError:
-                        break  # re-issue IDLE well before the server's 29-minute cut-off
-                    lines = pushed if isinstance(pushed, list) else [pushed]
-                    if any(re.search(r"EXISTS|RECENT|EXPUNGE|BYE", _text(line)) for line in lines):
-                        break
-            finally:
-                if client.protocol.state == "IDLE" or not idle.done():
-                    client.idle_done()
-                try:
-                    await asyncio.wait_for(idle, 10)
-                except TimeoutError:
-                    raise ConnectionError("IMAP server did not end IDLE") from None
+            await self._idle(client)
         else:
             poke_task = asyncio.ensure_future(self._poke.wait())
             lost_task = asyncio.ensure_future(self._lost.wait())
@@ -323,7 +262,106 @@ class ImapWatcher:
             if lost_task in done:
                 raise ConnectionError("IMAP connection lost")
             self._poke.clear()
-            _check(await client.noop(), "NOOP")
+            await self._noop(client)
+
+    async def _unless_lost(self, work: Awaitable[Any]) -> Any:
+        """Run `work`, but give up as soon as the connection is lost: a command sent on a dead
+        socket would otherwise wait for aioimaplib's command timeout."""
+        task = asyncio.ensure_future(work)
+        lost_task = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait({task, lost_task}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled: stop the work too
+            task.cancel()
+            raise
+        finally:
+            if not lost_task.done():
+                lost_task.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise ConnectionError("IMAP connection lost")
+        return task.result()
+
+    def _reply_bound(self) -> float:
+        """How long a live server may take to answer DONE or NOOP."""
+        return min(self.config.timeout, 10.0)
+
+    async def _idle(self, client: aioimaplib.IMAP4) -> None:
+        """One IDLE session: until new mail, a poke, the heartbeat, or the re-IDLE deadline.
+
+        Every `heartbeat` seconds IDLE is ended and a NOOP must be answered: a half-open or
+        frozen link (NAT, proxy) shows up as a missing answer, not as silence for 25 minutes.
+        """
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        idle_until = loop.time() + cfg.idle_timeout
+        heartbeat = False
+        idle = await client.idle_start(timeout=cfg.idle_timeout)
+        try:
+            while True:
+                wait = min(cfg.heartbeat, idle_until - loop.time())
+                if wait <= 0:
+                    break  # re-issue IDLE well before the server's 29-minute cut-off
+                push_task = asyncio.ensure_future(client.wait_server_push(timeout=wait))
+                poke_task = asyncio.ensure_future(self._poke.wait())
+                lost_task = asyncio.ensure_future(self._lost.wait())
+                try:
+                    done, _ = await asyncio.wait(
+                        {push_task, poke_task, lost_task}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    for task in (push_task, poke_task, lost_task):
+                        if not task.done():
+                            task.cancel()
+                if lost_task in done:
+                    raise ConnectionError("IMAP connection lost")
+                if poke_task in done:
+                    self._poke.clear()
+                    break
+                try:
+                    pushed = push_task.result()
+                except TimeoutError:
+                    heartbeat = loop.time() < idle_until
+                    break
+                lines = pushed if isinstance(pushed, list) else [pushed]
+                if any(re.search(r"EXISTS|RECENT|EXPUNGE|BYE", _text(line)) for line in lines):
+                    break
+        finally:
+            await self._end_idle(client, idle)
+        if heartbeat:
+            await self._noop(client)
+
+    async def _end_idle(self, client: aioimaplib.IMAP4, idle: Any) -> None:
+        """DONE, and wait for IDLE's tagged answer, unless the socket is known to be dead."""
+        if self._lost.is_set():
+            raise ConnectionError("IMAP connection lost")
+        if client.protocol.state == "IDLE" or not idle.done():
+            client.idle_done()
+        lost_task = asyncio.ensure_future(self._lost.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {idle, lost_task}, timeout=self._reply_bound(), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            if not lost_task.done():
+                lost_task.cancel()
+        if lost_task in done:
+            raise ConnectionError("IMAP connection lost")
+        if idle not in done:
+            raise ConnectionError(
+                f"IMAP server did not end IDLE within {self._reply_bound():g} s (link frozen?)"
+            )
+
+    async def _noop(self, client: aioimaplib.IMAP4) -> None:
+        try:
+            response = await asyncio.wait_for(client.noop(), self._reply_bound())
+        except TimeoutError:
+            raise ConnectionError(
+                f"IMAP server did not answer NOOP within {self._reply_bound():g} s"
+            ) from None
+        _check(response, "NOOP")
 
     async def run(self) -> None:
         """Watch forever; connection problems are logged and retried with backoff."""
@@ -345,7 +383,7 @@ class ImapWatcher:
                     else f"polling every {self.config.poll_interval}s",
                 )
                 while not self.stopping:
-                    await self.sync(client, uidvalidity)
+                    await self._unless_lost(self.sync(client, uidvalidity))
                     await self._wait_for_change(client)
             except asyncio.CancelledError:
                 await self._close(client)
@@ -353,7 +391,12 @@ class ImapWatcher:
             except Exception as exc:
                 self.connected = False
                 failures += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                problem = config_error(exc, "imap", self.config.security)
+                if problem is not None:  # retrying cannot fix it: say what to change
+                    self.last_error = f"{problem} (fix: {problem.fix})"
+                    failures = max(failures, 8)  # and don't hammer the server meanwhile
+                else:
+                    self.last_error = f"{type(exc).__name__}: {exc}"
                 delay = min(
                     self.config.reconnect_max,
                     self.config.reconnect_initial * (2 ** min(failures - 1, 10)),
@@ -366,6 +409,10 @@ class ImapWatcher:
     async def _close(self, client: aioimaplib.IMAP4 | None) -> None:
         self.connected = False
         if client is None:
+            return
+        if self._lost.is_set():  # nothing to say goodbye to
+            with contextlib.suppress(Exception):
+                client.protocol.transport.close()
             return
         try:
             await asyncio.wait_for(client.logout(), 2)

@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -865,6 +866,37 @@ class PostgresStore:
             checkpoint.uidvalidity,
             checkpoint.last_uid,
             checkpoint.catchup_floor,
+        )
+
+    async def outbox_retry_now(self, now: float) -> int:
+        status = await self.pool.execute(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending'"
+            " AND next_attempt_at > $1 AND attempts > 0 AND lease_owner IS NULL",
+            float(now),
+        )
+        return _rows_affected(status)
+
+    # -- named secrets (sealed OAuth2 refresh tokens) ----------------------------------------------
+
+    _SECRETS_DDL = (
+        "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL,"
+        " updated_at DOUBLE PRECISION NOT NULL)"
+    )
+
+    async def get_secret(self, name: str) -> bytes | None:
+        await self.pool.execute(self._SECRETS_DDL)
+        value = await self.pool.fetchval("SELECT value FROM secrets WHERE name = $1", _t(name))
+        return bytes(value) if value is not None else None
+
+    async def set_secret(self, name: str, value: bytes) -> None:
+        await self.pool.execute(self._SECRETS_DDL)
+        await self.pool.execute(
+            "INSERT INTO secrets (name, value, updated_at) VALUES ($1,$2,$3)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            _t(name),
+            value,
+            time.time(),
         )
 
     async def swap_checkpoint(self, expected: Checkpoint | None, new: Checkpoint) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -646,6 +647,44 @@ class SqliteStore:
                 ),
             )
         )
+
+    async def outbox_retry_now(self, now: float) -> int:
+        def tx(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE state = 'pending'"
+                " AND next_attempt_at > ? AND attempts > 0",
+                (now, now),
+            )
+            return cursor.rowcount
+
+        return await self._tx(tx)
+
+    # -- named secrets (sealed OAuth2 refresh tokens) ----------------------------------------------
+
+    _SECRETS_DDL = (
+        "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL,"
+        " updated_at REAL NOT NULL)"
+    )
+
+    async def get_secret(self, name: str) -> bytes | None:
+        def q(conn: sqlite3.Connection) -> bytes | None:
+            conn.execute(self._SECRETS_DDL)
+            row = conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+            return bytes(row["value"]) if row else None
+
+        return await self._run(q)
+
+    async def set_secret(self, name: str, value: bytes) -> None:
+        def q(conn: sqlite3.Connection) -> None:
+            conn.execute(self._SECRETS_DDL)
+            conn.execute(
+                "INSERT INTO secrets (name, value, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(name) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (name, value, time.time()),
+            )
+
+        await self._tx(q)
 
     async def swap_checkpoint(self, expected: Checkpoint | None, new: Checkpoint) -> bool:
         def tx(conn: sqlite3.Connection) -> bool:

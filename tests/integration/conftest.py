@@ -89,3 +89,72 @@ def gateway_config(mail_stack: MailStack, tmp_path: Path):
         return load_config(None, **sections)
 
     return make
+
+
+# -- the production-shaped stack: Postfix + Dovecot with TLS (tests/integration/tlsstack.py) --
+
+
+@pytest.fixture
+async def tls_stack() -> AsyncIterator[MailStack]:
+    import os
+
+    from tlsstack import postfix_binary, start_tls_stack
+
+    if dovecot_binary() is None:
+        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
+    if postfix_binary() is None or os.geteuid() != 0:
+        pytest.skip("the TLS stack needs postfix and root (as .ci/run provides)")
+    stack = await start_tls_stack()
+    try:
+        yield stack
+    finally:
+        await stack.stop()
+
+
+def tls_sections(
+    stack, smtp_mode: str = "starttls", imap_mode: str = "starttls", **overrides
+) -> dict:
+    """Config sections for the gateway against a TlsStack with the given security modes."""
+    sections = {
+        "agent": {"address": AGENT, "name": "Refund agent"},
+        "smtp": {
+            "host": stack.host,
+            "port": stack.submission_port if smtp_mode == "starttls" else stack.smtps_port,
+            "username": AGENT,
+            "password": stack.password,
+            "security": smtp_mode,
+            "ca_file": stack.ca_file,
+            "backoff_initial": 0.05,
+            "backoff_max": 0.2,
+        },
+        "imap": {
+            "host": stack.host,
+            "port": stack.imap_port if imap_mode == "starttls" else stack.imaps_port,
+            "username": AGENT,
+            "password": stack.password,
+            "security": imap_mode,
+            "ca_file": stack.ca_file,
+            "reconnect_initial": 0.05,
+            "reconnect_max": 0.5,
+        },
+        "security": {"secret": "test-secret-0123456789-for-integration"},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and key in sections:
+            sections[key] = {**sections[key], **value}
+        else:
+            sections[key] = value
+    return sections
+
+
+@pytest.fixture
+def tls_gateway_config(tls_stack, tmp_path: Path):
+    """`make(smtp_mode="starttls"|"tls", imap_mode="starttls"|"tls", **section_overrides)`."""
+    from hl_email.config import load_config
+
+    def make(smtp_mode: str = "starttls", imap_mode: str = "starttls", **overrides):
+        sections = tls_sections(tls_stack, smtp_mode, imap_mode, **overrides)
+        sections.setdefault("store", {"url": f"sqlite:///{tmp_path / 'hl-email.db'}"})
+        return load_config(None, **sections)
+
+    return make

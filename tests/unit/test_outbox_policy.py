@@ -26,3 +26,18 @@ def test_4xx_is_transient_5xx_permanent():
     )
     assert isinstance(_classify(refused), PermanentDeliveryError)
     assert isinstance(_classify(ConnectionResetError()), TransientDeliveryError)
+
+
+def test_certificate_and_login_problems_pause_instead_of_failing_a_row():
+    from hl_email.outbox import PausingDeliveryError
+
+    assert isinstance(
+        _classify(aiosmtplib.SMTPAuthenticationError(535, "5.7.8 bad credentials")),
+        PausingDeliveryError,
+    )
+    assert isinstance(
+        _classify(aiosmtplib.SMTPResponseException(454, "later")), TransientDeliveryError
+    )
+    assert not isinstance(
+        _classify(aiosmtplib.SMTPResponseException(454, "later")), PausingDeliveryError
+    )

@@ -611,3 +611,26 @@ def test_postgres_url_parameters():
     for bad in ("postgresql://h/db?schema=a;drop", "postgresql://h/db?pool_max=0", "mysql://h/db"):
         with pytest.raises(ValueError, match="store.url"):
             parse_url(bad)
+
+
+# -- issue 13: "SMTP is back" and named secrets ---------------------------------------------------
+
+
+async def test_outbox_retry_now_makes_only_rows_backing_off_due(store):
+    await store.create_request(
+        req(1), [rcpt("r1", 0), rcpt("r1", 1)], [mail("r1", 0), mail("r1", 1)]
+    )
+    first, second = await store.outbox_for_request("r1")
+    await store.outbox_retry(first.id, 1, 5000.0, "451 later")  # backing off
+    assert [o.id for o in await store.due_outbox(2000.0)] == [second.id]
+    assert await store.outbox_retry_now(2000.0) == 1
+    assert sorted(o.id for o in await store.due_outbox(2000.0)) == sorted([first.id, second.id])
+    assert await store.outbox_retry_now(2000.0) == 0
+
+
+async def test_named_secrets_round_trip_and_overwrite(store):
+    assert await store.get_secret("oauth-refresh:x") is None
+    await store.set_secret("oauth-refresh:x", b"\x00sealed\xff")
+    assert await store.get_secret("oauth-refresh:x") == b"\x00sealed\xff"
+    await store.set_secret("oauth-refresh:x", b"rotated")
+    assert await store.get_secret("oauth-refresh:x") == b"rotated"
