@@ -17,6 +17,7 @@ __all__ = [
     "DEVICE_WORDS",
     "LEGAL_SUFFIXES",
     "NOT_NAMES",
+    "REQUEST_VERBS",
     "SENT_FROM",
     "STREET_WORDS",
     "TITLE_WORDS",
@@ -47,7 +48,12 @@ BENIGN: dict[str, str] = {
     "looks correct to me|looks right to me|looks fine|that's correct|that is correct|"
     "correct|right|thanks for the summary|thanks for the quick summary|"
     "thanks for the clear summary|thank you for the summary|thanks for the details|"
-    "thank you for the details|good catch by the agent|nice catch by the agent",
+    "thank you for the details|good catch by the agent|nice catch by the agent|"
+    "the customer is right|customer is right|they're a good customer|good customer|"
+    "sorry it took me a while|sorry it took so long|sorry for the slow reply|"
+    "i've reviewed the details|i have reviewed the details|i've checked|i have checked|"
+    "i checked|checked|reviewed|checks out|it checks out|the invoice checks out|"
+    "this matches|matches|all in order|everything is in order|looks legit",
     "de": "danke|vielen dank|danke schön|dankeschön|herzlichen dank|besten dank|danke dir|"
     "danke euch|danke ihnen|merci|gruß|grüße|viele grüße|beste grüße|liebe grüße|"
     "herzliche grüße|freundliche grüße|mit freundlichen grüßen|mit besten grüßen|"
@@ -55,58 +61,85 @@ BENIGN: dict[str, str] = {
     "danke für die nachfrage|danke für die erinnerung|danke fürs nachfragen|gute arbeit|"
     "super arbeit|gut gemacht|schönes wochenende|schönen tag|einen schönen tag|"
     "schönen abend|bis bald|kein problem|passt|passt so|alles gut|alles klar|gerne|"
-    "sehr gerne|prima|super|perfekt|bitte|bitte schön|tschüss|ciao",
+    "sehr gerne|prima|super|perfekt|bitte|bitte schön|tschüss|ciao|mach|mach das|mach es|"
+    "mach ruhig|mach nur|leg los|nur zu|der kunde hat recht|kunde hat recht|geprüft|"
+    "ich habe es geprüft|passt alles|stimmt|stimmt so|sorry für die verspätung",
     "fr": "merci|merci beaucoup|merci bien|merci encore|mille mercis|cordialement|"
     "bien cordialement|bien à vous|bien à toi|salutations|sincères salutations|"
     "amicalement|amitiés|bonne journée|bonne soirée|bon week-end|bon weekend|à bientôt|"
     "a bientôt|merci de vérifier|merci d'avoir vérifié|merci pour le rappel|bon travail|"
     "beau travail|bien joué|pas de problème|pas de souci|aucun problème|parfait|super|"
-    "génial|très bien|s'il vous plaît|s'il te plaît|stp|svp|bises|bisous",
+    "génial|très bien|s'il vous plaît|s'il te plaît|stp|svp|bises|bisous|"
+    "merci pour le résumé|merci pour les détails|le client a raison|c'est vérifié|vérifié|"
+    "désolé pour le retard|désolée pour le retard",
     "es": "gracias|muchas gracias|mil gracias|saludos|un saludo|saludos cordiales|"
     "atentamente|cordialmente|un abrazo|abrazos|buen fin de semana|buen día|que tengas un buen día|"
     "buena tarde|hasta pronto|gracias por preguntar|gracias por confirmar|gracias por revisar|"
     "buen trabajo|bien hecho|sin problema|no hay problema|ningún problema|perfecto|genial|"
-    "estupendo|muy bien|por favor|porfa|adelante|claro que sí|de nada",
+    "estupendo|muy bien|por favor|porfa|adelante|claro que sí|de nada|"
+    "el cliente tiene razón|gracias por el resumen|revisado|comprobado|"
+    "perdón por la demora|disculpa la demora",
     "pt": "obrigado|obrigada|muito obrigado|muito obrigada|valeu|abraço|abraços|um abraço|"
     "atenciosamente|cumprimentos|saudações|att|bom fim de semana|bom dia|boa tarde|"
     "tenha um bom dia|até logo|até breve|obrigado por verificar|obrigada por verificar|"
     "obrigado por perguntar|bom trabalho|muito bem|sem problema|sem problemas|perfeito|"
-    "ótimo|otimo|beleza|por favor|pode seguir|pode prosseguir",
+    "ótimo|otimo|beleza|por favor|pode seguir|pode prosseguir|o cliente tem razão|"
+    "obrigado pelo resumo|obrigada pelo resumo|verificado|desculpe a demora",
     "it": "grazie|grazie mille|grazie ancora|saluti|cordiali saluti|distinti saluti|"
     "un saluto|buona giornata|buona serata|buon fine settimana|buon weekend|a presto|"
     "grazie per aver controllato|grazie per la verifica|buon lavoro|ottimo lavoro|"
-    "bel lavoro|nessun problema|perfetto|ottimo|benissimo|per favore|per piacere",
+    "bel lavoro|nessun problema|perfetto|ottimo|benissimo|per favore|per piacere|"
+    "il cliente ha ragione|grazie per il riepilogo|verificato|scusa il ritardo",
     "nl": "bedankt|dank je|dank je wel|dank u|dank u wel|hartelijk dank|dankjewel|groeten|"
     "groetjes|met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|mvg|"
     "hartelijke groet|fijn weekend|prettig weekend|fijne dag|tot snel|goed werk|"
-    "goed gedaan|geen probleem|prima|perfect|super|top|graag gedaan|alsjeblieft|alstublieft",
+    "goed gedaan|geen probleem|prima|perfect|super|top|graag gedaan|alsjeblieft|alstublieft|"
+    "de klant heeft gelijk|gecontroleerd|sorry voor de vertraging",
     "pl": "dzięki|dziękuję|dziękuję bardzo|wielkie dzięki|pozdrawiam|pozdrowienia|"
     "z poważaniem|serdecznie pozdrawiam|miłego dnia|miłego weekendu|do usłyszenia|"
-    "dobra robota|świetna robota|nie ma problemu|bez problemu|super|świetnie|proszę",
+    "dobra robota|świetna robota|nie ma problemu|bez problemu|super|świetnie|proszę|"
+    "klient ma rację|sprawdzone|przepraszam za zwłokę",
     "sv": "tack|tack så mycket|tusen tack|stort tack|hälsningar|vänliga hälsningar|"
     "med vänliga hälsningar|mvh|bästa hälsningar|trevlig helg|ha en bra dag|hörs|"
-    "bra jobbat|snyggt jobbat|inga problem|perfekt|toppen|super|snälla",
+    "bra jobbat|snyggt jobbat|inga problem|perfekt|toppen|super|snälla|kunden har rätt|"
+    "kontrollerat|förlåt dröjsmålet",
     "da": "tak|mange tak|tusind tak|tak skal du have|hilsen|venlig hilsen|"
     "med venlig hilsen|mvh|de bedste hilsner|god weekend|god dag|ha' en god dag|"
-    "godt arbejde|godt gået|intet problem|ingen problemer|perfekt|super|fint",
+    "godt arbejde|godt gået|intet problem|ingen problemer|perfekt|super|fint|"
+    "kunden har ret|tjekket",
     "no": "takk|tusen takk|mange takk|takk skal du ha|hilsen|vennlig hilsen|"
     "med vennlig hilsen|mvh|beste hilsen|god helg|ha en fin dag|bra jobba|godt jobbet|"
-    "ikke noe problem|ingen problem|perfekt|supert|fint",
+    "ikke noe problem|ingen problem|perfekt|supert|fint|kunden har rett|sjekket",
     "ru": "спасибо|большое спасибо|спасибо большое|благодарю|с уважением|всего доброго|"
     "всего хорошего|хорошего дня|хороших выходных|до связи|отличная работа|хорошая работа|"
-    "молодцы|без проблем|нет проблем|отлично|прекрасно|супер|пожалуйста",
+    "молодцы|без проблем|нет проблем|отлично|прекрасно|супер|пожалуйста|клиент прав|"
+    "проверено|я проверил|я проверила|извините за задержку",
     "uk": "дякую|щиро дякую|дуже дякую|з повагою|гарного дня|гарних вихідних|до зв'язку|"
-    "чудова робота|гарна робота|без проблем|немає проблем|чудово|відмінно|супер|будь ласка",
+    "чудова робота|гарна робота|без проблем|немає проблем|чудово|відмінно|супер|будь ласка|"
+    "клієнт має рацію|клієнт правий|перевірено",
     "zh": "谢谢|謝謝|多谢|多謝|感谢|感謝|谢谢你|谢谢您|辛苦了|辛苦|麻烦了|祝好|此致|敬礼|"
-    "敬禮|周末愉快|週末愉快|做得好|干得好|幹得好|没问题|沒問題|好的|可以|请|請|加油",
+    "敬禮|周末愉快|週末愉快|做得好|干得好|幹得好|没问题|沒問題|好的|可以|请|請|加油|"
+    "客户说得对|客戶說得對|已核实|已核實|抱歉回复晚了",
     "ja": "ありがとう|ありがとうございます|ありがとうございました|よろしく|よろしくお願いします|"
     "よろしくお願いいたします|宜しくお願いします|お願いします|お願いいたします|"
     "お疲れ様です|お疲れさまです|助かります|いつもありがとうございます|良い週末を|"
-    "問題ありません|大丈夫です|です|ます|様|さん",
+    "問題ありません|大丈夫です|様|さん|お客様の言う通りです|確認済みです|"
+    "遅くなってすみません|遅くなり申し訳ありません",
 }
 
 # Joining words allowed between benign phrases ("thanks and have a nice weekend").
-CONNECTORS = "and|&|also|und|auch|et|aussi|y|e|también|anche|en|ook|i|och|og|и|і|та|also|again|so|very"
+CONNECTORS = "and|&|und|et|y|e|en|i|och|og|и|і|та|so|very|for|für|pour|para|per|voor|dla|för|до"
+
+# Verbs that name what an approval lets the agent do ("go ahead and refund ACME"): read as
+# words of the request (what they act on must still be the request's own words).
+REQUEST_VERBS = (
+    "refund|process|pay|issue|run|execute|proceed|proceed with|send it|do|"
+    "erstatten|zurückerstatten|auszahlen|ausführen|bearbeiten|durchführen|"
+    "rembourser|traiter|effectuer|exécuter|reembolsar|procesar|ejecutar|tramitar|"
+    "processar|executar|rimborsare|procedere|eseguire|terugbetalen|uitvoeren|verwerken|"
+    "zwrócić|zwrot|wykonać|återbetala|genomför|utför|refundere|udfør|tilbakebetale|utfør|"
+    "вернуть|выполнить|оформить|повернути|виконати|оформити|退款|退|执行|處理|处理|返金|実行|処理"
+)
 
 # Emoji and symbols that are harmless after an approval. Any other symbol is asked again.
 BENIGN_EMOJI = "👍|✅|✔|☑|👌|🆗|💯|🙂|😊|😀|😃|😄|😁|☺|🙏|🎉|🥳|👏|💪|🚀|❤|♥|💙|💚|✨|🌞|😎|✓"
@@ -141,7 +174,7 @@ TITLE_WORDS = (
     "hr|people|legal|counsel|product|products|senior|sr|junior|jr|principal|staff|vice|"
     "president|assistant|associate|team|department|dept|founder|co-founder|cofounder|"
     "partner|analyst|accountant|accounting|controller|controlling|admin|administrator|"
-    "support|customer|success|service|services|it|security|compliance|risk|treasury|"
+    "support|customer|success|service|services|security|compliance|risk|treasury|"
     "payments|billing|procurement|purchasing|logistics|office|executive|general|"
     "owner|consultant|specialist|coordinator|representative|account|accounts|"
     "payable|receivable|group|global|regional|emea|apac|americas|dach|eu|us|uk|"
@@ -183,7 +216,7 @@ NOT_NAMES = (
     "scratch|scrap|joke|joking|kidding|jk|sike|psych|typo|misclick|mistake|oops|ops|pass|"
     "nix|nope|nah|negative|hold|wait|stop|later|soon|tomorrow|tmrw|tmw|tommorow|tomorow|"
     "monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-    "april|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|"
+    "april|june|july|august|september|october|november|december|feb|mar|apr|jun|jul|"
     "aug|sep|sept|oct|nov|dec|maybe|perhaps|idk|dunno|hmm|hmmm|unsure|pending|tbd|tba|"
     "ignore|disregard|nvm|nevermind|never|not|no|none|later|sorry|reconsider|reconsidering|"
     "rethink|rethinking|abort|halt|pause|paused|denied|deny|declined|decline|rejected|"

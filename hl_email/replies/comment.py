@@ -37,6 +37,7 @@ from .benign import (
     DEVICE_WORDS,
     LEGAL_SUFFIXES,
     NOT_NAMES,
+    REQUEST_VERBS,
     SENT_FROM,
     STREET_WORDS,
     TITLE_WORDS,
@@ -67,6 +68,17 @@ def _plain(word: str) -> str:
     return "".join(
         c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)
     ).replace("ł", "l")
+
+
+# The benign entries that close a message (a name may follow them: "Thanks, Anna").
+_SIGN_OFF_RE = re.compile(
+    r"thank|thanks|thx|^ty$|regards|^best|cheers|sincerely|yours|warmly|take care|^br$|^rgds$|"
+    r"^kr$|gru(ß|ss)|grü(ß|ss)e|danke|dank|merci|cordialement|salutations|amicalement|bises|"
+    r"saludos|saludo|gracias|atentamente|abraço|abrazo|obrigad|atenciosamente|cumprimentos|"
+    r"grazie|saluti|groet|bedankt|pozdrawiam|dzięki|dziękuję|poważaniem|hälsning|tack|hilsen|"
+    r"^tak|takk|^mvh$|^mvg$|^lg$|^vg$|^mfg$|^bg$|спасибо|уважением|благодарю|дякую|повагою|"
+    r"谢谢|謝謝|多谢|多謝|感谢|感謝|祝好|此致|ありがとう|よろしく|宜しく|お疲れ"
+)
 
 
 @lru_cache(maxsize=1)
@@ -102,10 +114,10 @@ def _tables() -> dict[str, Any]:
     for language in LANGUAGES:
         for entry in language.words("courtesy"):
             courtesy.add(" ".join(m.group(0) for m in d._TOKEN_RE.finditer(entry.lower())))
-    for lang, entries in BENIGN.items():
-        del lang
+    for entries in BENIGN.values():
         for entry in _split(entries):
-            courtesy.add(" ".join(m.group(0) for m in d._TOKEN_RE.finditer(entry.lower())))
+            if _SIGN_OFF_RE.search(entry):
+                courtesy.add(" ".join(m.group(0) for m in d._TOKEN_RE.finditer(entry.lower())))
     head_words = set()
     for atom in d._APPROVE_ATOMS | d._COURTESY_ATOMS:
         head_words.update(m.group(0) for m in d._TOKEN_RE.finditer(atom))
@@ -121,7 +133,8 @@ def _tables() -> dict[str, Any]:
         "legal": frozenset(_split(LEGAL_SUFFIXES)),
         "streets": frozenset(_split(STREET_WORDS)),
         "not_names": frozenset(_split(NOT_NAMES)),
-        "head_words": frozenset(head_words - alone),
+        "head_words": frozenset(head_words | alone),
+        "verbs": frozenset(_split(REQUEST_VERBS)),
         "sent_from_re": re.compile(
             r"^\s*(?:" + "|".join(re.escape(s) for s in _split(SENT_FROM)) + r")(?![\w])",
             re.I,
@@ -230,6 +243,15 @@ def _request_words(arguments: Mapping[str, Any] | None) -> set[str]:
     return {w for w in words if not w.replace("-", "").isdigit()}
 
 
+# "the", "this", "it": words that point at the request
+_DETERMINERS = frozenset(
+    "the|this|that|it|these|those|one|request|der|die|das|den|dem|es|le|la|les|l'|ce|cela|"
+    "el|lo|esto|eso|o|a|os|as|isso|isto|il|lo|questo|het|dit|dat|ten|ta|to|det|den|это|"
+    "його|це|її".split("|")
+)
+_GENERIC_OBJECTS = frozenset({"refund", "payment", "invoice"})
+
+
 # --- lines ----------------------------------------------------------------------------------
 
 _DELIMITER_RE = re.compile(r"^\s*(?:-{2,3}|[—–]{1,2}|_{2,}|={2,}|\*{3,}|~{2,})\s*$")
@@ -322,10 +344,6 @@ class _Reader:
         last_courtesy = False
         while i < len(tokens):
             word = tokens[i][1]
-            if word in (_PLACEHOLDER, _NUMBER_TOKEN) or word in self.request:
-                i += 1
-                last_courtesy = False
-                continue
             if self.d._CJK_RE.search(word):
                 if not self.cjk_covered(word):
                     return False
@@ -336,6 +354,16 @@ class _Reader:
                 if phrase in phrases or (not phrase.isascii() and _plain(phrase) in phrases):
                     last_courtesy = phrase in self.t["courtesy"]
                     i += n
+                    break
+                if n == 1 and (
+                    word in (_PLACEHOLDER, _NUMBER_TOKEN)
+                    or word in self.request
+                    or word in self.t["verbs"]
+                    or word in _DETERMINERS
+                    or (word in _GENERIC_OBJECTS and self.amounts)
+                ):
+                    last_courtesy = False
+                    i += 1
                     break
             else:
                 if word in self.t["connectors"] and i + 1 < len(tokens):
@@ -374,8 +402,8 @@ class _Reader:
         low = token.lower()
         if title_ok and (low in self.t["titles"] or low.rstrip(".") in self.t["legal"]):
             return True
-        if _INITIAL_RE.match(token):
-            return True
+        if _INITIAL_RE.match(token) or (title_ok and len(token) == 1 and token.isupper()):
+            return True  # "J." anywhere a name may be; "J" alone only in a signature line
         core = token.replace("'", "").replace("-", "").replace(".", "")
         if len(core) < 2 or len(token) > 24 or not core.isalpha() or not token[0].isupper():
             return False
@@ -533,7 +561,10 @@ def approval_gate(
     # phone or address line (a real signature block)
     # the head may end with a sign-off itself ("Approved.\nThanks,")
     head_tokens = _decide_module()._TOKEN_RE.findall(head.lower())
-    head_courtesy = bool(head_tokens) and reader.is_courtesy_only(head_tokens[-1])
+    head_courtesy = any(
+        reader.is_courtesy_only(" ".join(head_tokens[-n:]))
+        for n in range(1, min(4, len(head_tokens)) + 1)
+    )
     opened = head_courtesy
     for index in range(tail, len(lines)):
         if kinds[index] in ("courtesy", "delimiter"):
@@ -597,7 +628,6 @@ def _comment_reason(clause: str, ask: str) -> str:
     )
 
 
-_GENERIC_OBJECTS = frozenset({"refund", "payment", "invoice"})
 
 
 def _head_problem(reader: _Reader, head: str, arguments: Mapping[str, Any] | None) -> str | None:
