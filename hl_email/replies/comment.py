@@ -250,6 +250,8 @@ _DETERMINERS = frozenset(
     "його|це|її".split("|")
 )
 _GENERIC_OBJECTS = frozenset({"refund", "payment", "invoice"})
+# names the lexicon also holds as a signal word of another language ("marco" is "março")
+_NAMES_THAT_ARE_WORDS = frozenset({"marco", "jan"})
 
 
 # --- lines ----------------------------------------------------------------------------------
@@ -416,6 +418,8 @@ class _Reader:
                 return False
         elif not token.isascii() and not self.latin_head:
             return False
+        if low in _NAMES_THAT_ARE_WORDS:
+            return True
         kinds = self.d._lookup(low)
         if kinds is not None and kinds - {"approve", "courtesy", "neutral"}:
             return False
@@ -499,6 +503,7 @@ def approval_gate(
     arguments: Mapping[str, Any] | None,
     approval_code: str | None,
     masked: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    signature: list[tuple[int, int]] | None = None,
 ) -> str | None:
     """Why the approval in ``text`` (its head at ``head_start:head_end``) cannot be trusted,
     or None when everything after it is thanks, a sign-off, a signature, a harmless phrase
@@ -570,10 +575,20 @@ def approval_gate(
         if kinds[index] in ("courtesy", "delimiter"):
             opened = True
         elif kinds[index] == "text":
-            if not opened and not _signature_below(reader, lines, kinds, index):
+            if (
+                not opened
+                and not _signature_below(reader, lines, kinds, index)
+                and not _contact_in_line(lines[index])
+            ):
                 return _comment_reason(lines[index], ask)
             opened = True
             kinds[index] = "signature"
+    if signature is not None:
+        offset = head_end
+        for index, line in enumerate(lines):
+            if index >= tail and kinds[index] in ("signature", "device"):
+                signature.append((offset, offset + len(line)))
+            offset += len(line) + 1
     for index, line in enumerate(lines[:tail]):
         if kinds[index] in ("blank", "device", "delimiter", "courtesy"):
             continue
@@ -602,6 +617,14 @@ def approval_gate(
                 continue
             return _comment_reason(clause, ask)
     return None
+
+
+def _contact_in_line(line: str) -> bool:
+    """ "Jane Doe | VP Ops | +1 555 010 2000": a one-line signature with a phone or address."""
+    segments = [seg for seg in _SEGMENT_SPLIT_RE.split(line) if seg.strip()]
+    return len(segments) >= 2 and any(
+        _PHONE_RE.match(seg) or _PLACEHOLDER in seg for seg in segments
+    )
 
 
 def _signature_below(reader: _Reader, lines: list[str], kinds: list[str], index: int) -> bool:
@@ -679,3 +702,77 @@ def raw_text_gate(raw: str, *, quotes: bool = True) -> str | None:
         if rest[:1] == "t":
             return "The reply has no new text above the quoted message."
     return None
+
+
+def signature_spans(
+    text: str, head_start: int, head_end: int, *, arguments: Mapping[str, Any] | None
+) -> list[tuple[int, int]]:
+    """Spans of the signature lines the closed reading accepts at the end of ``text`` (a
+    name under a sign-off, a title, a phone, an address, a device line). The signal scan
+    need not read them ("VP Ops" is no retraction); the gate still reads them closed."""
+    spans: list[tuple[int, int]] = []
+    approval_gate(
+        text, head_start, head_end, arguments=arguments, approval_code=None, signature=spans
+    )
+    return spans
+
+
+# --- plainly yes, though the head grammar does not read it -----------------------------------
+
+# Whole first clauses that are a plain yes but that the head grammar reads as a signal
+# ("no problem" holds a "no", "boss" a hand-over, "claro" sarcasm). Closed: the clause must
+# be exactly one of these; the rest of the reply is then read by the closed gate.
+PLAIN_YES = (
+    "no problem go ahead|no problem please go ahead|no problem please proceed|"
+    "sure no problem|yes no problem|ok no problem|okay no problem|no problem at all go ahead|"
+    "that's fine|that is fine|that's fine by me|that's fine with me|that works|"
+    "that works for me|works for me|sounds great|sounds perfect|sounds fine|"
+    "happy to approve|happy to approve this|happy to approve that|approved by me|"
+    "sure thing boss|yes boss|ok boss|yes hundredpercent|hundredpercent yes|"
+    "approve the refund of #|approve the refund for #|approved for #|approve for #|"
+    "sí claro adelante|si claro adelante|claro adelante|sí claro que sí|sim claro|"
+    "sim claro pode seguir|claro que sim|kein problem mach|kein problem nur zu|"
+    "没问题|行没问题|没问题的|好的没问题|可以没问题|没问题请继续|沒問題|"
+    "了解承認します|了解しました承認します|承知しました承認します"
+)
+_PLAIN_YES_RE = re.compile(r"^\s*(.{1,60}?)[^\S\n]*(?:[.!。！]+|$|\n)", re.S)
+_WRAPPED_RE = re.compile(r'^(\s*)(\*{1,3}|_{1,3}|~{1,2}|"|\')([^\n*_~"]{1,40}?)\2(?=\s|[.!,]|$)')
+_ELONGATED_YES_RE = re.compile(r"^(\s*)(y)(e)(s)s+(?![\w'])", re.I)
+
+
+def unwrap(text: str) -> str:
+    """ "**Approved**", "“Approved”", "Yesss": the same approval without the formatting."""
+    text = _WRAPPED_RE.sub(lambda m: m.group(1) + m.group(3), text, count=1)
+    return _ELONGATED_YES_RE.sub(lambda m: "".join(m.group(1, 2, 3, 4)), text, count=1)
+
+
+@lru_cache(maxsize=1)
+def _plain_yes() -> frozenset[str]:
+    return frozenset(_split(PLAIN_YES))
+
+
+def plain_yes(
+    text: str, *, arguments: Mapping[str, Any] | None, approval_code: str | None
+) -> str | None:
+    """"ok" when the first clause of ``text`` is one of PLAIN_YES and the rest passes the
+    closed gate, the gate's reason when it does not, None when the clause is none of them."""
+    if approval_code:
+        return None
+    match = _PLAIN_YES_RE.match(text)
+    if not match:
+        return None
+    d = _decide_module()
+    reader = _Reader(arguments, True)
+    clause = match.group(1).replace("100%", " hundredpercent ")
+    replaced = reader.replace_numbers(clause)
+    if replaced is None:
+        return None
+    words = d._TOKEN_RE.findall(replaced.lower().replace(_NUMBER_TOKEN, " hashnumber "))
+    key = " ".join(words).replace("hashnumber", "#")
+    if d._CJK_RE.search(key):
+        key = key.replace(" ", "")
+    if key not in _plain_yes():
+        return None
+    return approval_gate(
+        text, match.end(), match.end(), arguments=arguments, approval_code=None
+    ) or "ok"

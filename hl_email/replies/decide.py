@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .comment import approval_gate, raw_text_gate
+from .comment import approval_gate, plain_yes, raw_text_gate, signature_spans, unwrap
 from .extract import ExtractedText, extract_reply, strip_quoted
 from .lexicon import FOREIGN, LANGUAGES, SIGNAL_KINDS, UNIVERSAL
 
@@ -812,6 +812,14 @@ def _decide_approval(
         name, title, description = _option_label(option)
         return Decision("reject", comment=rest or title or description or None, option=name)
 
+    # "**Approved**", "Yesss"; "No problem, go ahead.", "没问题" (closed list, comment.py)
+    unwrapped = unwrap(text)
+    if unwrapped != text:
+        return _decide_approval(unwrapped, options, arguments, approval_code)
+    plain = plain_yes(text, arguments=arguments, approval_code=approval_code)
+    if plain is not None:
+        return Decision("approve", comment=None) if plain == "ok" else _unclear(plain)
+
     one_letter = _ONE_LETTER_RE.match(text)
     if one_letter and not approval_code:
         if one_letter.group(1).lower() in "yk":
@@ -838,6 +846,9 @@ def _decide_approval(
         return Decision("reject", comment=_comment(text[reversed_no.end() :]))
     if head.approve:
         masked += list(head.atoms)
+        # the signature lines the closed gate accepts ("VP Ops") are not read for signals
+        contact = list(masked)  # addresses and URLs, for the gate
+        masked += signature_spans(text, head.start, head.end, arguments=arguments)
         if head.repeated:
             return _unclear(_reason(text, _Signal("repeat", *head.repeated), True))
         signal = _first_signal(text, masked, allowed, head.end)
@@ -857,7 +868,7 @@ def _decide_approval(
         # phrases and words of the request (comment.py); anything else is asked again
         gate = approval_gate(
             text, head.start, head.end, arguments=arguments, approval_code=approval_code,
-            masked=masked,
+            masked=contact,
         )
         if gate is not None:
             return _unclear(gate)
