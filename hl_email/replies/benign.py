@@ -46,7 +46,7 @@ BENIGN: dict[str, str] = {
     "thanks for handling this|thanks for taking care of this|best of luck|"
     "is fine|is ok|is okay|is correct|is right|is good|looks right|looks correct|"
     "looks correct to me|looks right to me|looks fine|that's correct|that is correct|"
-    "correct|right|thanks for the summary|thanks for the quick summary|"
+    "thanks for the summary|thanks for the quick summary|"
     "thanks for the clear summary|thank you for the summary|thanks for the details|"
     "thank you for the details|good catch by the agent|nice catch by the agent|"
     "the customer is right|customer is right|they're a good customer|good customer|"

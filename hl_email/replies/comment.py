@@ -263,7 +263,9 @@ _PHONE_RE = re.compile(
     r"моб)\.?\s*[:.]?\s*)?\+?[\d(][\d\s().\-/]{5,30}\d\s*(?:\((?:ext|x)\.?\s*\d{1,6}\))?\s*$",
     re.I,
 )
-_CJK_DEVICE_RE = re.compile(r"^\s*(?:iphone|ipad|android)から送信\s*$|^\s*(?:发自|從|从)我的\w{0,20}", re.I)
+_CJK_DEVICE_RE = re.compile(
+    r"^\s*(?:iphone|ipad|android)から送信\s*$|^\s*(?:发自|從|从)我的\w{0,20}", re.I
+)
 _SEGMENT_SPLIT_RE = re.compile(r"\s+[|•·/]\s+|\s*[|•·]\s*|\s*,\s*|\s*;\s*")
 _CLAUSE_SPLIT_RE = re.compile(r"[,.;!:()\[\]…。！、，：；]+|\s[-–—]+\s|^[-–—]+\s*|\s*[-–—]+$|[—–]")
 _ALLOWED_PUNCT = set(" \t.,!;:-–—()[]\"'*_~…/&+#。！、，：；「」『』")
@@ -274,6 +276,7 @@ _RU_UK_RE = re.compile(r"^[а-яёєіїґА-ЯЁЄІЇҐ'\-]+$")
 
 
 def _snippet(text: str) -> str:
+    text = text.replace(_NUMBER_TOKEN, "(the amount)").replace(_PLACEHOLDER, "(address)")
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57].rstrip() + "…"
 
@@ -535,7 +538,9 @@ def approval_gate(
                 f"I read a number that is not this request's amount: "
                 f"'{reader.number_problem}'. {ask}"
             )
-        return f"I read words in your approval that don't name this request: '{head_problem}'. {ask}"
+        return (
+            f"I read words in your approval that don't name this request: '{head_problem}'. {ask}"
+        )
 
     lines = text[head_end:].split("\n")
     kinds: list[str] = []
@@ -592,15 +597,16 @@ def approval_gate(
     for index, line in enumerate(lines[:tail]):
         if kinds[index] in ("blank", "device", "delimiter", "courtesy"):
             continue
-        clauses = _clauses(line)
+        # numbers first: "50.000" is one number, not two clauses
+        replaced_line = reader.replace_numbers(line)
+        if replaced_line is None:
+            return (
+                f"I read a number that is not this request's amount: "
+                f"'{reader.number_problem}'. {ask}"
+            )
+        clauses = _clauses(replaced_line)
         for position, clause in enumerate(clauses):
-            replaced = reader.replace_numbers(clause)
-            if replaced is None:
-                return (
-                    f"I read a number that is not this request's amount: "
-                    f"'{reader.number_problem}'. {ask}"
-                )
-            if reader.covered(replaced):
+            if reader.covered(clause):
                 continue
             # "Approved. Thanks, Anna": a name after a sign-off, last on its line
             after_courtesy = (
@@ -635,7 +641,9 @@ def _signature_below(reader: _Reader, lines: list[str], kinds: list[str], index:
             continue
         line = lines[below]
         return bool(
-            re.search(r"\d", line) or _PLACEHOLDER in line or any(
+            re.search(r"\d", line)
+            or _PLACEHOLDER in line
+            or any(
                 w.lower() in reader.t["titles"] - reader.t["connectors"] - {"the", "of", "at"}
                 or w.lower().rstrip(".") in reader.t["legal"]
                 for w in re.findall(r"[^\s,|•·/()]+", line)
@@ -646,11 +654,8 @@ def _signature_below(reader: _Reader, lines: list[str], kinds: list[str], index:
 
 def _comment_reason(clause: str, ask: str) -> str:
     return (
-        f"I read a comment after your approval that I can't be sure of: "
-        f"'{_snippet(clause)}'. {ask}"
+        f"I read a comment after your approval that I can't be sure of: '{_snippet(clause)}'. {ask}"
     )
-
-
 
 
 def _head_problem(reader: _Reader, head: str, arguments: Mapping[str, Any] | None) -> str | None:
@@ -754,7 +759,7 @@ def _plain_yes() -> frozenset[str]:
 def plain_yes(
     text: str, *, arguments: Mapping[str, Any] | None, approval_code: str | None
 ) -> str | None:
-    """"ok" when the first clause of ``text`` is one of PLAIN_YES and the rest passes the
+    """ "ok" when the first clause of ``text`` is one of PLAIN_YES and the rest passes the
     closed gate, the gate's reason when it does not, None when the clause is none of them."""
     if approval_code:
         return None
@@ -773,6 +778,7 @@ def plain_yes(
         key = key.replace(" ", "")
     if key not in _plain_yes():
         return None
-    return approval_gate(
-        text, match.end(), match.end(), arguments=arguments, approval_code=None
-    ) or "ok"
+    return (
+        approval_gate(text, match.end(), match.end(), arguments=arguments, approval_code=None)
+        or "ok"
+    )

@@ -867,7 +867,11 @@ def _decide_approval(
         # the last gate: after the approval only thanks, sign-offs, signatures, harmless
         # phrases and words of the request (comment.py); anything else is asked again
         gate = approval_gate(
-            text, head.start, head.end, arguments=arguments, approval_code=approval_code,
+            text,
+            head.start,
+            head.end,
+            arguments=arguments,
+            approval_code=approval_code,
             masked=contact,
         )
         if gate is not None:
