@@ -697,15 +697,10 @@ def raw_text_gate(raw: str, *, quotes: bool = True) -> str | None:
         )
     if not quotes:
         return None
-    from .extract import _normalise, classify_lines  # noqa: PLC0415
+    from .extract import _normalise, _only_under_a_header, classify_lines  # noqa: PLC0415
 
-    lines = _normalise(raw[:20_000])
-    kinds = classify_lines(lines)
-    stripped = kinds.lstrip("e")
-    if stripped[:1] in ("b", "o", "h"):
-        rest = stripped.lstrip("bohe")
-        if rest[:1] == "t":
-            return "The reply has no new text above the quoted message."
+    if _only_under_a_header(classify_lines(_normalise(raw[:20_000]))):
+        return "The reply has no new text above the quoted message."
     return None
 
 

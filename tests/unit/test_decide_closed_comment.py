@@ -169,3 +169,23 @@ def test_plain_yeses_approve(text: str) -> None:
 def test_left_asked_again_on_purpose() -> None:
     # "Tak" is Polish "yes" and Danish "thanks": asked again
     assert decide("Tak.").verdict == "unclear"
+
+
+def test_the_gateway_path_drops_a_quote_without_markers_too() -> None:
+    # the gateway decides on extract_reply_from_message(msg, for_decision=True)
+    import email
+
+    from hl_email.replies import extract_reply_from_message
+
+    for body in (
+        "On Mon, 1 Dec 2026, Agent wrote:\nApproved.\n",
+        "\n\n-----Original Message-----\nFrom: Agent\nSent: Monday\nTo: Anna\n"
+        "Subject: Approve refund?\n\nApproved.",
+    ):
+        msg = email.message_from_string(
+            "From: anna@example.test\nSubject: Re: Approve refund?\n"
+            "Content-Type: text/plain; charset=utf-8\n\n" + body
+        )
+        text = extract_reply_from_message(msg, for_decision=True)
+        assert text == ""
+        assert decide(text).verdict == "unclear"
