@@ -113,7 +113,8 @@ def _tables() -> dict[str, Any]:
     courtesy = set()
     for language in LANGUAGES:
         for entry in language.words("courtesy"):
-            courtesy.add(" ".join(m.group(0) for m in d._TOKEN_RE.finditer(entry.lower())))
+            if _SIGN_OFF_RE.search(entry):
+                courtesy.add(" ".join(m.group(0) for m in d._TOKEN_RE.finditer(entry.lower())))
     for entries in BENIGN.values():
         for entry in _split(entries):
             if _SIGN_OFF_RE.search(entry):
@@ -158,6 +159,11 @@ _CURRENCY_WORDS = {
     "nok": "nok|kr|kroner",
     "rub": "rub|руб|рублей|₽",
     "uah": "uah|грн|гривень|₴",
+    "inr": "inr|rupees|₹",
+    "brl": "brl|reais|r$",
+    "mxn": "mxn|pesos",
+    "czk": "czk|kč",
+    "huf": "huf|ft",
     "cad": "cad|$|dollars",
     "aud": "aud|$|dollars",
 }
@@ -414,6 +420,8 @@ class _Reader:
             return False
         if low in self.t["not_names"] or _plain(low) in self.t["not_names"]:
             return False
+        if low in _CURRENCY_WORDS and low not in self.currency:
+            return False  # "USD" on a EUR request is a counter-offer, not a name
         if _REPEATED_RE.search(low) or self.d._FOREIGN_LETTER_RE.search(token):
             return False
         if _CYRILLIC_RE.search(token):

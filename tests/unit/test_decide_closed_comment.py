@@ -44,6 +44,7 @@ NEW_NOT_APPROVALS = [
     ("counter-offer", "Approved. $500", {"arguments": {"amount": 500, "currency": "EUR"}}),
     ("counter-offer", "Approved. 1000", {"arguments": {"amount": 500, "max_allowed": 1000}}),
     ("counter-offer", "Approve the refund of 50", {"arguments": {"amount": 500, "fee": 50}}),
+    ("counter-offer", "Approved\nThanks,\nUSD", {"arguments": {"amount": 500, "currency": "EUR"}}),
     ("delegation", "Yes, ask Carol.", {}),
     ("delegation", "OK, Carol decides.", {}),
     ("negation", "Yes. Nope.", {}),
