@@ -62,6 +62,7 @@ BENIGN: dict[str, str] = {
     "super arbeit|gut gemacht|schönes wochenende|schönen tag|einen schönen tag|"
     "schönen abend|bis bald|kein problem|passt|passt so|alles gut|alles klar|gerne|"
     "sehr gerne|prima|super|perfekt|bitte|bitte schön|tschüss|ciao|mach|mach das|mach es|"
+    "danke für die zusammenfassung|danke für die schnelle zusammenfassung|danke für die arbeit|"
     "mach ruhig|mach nur|leg los|nur zu|der kunde hat recht|kunde hat recht|geprüft|"
     "ich habe es geprüft|passt alles|stimmt|stimmt so|sorry für die verspätung",
     "fr": "merci|merci beaucoup|merci bien|merci encore|mille mercis|cordialement|"
@@ -71,60 +72,69 @@ BENIGN: dict[str, str] = {
     "beau travail|bien joué|pas de problème|pas de souci|aucun problème|parfait|super|"
     "génial|très bien|s'il vous plaît|s'il te plaît|stp|svp|bises|bisous|"
     "merci pour le résumé|merci pour les détails|le client a raison|c'est vérifié|vérifié|"
+    "merci pour le travail|merci pour le récapitulatif|"
     "désolé pour le retard|désolée pour le retard",
     "es": "gracias|muchas gracias|mil gracias|saludos|un saludo|saludos cordiales|"
     "atentamente|cordialmente|un abrazo|abrazos|buen fin de semana|buen día|que tengas un buen día|"
     "buena tarde|hasta pronto|gracias por preguntar|gracias por confirmar|gracias por revisar|"
     "buen trabajo|bien hecho|sin problema|no hay problema|ningún problema|perfecto|genial|"
     "estupendo|muy bien|por favor|porfa|adelante|claro que sí|de nada|"
-    "el cliente tiene razón|gracias por el resumen|revisado|comprobado|"
+    "el cliente tiene razón|gracias por el resumen|revisado|comprobado|gracias por el trabajo|"
     "perdón por la demora|disculpa la demora",
     "pt": "obrigado|obrigada|muito obrigado|muito obrigada|valeu|abraço|abraços|um abraço|"
     "atenciosamente|cumprimentos|saudações|att|bom fim de semana|bom dia|boa tarde|"
     "tenha um bom dia|até logo|até breve|obrigado por verificar|obrigada por verificar|"
     "obrigado por perguntar|bom trabalho|muito bem|sem problema|sem problemas|perfeito|"
     "ótimo|otimo|beleza|por favor|pode seguir|pode prosseguir|o cliente tem razão|"
+    "obrigado pelo trabalho|obrigada pelo trabalho|"
     "obrigado pelo resumo|obrigada pelo resumo|verificado|desculpe a demora",
     "it": "grazie|grazie mille|grazie ancora|saluti|cordiali saluti|distinti saluti|"
     "un saluto|buona giornata|buona serata|buon fine settimana|buon weekend|a presto|"
     "grazie per aver controllato|grazie per la verifica|buon lavoro|ottimo lavoro|"
     "bel lavoro|nessun problema|perfetto|ottimo|benissimo|per favore|per piacere|"
-    "il cliente ha ragione|grazie per il riepilogo|verificato|scusa il ritardo",
+    "il cliente ha ragione|grazie per il riepilogo|verificato|scusa il ritardo|grazie per il lavoro|"
+    "grazie per il riassunto",
     "nl": "bedankt|dank je|dank je wel|dank u|dank u wel|hartelijk dank|dankjewel|groeten|"
     "groetjes|met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|mvg|"
     "hartelijke groet|fijn weekend|prettig weekend|fijne dag|tot snel|goed werk|"
     "goed gedaan|geen probleem|prima|perfect|super|top|graag gedaan|alsjeblieft|alstublieft|"
-    "de klant heeft gelijk|gecontroleerd|sorry voor de vertraging",
+    "de klant heeft gelijk|gecontroleerd|sorry voor de vertraging|bedankt voor de samenvatting|"
+    "dank je voor de samenvatting",
     "pl": "dzięki|dziękuję|dziękuję bardzo|wielkie dzięki|pozdrawiam|pozdrowienia|"
     "z poważaniem|serdecznie pozdrawiam|miłego dnia|miłego weekendu|do usłyszenia|"
     "dobra robota|świetna robota|nie ma problemu|bez problemu|super|świetnie|proszę|"
-    "klient ma rację|sprawdzone|przepraszam za zwłokę",
+    "klient ma rację|sprawdzone|przepraszam za zwłokę|dzięki za podsumowanie|"
+    "dziękuję za podsumowanie",
     "sv": "tack|tack så mycket|tusen tack|stort tack|hälsningar|vänliga hälsningar|"
     "med vänliga hälsningar|mvh|bästa hälsningar|trevlig helg|ha en bra dag|hörs|"
     "bra jobbat|snyggt jobbat|inga problem|perfekt|toppen|super|snälla|kunden har rätt|"
-    "kontrollerat|förlåt dröjsmålet",
+    "kontrollerat|förlåt dröjsmålet|tack för sammanfattningen",
     "da": "tak|mange tak|tusind tak|tak skal du have|hilsen|venlig hilsen|"
     "med venlig hilsen|mvh|de bedste hilsner|god weekend|god dag|ha' en god dag|"
     "godt arbejde|godt gået|intet problem|ingen problemer|perfekt|super|fint|"
-    "kunden har ret|tjekket",
+    "kunden har ret|tjekket|tak for opsummeringen|tak for sammenfatningen",
     "no": "takk|tusen takk|mange takk|takk skal du ha|hilsen|vennlig hilsen|"
     "med vennlig hilsen|mvh|beste hilsen|god helg|ha en fin dag|bra jobba|godt jobbet|"
-    "ikke noe problem|ingen problem|perfekt|supert|fint|kunden har rett|sjekket",
+    "ikke noe problem|ingen problem|perfekt|supert|fint|kunden har rett|sjekket|"
+    "takk for oppsummeringen",
     "ru": "спасибо|большое спасибо|спасибо большое|благодарю|с уважением|всего доброго|"
     "всего хорошего|хорошего дня|хороших выходных|до связи|отличная работа|хорошая работа|"
     "молодцы|без проблем|нет проблем|отлично|прекрасно|супер|пожалуйста|клиент прав|"
-    "проверено|я проверил|я проверила|извините за задержку",
+    "проверено|я проверил|я проверила|извините за задержку|спасибо за сводку|"
+    "спасибо за резюме|спасибо за работу",
     "uk": "дякую|щиро дякую|дуже дякую|з повагою|гарного дня|гарних вихідних|до зв'язку|"
     "чудова робота|гарна робота|без проблем|немає проблем|чудово|відмінно|супер|будь ласка|"
-    "клієнт має рацію|клієнт правий|перевірено",
+    "клієнт має рацію|клієнт правий|перевірено|дякую за підсумок|дякую за роботу",
     "zh": "谢谢|謝謝|多谢|多謝|感谢|感謝|谢谢你|谢谢您|辛苦了|辛苦|麻烦了|祝好|此致|敬礼|"
     "敬禮|周末愉快|週末愉快|做得好|干得好|幹得好|没问题|沒問題|好的|可以|请|請|加油|"
-    "客户说得对|客戶說得對|已核实|已核實|抱歉回复晚了",
+    "客户说得对|客戶說得對|已核实|已核實|抱歉回复晚了|谢谢你的总结|谢谢您的总结|谢谢总结|"
+    "謝謝你的總結",
     "ja": "ありがとう|ありがとうございます|ありがとうございました|よろしく|よろしくお願いします|"
     "よろしくお願いいたします|宜しくお願いします|お願いします|お願いいたします|"
     "お疲れ様です|お疲れさまです|助かります|いつもありがとうございます|良い週末を|"
     "問題ありません|大丈夫です|様|さん|お客様の言う通りです|確認済みです|"
-    "遅くなってすみません|遅くなり申し訳ありません",
+    "遅くなってすみません|遅くなり申し訳ありません|まとめありがとうございます|"
+    "まとめていただきありがとうございます",
 }
 
 # Joining words allowed between benign phrases ("thanks and have a nice weekend").
