@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .comment import approval_gate, plain_yes, raw_text_gate, signature_spans, unwrap
 from .extract import ExtractedText, extract_reply, strip_quoted
 from .lexicon import FOREIGN, LANGUAGES, SIGNAL_KINDS, UNIVERSAL
 
@@ -811,6 +812,14 @@ def _decide_approval(
         name, title, description = _option_label(option)
         return Decision("reject", comment=rest or title or description or None, option=name)
 
+    # "**Approved**", "Yesss"; "No problem, go ahead.", "没问题" (closed list, comment.py)
+    unwrapped = unwrap(text)
+    if unwrapped != text:
+        return _decide_approval(unwrapped, options, arguments, approval_code)
+    plain = plain_yes(text, arguments=arguments, approval_code=approval_code)
+    if plain is not None:
+        return Decision("approve", comment=None) if plain == "ok" else _unclear(plain)
+
     one_letter = _ONE_LETTER_RE.match(text)
     if one_letter and not approval_code:
         if one_letter.group(1).lower() in "yk":
@@ -824,7 +833,10 @@ def _decide_approval(
         rest = text[alone.end() :]
         spans = [*masked, (alone.start(1), alone.end(1))]
         if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
-            return Decision("approve")
+            gate = approval_gate(
+                text, alone.end(1), alone.end(1), arguments=arguments, approval_code=None
+            )
+            return Decision("approve") if gate is None else _unclear(gate)
     objects = _object_words(arguments)
     if approval_code:
         objects |= {approval_code.lower()}  # "APPROVE K7QF3M", as the mailto button writes it
@@ -834,6 +846,9 @@ def _decide_approval(
         return Decision("reject", comment=_comment(text[reversed_no.end() :]))
     if head.approve:
         masked += list(head.atoms)
+        # the signature lines the closed gate accepts ("VP Ops") are not read for signals
+        contact = list(masked)  # addresses and URLs, for the gate
+        masked += signature_spans(text, head.start, head.end, arguments=arguments)
         if head.repeated:
             return _unclear(_reason(text, _Signal("repeat", *head.repeated), True))
         signal = _first_signal(text, masked, allowed, head.end)
@@ -849,6 +864,18 @@ def _decide_approval(
         rest = text[head.end :]
         if approval_code:
             rest = re.sub(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", "", rest, flags=re.I)
+        # the last gate: after the approval only thanks, sign-offs, signatures, harmless
+        # phrases and words of the request (comment.py); anything else is asked again
+        gate = approval_gate(
+            text,
+            head.start,
+            head.end,
+            arguments=arguments,
+            approval_code=approval_code,
+            masked=contact,
+        )
+        if gate is not None:
+            return _unclear(gate)
         return Decision("approve", comment=_comment(rest))
 
     reject = _REJECT_HEAD_RE.match(text, head.start)
@@ -996,4 +1023,9 @@ def decide(
             if suggestion.verdict == "unclear":
                 return Decision("unclear", reason=suggestion.reason or result.reason)
             return suggestion
+    if result.verdict == "approve":
+        # bidi overrides, and a quote without ">" under a leading reply header (comment.py)
+        raw = raw_text_gate(text or "", quotes=type(text) is not ExtractedText)
+        if raw is not None:
+            return _unclear(raw)
     return result

@@ -764,6 +764,11 @@ def _strip_blank(lines: list[str]) -> list[str]:
     return [line.rstrip() for line in lines[start:end]]
 
 
+def _only_under_a_header(kinds: str) -> bool:
+    stripped = kinds.lstrip("e")
+    return stripped[:1] in ("b", "o", "h") and stripped.lstrip("bohe")[:1] == "t"
+
+
 class ExtractedText(str):
     """The result of :func:`extract_reply`: a plain ``str`` that remembers it is already new
     text, so :func:`~hl_email.replies.decide` does not extract it a second time (extraction
@@ -798,6 +803,10 @@ def extract_reply(
         return body
     lines = _normalise(body)
     kinds = classify_lines(lines)
+    if for_decision and _only_under_a_header(kinds):
+        # a reply header ("On … wrote:", "From:/Sent:") first and text under it without ">":
+        # that text is the quote, and a quote never counts toward a decision (issue 9)
+        return ExtractedText()
     if keep_signatures:
         kinds = "".join(
             "t" if k == "s" or (k == "d" and _SIG_DELIMITER_RE.match(line)) else k

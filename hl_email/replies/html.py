@@ -202,6 +202,9 @@ def _opens_like_mail(text: str) -> bool:
     return bool(_HEADER_START_RE.match(head)) and _looks_like_header(head)
 
 
+_MAX_ALT = 100
+
+
 def _render(
     node: Node, out: list[str], depth: int, mode: _BlockquoteMode, lists: list[int]
 ) -> None:
@@ -222,6 +225,12 @@ def _render(
                     out.append(lead + collapsed + trail)
         elif tag == "br":
             out.append("\n")
+        elif tag == "img":
+            # an emoji or word sent as an image (Outlook, Yahoo, custom emoji) is read as its
+            # alt text: "Approved<img alt='👎'>" is what the human wrote
+            alt = " ".join(str(child.attributes.get("alt") or "").split())[:_MAX_ALT]
+            if alt:
+                out.append(alt)
         elif tag in ("-comment", "style", "script", "head", "title"):
             pass
         elif tag == "blockquote":

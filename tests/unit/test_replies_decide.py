@@ -43,8 +43,8 @@ def test_clear_rejections(text: str) -> None:
 
 
 def test_comment_follows_the_decision_word() -> None:
-    assert decide("Yes, go ahead. Notify finance.") == Decision("approve", "Notify finance.")
-    assert decide("approved - notify finance today").comment == "notify finance today"
+    assert decide("Yes, go ahead. Good catch.") == Decision("approve", "Good catch.")
+    assert decide("approved - have a nice weekend").comment == "have a nice weekend"
     assert decide("No, too expensive") == Decision("reject", "too expensive")
     assert decide("Reject: the customer is flagged").comment == "the customer is flagged"
     assert decide("I do not approve, wrong account").comment == "wrong account"
@@ -225,8 +225,8 @@ def test_punctuated_not_in_one_sentence_rejects() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Yes, go ahead. Notify finance.", "Approved. Sorry for the delay.",
-        "Yes, approved. Please notify finance today.", "Approved.\nThanks,\nAnna",
+        "Yes, go ahead. Thanks for checking.", "Approved. Sorry for the delay.",
+        "Yes, approved. Have a nice weekend.", "Approved.\nThanks,\nAnna",
         "Ok. Thanks for the quick summary.", "Genehmigt. Danke!",
     ],
 )  # fmt: skip
@@ -307,7 +307,7 @@ def test_rejection_comment_keeps_the_negation() -> None:
 
 
 def test_approval_comment_is_the_humans_words_without_signature() -> None:
-    assert decide("Approved. Notify finance.\n\nThanks,\nAnna").comment == "Notify finance."
+    assert decide("Approved. Good catch.\n\nThanks,\nAnna").comment == "Good catch."
     assert decide("Yes.\n\nSent from my iPhone").comment is None
 
 
@@ -378,3 +378,17 @@ def test_zero_width_inside_a_word_never_helps_an_approval() -> None:
 )
 def test_an_approval_word_glued_to_more_is_not_complete(text: str) -> None:
     assert decide(text).verdict != "approve", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Yes, go ahead. Notify finance.", "Yes, approved. Please notify finance today.",
+     "Approved. Notify finance.\n\nThanks,\nAnna"],
+)  # fmt: skip
+def test_an_instruction_after_the_approval_is_asked_again(text: str) -> None:
+    # the comment is read closed (replies/comment.py): only thanks, sign-offs, signatures,
+    # a short list of harmless phrases and the request's own words may follow a yes
+    result = decide(text)
+    assert result.verdict == "unclear", text
+    assert "I read a comment after your approval that I can't be sure of" in result.reason
+    assert "otify finance" in result.reason
