@@ -419,7 +419,21 @@ def _kill_postfix(root: Path | None, proc: subprocess.Popen | None) -> None:
             if f"MAIL_CONFIG={root}/etc".encode() in environ:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, signal.SIGKILL)
+                _wait_gone(pid)
     _kill_group(proc)
+
+
+def _wait_gone(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL is delivered asynchronously and the master is not our child (no wait()): poll,
+    bounded, until it is gone or a zombie (which holds no ports or files)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if "State:\tZ" in Path(f"/proc/{pid}/status").read_text():
+                return
+        except OSError:
+            return
+        time.sleep(0.01)
 
 
 def _kill_group(proc: subprocess.Popen | None) -> None:
