@@ -61,6 +61,7 @@ from .replies import (
     bounce_original_message_ids,
     classify_message,
     decide,
+    decision_readings,
     extract_reply_from_message,
     strip_signoff,
 )
@@ -1246,6 +1247,8 @@ class Gateway:
             classifier=_never_approves(self.classifier),
             **read_as,
         )
+        if decision.verdict == "approve":
+            decision = _every_reading_approves(decision, msg, text, options, read_as)
         decision = _comment_from_answer(
             decision, text, answer, "approval" if approval else "question", options, read_as
         )
@@ -2130,3 +2133,30 @@ async def _parse_message(raw: bytes) -> Message:
     if len(raw) <= _PARSE_IN_THREAD_BYTES:
         return email.message_from_bytes(raw, policy=email.policy.default)
     return await asyncio.to_thread(email.message_from_bytes, raw, policy=email.policy.default)
+
+
+_PARTS_DISAGREE = (
+    "The parts of your email say different things (its text and its formatted version, or the "
+    "text around an image), so I did not take it as an approval."
+)
+
+
+def _every_reading_approves(
+    decision: Decision,
+    msg: Message,
+    text: str,
+    options: list[ResponseOption],
+    read_as: dict[str, Any],
+) -> Decision:
+    """An approval holds only if every part a reader may see approves as well: a plain part
+    saying "Approve" must not hide an HTML part or a second text part that says "no"."""
+    seen = {" ".join(text.split())}
+    for reading in decision_readings(msg):
+        reading = _REF_LINE.sub("", reading).strip()
+        key = " ".join(reading.split())
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        if decide(reading, kind="approval", options=options, **read_as).verdict != "approve":
+            return Decision("unclear", reason=_PARTS_DISAGREE)
+    return decision

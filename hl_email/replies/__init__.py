@@ -12,7 +12,7 @@ from .classify import MessageKind, bounce_original_message_ids, classify_message
 from .decide import SUPPORTED_LANGUAGES, Decision, decide
 from .extract import REPLY_MARKER, extract_reply, strip_signoff
 from .html import html_to_text
-from .mime import as_message, parse_message, reply_body
+from .mime import as_message, decision_bodies, parse_message, reply_body
 
 __all__ = [
     "REPLY_MARKER",
@@ -25,6 +25,7 @@ __all__ = [
     "extract_reply",
     "extract_reply_from_html",
     "extract_reply_from_message",
+    "decision_readings",
     "parse_message",
     "strip_signoff",
 ]
@@ -88,3 +89,23 @@ def extract_reply_from_message(
     if kind == "html":
         return extract_reply_from_html(body, **options)
     return extract_reply(body, **options)
+
+
+def decision_readings(msg: bytes | str | email.message.Message) -> list[str]:
+    """The new text of every part of a reply that a reader may see (all inline text/plain parts
+    joined, and the HTML part), read as for a decision. An approval must hold in each: a plain
+    part saying "Approve" beside an HTML part (or a second plain part) saying "no" is not one."""
+    try:
+        parsed = as_message(msg)
+        if parsed is None:
+            return []
+        bodies = decision_bodies(parsed)
+    except Exception:
+        return []
+    readings = []
+    for kind, body in bodies:
+        if kind == "html":
+            readings.append(extract_reply_from_html(body, for_decision=True))
+        else:
+            readings.append(extract_reply(body, for_decision=True))
+    return readings

@@ -779,6 +779,28 @@ def _recovered_multipart(part: email.message.Message) -> email.message.Message |
     return None
 
 
+def decision_bodies(msg: email.message.Message) -> list[tuple[str, str]]:
+    """Every reading of what a person typed that an approval must agree with: all inline
+    text/plain parts joined in order (Apple Mail splits a body around an inline image), and the
+    first text/html part (what an HTML client shows). Attachments and attached messages are
+    not read."""
+    plains: list[str] = []
+    html: str | None = None
+    for part, ctype in iter_typed_parts(msg):
+        if _is_attachment(part):
+            continue
+        if ctype == "text/plain":
+            plains.append(part_text(part))
+        elif ctype == "text/html" and html is None:
+            html = part_text(part)
+    bodies: list[tuple[str, str]] = []
+    if plains:
+        bodies.append(("plain", "\n\n".join(plains)))
+    if html is not None:
+        bodies.append(("html", html))
+    return bodies
+
+
 def reply_body(msg: email.message.Message) -> tuple[str, str]:
     """``(kind, text)`` of the body a person typed: the first inline text/plain part, else
     the first text/html part; kind is "plain", "html" or "" when there is none.

@@ -1092,3 +1092,56 @@ async def test_blockquoted_html_never_counts_toward_an_approval(make_gateway, ht
     )
     await gateway.handle_inbound(raw_reply(parent, rest))
     assert (await state(gateway))[1] is (True if approved else None)
+
+
+# -- every part a reader may see must approve --------------------------------------------------
+
+_IMAGE = (
+    b"--b\r\nContent-Type: image/png\r\nContent-Disposition: inline\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        # Apple Mail splits a body around an inline image: the text after it counts too.
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nApprove\r\n"
+        + _IMAGE
+        + b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbut only for $5\r\n--b--\r\n",
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nApproved.\r\n"
+        + _IMAGE
+        + b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nActually no. Reject.\r\n--b--\r\n",
+        # The formatted part (what an HTML client shows) says no.
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nApprove\r\n"
+        b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<div>No, don't do it.</div>\r\n--b--\r\n",
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYes\r\n"
+        b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<div>Yes, after the audit next week.</div>\r\n--b--\r\n",
+    ],
+    ids=["image-split-condition", "image-split-retraction", "html-says-no", "html-defers"],
+)
+async def test_parts_that_disagree_never_approve(make_gateway, rest):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    outcome = await gateway.handle_inbound(raw_reply(parent, rest))
+    assert outcome.outcome != "applied"
+    assert await state(gateway) == ("pending", None)
+
+
+async def test_plain_and_html_twins_of_one_approval_approve(make_gateway):
+    gateway = await make_gateway()
+    [parent] = await ask(gateway)
+    rest = (
+        b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nApproved, thanks!\r\n"
+        b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<div dir="ltr"><b>Approved</b>, thanks!</div>\r\n--b--\r\n'
+    )
+    assert (await gateway.handle_inbound(raw_reply(parent, rest))).outcome == "applied"
+    assert await state(gateway) == ("done", True)
