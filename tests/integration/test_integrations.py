@@ -240,6 +240,46 @@ async def test_openai_agents_contact_human_tool(served, mail_client):
         assert result.final_output == "Rotterdam."
 
 
+async def test_openai_agents_repeated_tool_call_ids_are_asked_again(served, mail_client):
+    """Providers that number tool calls per response ("call_0") reuse ids across runs: a later
+    run must not pick up an earlier run's approval."""
+    pytest.importorskip("agents")
+    from agents import Agent, set_tracing_disabled
+    from hl_email_sdk.integrations.openai_agents import run_with_email_approvals
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import openai_agents_agent
+    finally:
+        sys.path.remove(str(ROOT / "examples"))
+
+    class NumberedCalls(openai_agents_agent.ScriptedModel):
+        async def get_response(self, *args, **kwargs):
+            response = await super().get_response(*args, **kwargs)
+            response.output = [
+                item.model_copy(update={"call_id": "call_0"})
+                if getattr(item, "type", "") == "function_call"
+                else item
+                for item in response.output
+            ]
+            return response
+
+    set_tracing_disabled(True)
+    alice = mail_client(ALICE)
+    async with AsyncHumanLayer(api_base_url=served, api_key=KEY) as hl:
+        agent = Agent(
+            name="refunds", model=NumberedCalls(), tools=[openai_agents_agent.issue_refund]
+        )
+        for _ in range(2):
+            run = asyncio.create_task(
+                run_with_email_approvals(agent, "Refund A-17.", hl, contact_channel=CHANNEL)
+            )
+            ask = await alice.wait_for_message(containing("A-17"), timeout=60)
+            await alice.reply(ask, "approved")
+            result = await asyncio.wait_for(run, 60)
+            assert result.final_output == "refunded 120 on A-17"
+
+
 # -- the examples against `hl-email dev` (the in-process sandbox it runs) -----------------------
 
 

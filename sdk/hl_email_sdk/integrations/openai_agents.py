@@ -4,13 +4,16 @@
     agent = Agent(name="ops", tools=[deploy_tool, contact_human_tool(hl)])
     result = await run_with_email_approvals(agent, "deploy the release", hl)
 
-Every approval interruption of a run becomes one email ask (call_id from the tool call's id);
-the human's reply approves or rejects it in the run state, and the run continues.
+Every approval interruption of a run becomes one email ask (call_id from a per-run key and the
+tool call's id: providers that number tool calls per response reuse ids such as "call_0", and an
+id seen before would reuse an earlier approval); the human's reply approves or rejects it in the
+run state, and the run continues.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from agents import Agent, FunctionTool, Runner, RunResult, function_tool
@@ -42,10 +45,16 @@ async def run_with_email_approvals(
     contact_channel: ContactChannel | None = None,
     timeout: float | None = None,
     max_rounds: int = 50,
+    run_key: str | None = None,
     **run_kwargs: Any,
 ) -> RunResult:
     """`Runner.run`, with every tool-approval interruption decided by a human by email. A
-    timeout raises HumanLayerTimeoutError: the tool does not run."""
+    timeout raises HumanLayerTimeoutError: the tool does not run.
+
+    ``run_key`` names this run in the call_ids (``oa-{run_key}-{tool call id}``); the default is
+    fresh for every run. Pass the same key again only to resume waiting on the same run's
+    emails after a restart."""
+    run_key = run_key or secrets.token_hex(6)
     result = await Runner.run(agent, input, **run_kwargs)
     for _ in range(max_rounds):
         if not result.interruptions:
@@ -59,7 +68,8 @@ async def run_with_email_approvals(
                 kwargs = {"arguments": item.arguments}
             if not isinstance(kwargs, dict):
                 kwargs = {"arguments": kwargs}
-            call_id = f"oa-{item.call_id}"[:200] if getattr(item, "call_id", None) else None
+            tool_call = getattr(item, "call_id", None)
+            call_id = f"oa-{run_key}-{tool_call}"[:200] if tool_call else None
             completed = await hl.fetch_approval(
                 FunctionCallSpec(fn=name, kwargs=kwargs, channel=contact_channel),
                 call_id=call_id,
