@@ -47,7 +47,7 @@ from .models import (
 )
 from .oauth import mail_token_providers, token_provider
 from .outbox import OutboxWorker, SmtpPool
-from .policy import Vote, tally
+from .policy import Tally, Vote, tally
 from .render import (
     AskContext,
     FollowupContext,
@@ -1688,12 +1688,27 @@ class Gateway:
         ]
         reachable = sum(1 for r in recipients if r.state not in ("failed", "handed_over"))
         route = request.route
-        result = tally(
-            route.get("policy", "any") if approval else "any",
-            int(route.get("quorum") or 1),
-            votes,
-            max(reachable, len(votes)),
-        )
+        policy = route.get("policy", "any") if approval else "any"
+        result = tally(policy, int(route.get("quorum") or 1), votes, max(reachable, len(votes)))
+        if policy == "all" and result.outcome == "approve":
+            # "all" means every person asked (to/cc, still reachable) approved: a responder the
+            # route also lets answer adds a vote, never stands in for someone who was asked.
+            approved_by = {_identity(v.address) for v in votes if v.verdict == "approve"}
+            missing = [
+                r.address
+                for r in recipients
+                if r.field in ("to", "cc")
+                and r.state not in ("failed", "handed_over")
+                and _identity(r.address) not in approved_by
+            ]
+            if missing:
+                result = Tally(
+                    "pending",
+                    result.approvals,
+                    result.rejections,
+                    result.needed,
+                    f"waiting for {', '.join(missing)} (policy: all)",
+                )
         responder.state = "answered"
         outbox: list[OutboxRow] = []
         update: RequestUpdate

@@ -1145,3 +1145,17 @@ async def test_plain_and_html_twins_of_one_approval_approve(make_gateway):
     )
     assert (await gateway.handle_inbound(raw_reply(parent, rest))).outcome == "applied"
     assert await state(gateway) == ("done", True)
+
+
+async def test_policy_all_needs_everyone_asked_not_just_an_extra_responder(make_gateway):
+    """Under "all", a responder the route also lets answer adds a vote; it never stands in
+    for a person who was asked."""
+    route = {"name": "r", "fn": "*", "to": [ALICE], "policy": "all", "responders": [ALICE, BOB]}
+    gateway = await make_gateway(routes=[route])
+    [alice_ask] = await ask(gateway, to=None)
+    await gateway.handle_inbound(
+        reply(alice_ask, "Approve", sender=BOB, message_id="<bob@corp.test>")
+    )
+    assert await state(gateway) == ("pending", None)
+    await gateway.handle_inbound(reply(alice_ask, "Approve", message_id="<alice@corp.test>"))
+    assert await state(gateway) == ("done", True)
