@@ -149,7 +149,7 @@ class LmtpListener:
     async def _process(self, path: Path) -> None:
         try:
             raw = await asyncio.to_thread(path.read_bytes)
-            await self.handle(raw)
+            outcome = await self.handle(raw)
         except asyncio.CancelledError:
             raise  # the file stays: processed at the next start
         except Exception as exc:
@@ -157,6 +157,12 @@ class LmtpListener:
             # the file: it is tried again at the next start.
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("LMTP: processing %s failed; kept for the next start", path.name)
+            return
+        if getattr(outcome, "outcome", None) == "error":
+            # handle_inbound never raises: an "error" outcome is a bug or a store that is down
+            # (its own record of the failure may not have been stored either). Keep the file.
+            self.last_error = getattr(outcome, "detail", "") or "processing failed"
+            log.warning("LMTP: processing %s failed; kept for the next start", path.name)
             return
         self.last_error = None
         with contextlib.suppress(OSError):
