@@ -1268,9 +1268,11 @@ class Gateway:
         record.detail = f"automatic reply from {recipient.address}; not an answer"
         sender, _ = sender_address(msg)
         delegate = (request.route.get("delegates") or {}).get(recipient.address)
-        first_time = not recipient.auto_replied
         recipient.auto_replied = True
-        if delegate and first_time and sender == recipient.address and request.state == "pending":
+        # Asked once: a delegate already among the recipients is not asked again (so a second
+        # out-of-office, or a retry after a conflict that had already stored auto_replied, is
+        # decided by that, not by auto_replied).
+        if delegate and sender == recipient.address and request.state == "pending":
             try:
                 delegate = normalize_address(delegate)
             except ValueError:

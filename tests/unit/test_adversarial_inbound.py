@@ -1159,3 +1159,31 @@ async def test_policy_all_needs_everyone_asked_not_just_an_extra_responder(make_
     assert await state(gateway) == ("pending", None)
     await gateway.handle_inbound(reply(alice_ask, "Approve", message_id="<alice@corp.test>"))
     assert await state(gateway) == ("done", True)
+
+
+async def test_out_of_office_delegate_is_asked_after_a_conflicting_write(make_gateway):
+    """A version conflict on the escalation (another writer touched the request) makes the
+    message be handled again; the delegate must still be asked then."""
+    from hl_email.store.base import CommitResult
+
+    gateway = await make_gateway(
+        routes=[{"name": "r", "fn": "*", "to": [ALICE], "delegates": {ALICE: "dave@corp.test"}}]
+    )
+    [parent] = await ask(gateway, to=None)
+    commit = gateway.store.commit
+    conflicted: list[bool] = []
+
+    async def conflict_once(**kw: Any) -> Any:
+        if kw.get("inbound") is not None and not conflicted:
+            conflicted.append(True)
+            return CommitResult.CONFLICT
+        return await commit(**kw)
+
+    gateway.store.commit = conflict_once  # type: ignore[method-assign]
+    raw = reply(parent, "I am out of the office.", message_id="<ooo@x>", subject="Out of office")
+    assert (await gateway.handle_inbound(raw)).outcome == "auto_reply"
+    assert conflicted
+    row = await gateway.store.get_request(call_id="c1")
+    assert any(
+        o.rcpt_to == ["dave@corp.test"] for o in await gateway.store.outbox_for_request(row.id)
+    )
