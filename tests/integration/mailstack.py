@@ -674,6 +674,20 @@ class MailStack:
         await self.stop()
 
 
+def dovecot_failure(proc: subprocess.Popen, root: Path) -> str:
+    """Stop a Dovecot that did not come up; its exit code, output and log, and its root removed."""
+    out = b""
+    if proc.poll() is None:
+        _kill_dovecot(proc)
+    with contextlib.suppress(Exception):
+        out = proc.stdout.read() if proc.stdout else b""
+    log = ""
+    with contextlib.suppress(OSError):
+        log = (root / "dovecot.log").read_text(errors="replace")
+    shutil.rmtree(root, ignore_errors=True)
+    return f"exit={proc.returncode} output={out.decode(errors='replace')}\nlog:\n{log}"
+
+
 def _kill_dovecot(proc: subprocess.Popen | None) -> None:
     """Kill the Dovecot master and all its children at once.
 
@@ -726,16 +740,7 @@ def _start_dovecot_sync(password: str) -> tuple[Path, subprocess.Popen, int, int
             if _port_open(imap_port) and _port_open(lmtp_port):
                 return root, proc, imap_port, lmtp_port, version
             time.sleep(0.01)
-        out = b""
-        if proc.poll() is None:
-            _kill_dovecot(proc)
-        with contextlib.suppress(Exception):
-            out = proc.stdout.read() if proc.stdout else b""
-        log = ""
-        with contextlib.suppress(OSError):
-            log = (root / "dovecot.log").read_text(errors="replace")
-        last_err = f"exit={proc.returncode} output={out.decode(errors='replace')}\nlog:\n{log}"
-        shutil.rmtree(root, ignore_errors=True)
+        last_err = dovecot_failure(proc, root)
         if "Address already in use" not in last_err:
             break
     raise RuntimeError(f"dovecot did not start:\n{last_err}")

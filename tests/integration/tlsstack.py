@@ -41,10 +41,10 @@ from mailstack import (
     _config_24,
     _drain,
     _free_port,
-    _kill_dovecot,
     _port_open,
     _users,
     dovecot_binary,
+    dovecot_failure,
     dovecot_version,
 )
 
@@ -546,16 +546,7 @@ def _start_dovecot_tls_sync(
             if all(_port_open(p) for p in (imap_port, lmtp_port, imaps_port)):
                 return root, proc, imap_port, lmtp_port, imaps_port, version, certs, auth_socket
             time.sleep(0.01)
-        out = b""
-        if proc.poll() is None:
-            _kill_dovecot(proc)
-        with contextlib.suppress(Exception):
-            out = proc.stdout.read() if proc.stdout else b""
-        log = ""
-        with contextlib.suppress(OSError):
-            log = (root / "dovecot.log").read_text(errors="replace")
-        last_err = f"exit={proc.returncode} output={out.decode(errors='replace')}\nlog:\n{log}"
-        shutil.rmtree(root, ignore_errors=True)
+        last_err = dovecot_failure(proc, root)
         if "Address already in use" not in last_err:
             break
     raise RuntimeError(f"dovecot did not start:\n{last_err}")
