@@ -1,0 +1,147 @@
+"""Headers first: can this message be ours, or do its headers alone decide its stored outcome?
+
+Pure (bytes in, a verdict out). The IMAP watcher fetches the header block, the size and one
+server-side body search per chunk; mail that cannot answer a request, whose outcome the body
+cannot change, is recorded without fetching its body. Everything else is fetched and walks the
+full inbound path. When in doubt, fetch: a needless fetch costs time, a wrong guess an outcome.
+
+Why the outcome then equals the full path's (``Gateway._handle_inbound``):
+- No reply key in any header (raw or decoded) and none in the body (the server's SEARCH BODY
+  for ``hl1-`` did not match): the full path's keys are empty, so the classifier runs without a
+  thread subject, no request is looked up, and the outcome is ``finish(kind)`` for any kind that
+  is not human or bounce (human goes to the agent inbox, bounce to ``_handle_bounce``).
+- The classifier, run on the header block alone, found such a kind, and no body rule can come
+  first: one text part (the part types are the header's), a sender and subject that are no
+  bounce's (bounce rules read the body), and no ``notificationType`` in the body (the no-reply
+  sender rule reads it for SES bounces). The body rules left come after every header rule.
+- No ``[inbound]`` limit can refuse it: the size from the server, the header checks on the
+  same header block, and no ``multipart/`` in the body (the structure check reads body lines).
+- A Message-ID, so the de-duplication key does not need the raw bytes' hash.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass
+from email.message import Message
+
+from ..limits import InboundLimits, check_inbound
+from ..matching import candidate_keys
+from ..replies.classify import MessageKind, classify_message
+from ..tokens import find_reply_keys
+
+# The classifier's own patterns and header reader: which senders and subjects make it read the
+# body, read exactly as it reads them.
+from ..replies.classify import (  # noqa: I001
+    _BOUNCE_SENDER_RE,
+    _BOUNCE_SUBJECT_RE,
+    _Headers,
+    _heuristic_subject,
+)
+
+__all__ = [
+    "BODY_SEARCH_TERMS",
+    "HeaderView",
+    "lanes",
+    "read_headers",
+    "unfetched_kind",
+]
+
+# A message whose body contains any of these (SEARCH BODY: case-insensitive substring of the
+# decoded text) needs its body: a reply key (`Ref:` line), a multipart declaration (limits), an
+# SES notification (the classifier's no-reply sender rule).
+BODY_SEARCH_TERMS = ("hl1-", "multipart/", "notificationType")
+
+_SKIPPABLE = {
+    MessageKind.AUTO_REPLY,
+    MessageKind.LIST,
+    MessageKind.SPAM,
+    MessageKind.FEEDBACK_REPORT,
+}
+# Charsets whose ASCII bytes stay ASCII: the server's body search sees what our parser sees.
+_ASCII_CHARSETS = re.compile(r"^(?:us-ascii|ascii|utf-8|utf8|iso-8859-\d{1,2}|windows-125\d)$")
+_TRANSFER_ENCODINGS = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
+_ENCODED_WORD = re.compile(rb"=\?[^?\s]*\?[bBqQ]\?")
+_QP_SOFT_BREAK = re.compile(rb"=\r?\n")
+_HIDING = re.compile(rb"base64|utf-16|utf-32|utf-7|ucs-2", re.I)
+
+
+@dataclass(frozen=True)
+class HeaderView:
+    """One message's header block, parsed once (the same parser the gateway uses)."""
+
+    block: bytes
+    msg: Message
+    dedupe_key: str | None  # "mid:…" as the gateway computes it; None: hash of the raw bytes
+    message_id: str | None
+
+    def header(self, name: str) -> str | None:
+        try:
+            value = self.msg.get(name)
+        except Exception:
+            return None
+        return str(value)[:500] if value is not None else None
+
+
+def read_headers(block: bytes) -> HeaderView:
+    msg = email.message_from_bytes(block, policy=email.policy.default)
+    message_id = None
+    try:
+        value = msg.get("Message-ID")
+        message_id = str(value).strip() if value else None
+    except Exception:
+        message_id = None
+    key = "mid:" + message_id.lower() if message_id else None
+    return HeaderView(block, msg, key, message_id)
+
+
+def within_limits(view: HeaderView, size: int, limits: InboundLimits) -> bool:
+    """No [inbound] limit that reads the headers or the size refuses this message."""
+    # slack at the size limit: the server's size and the fetched length must not disagree there
+    if size > limits.max_message_bytes - 1024:
+        return False
+    return check_inbound(view.block, limits) is None and not view.msg.defects
+
+
+def unfetched_kind(
+    view: HeaderView, size: int, limits: InboundLimits, body_hit: bool
+) -> MessageKind | None:
+    """The classifier's kind when the headers decide the outcome (see the module docstring);
+    None: fetch the body. `body_hit`: the server found a BODY_SEARCH_TERMS string in it."""
+    if body_hit or view.dedupe_key is None or not within_limits(view, size, limits):
+        return None
+    msg = view.msg
+    if b"hl1-" in view.block.lower() or candidate_keys(msg):
+        return None
+    try:
+        if msg.is_multipart() or msg.get_content_maintype() != "text":
+            return None
+        if msg.get_param("report-type") is not None:
+            return None
+        charset = msg.get_content_charset()
+        if charset is not None and not _ASCII_CHARSETS.match(charset.lower()):
+            return None
+        cte = str(msg.get("Content-Transfer-Encoding") or "").strip().lower()
+        if cte not in _TRANSFER_ENCODINGS:
+            return None
+        headers = _Headers(msg)
+        sender = headers.get("from", "") or ""
+        subject = _heuristic_subject(headers.get("subject", "") or "", None)
+    except Exception:
+        return None
+    if _BOUNCE_SENDER_RE.search(sender) or _BOUNCE_SUBJECT_RE.search(subject):
+        return None
+    kind = classify_message(msg)
+    return kind if kind in _SKIPPABLE else None
+
+
+def lanes(raw: bytes) -> frozenset[str] | None:
+    """The request ids a message could touch (any reply key in it, header or body), or None
+    when a key could hide from this scan (encoded words, base64, wide charsets): such a message
+    is ordered against every other. Two messages sharing a request are handled in order."""
+    if _HIDING.search(raw) or _ENCODED_WORD.search(raw):
+        return None
+    text = _QP_SOFT_BREAK.sub(b"", raw).decode("latin-1")
+    return frozenset(key.request_id for key in find_reply_keys(text))
