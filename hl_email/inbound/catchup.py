@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..store.base import Checkpoint
+from .responses import check_ok, parse_fetch_items, parse_search_uids, uid_set
 from .triage import BODY_SEARCH_TERMS, lanes
 
 if TYPE_CHECKING:
     import aioimaplib
 
-    from ..store.base import Checkpoint
     from .imap import ImapWatcher
 
-__all__ = ["CHUNK", "CatchUp", "parse_fetch_items", "uid_set"]
+__all__ = ["CHUNK", "CatchUp"]
 
 log = logging.getLogger("hl_email.inbound")
 
@@ -35,53 +35,6 @@ CHUNK = 200  # messages per header FETCH, STORE and checkpoint move
 BODY_CHUNK = 100  # messages per body FETCH
 BODY_CHUNK_BYTES = 2_000_000  # bytes per body FETCH (one bigger message goes alone)
 CONCURRENCY = 8  # messages handled at once within a chunk (gateway handler only)
-
-_FETCH_START = re.compile(rb"^\d+ FETCH \(", re.I)
-_LITERAL_END = re.compile(rb"\{\d+\}\s*$")
-_UID = re.compile(rb"\bUID (\d+)", re.I)
-_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.I)
-
-
-def uid_set(uids: list[int]) -> str:
-    """"3:5,9" for [3, 4, 5, 9]."""
-    ranges: list[str] = []
-    ordered = sorted(set(uids))
-    start = prev = ordered[0]
-    for uid in ordered[1:] + [None]:  # type: ignore[list-item]
-        if uid is not None and uid == prev + 1:
-            prev = uid
-            continue
-        ranges.append(str(start) if start == prev else f"{start}:{prev}")
-        if uid is not None:
-            start = prev = uid
-    return ",".join(ranges)
-
-
-def parse_fetch_items(lines: list[Any]) -> dict[int, tuple[int | None, bytes]]:
-    """{uid: (RFC822.SIZE or None, the literal)} of a multi-message FETCH response (one
-    literal per message; untagged FETCH lines without one, e.g. flag updates, are skipped)."""
-    found: dict[int, tuple[int | None, bytes]] = {}
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if isinstance(line, bytes) and _FETCH_START.match(line) and _LITERAL_END.search(line):
-            literal = lines[i + 1] if i + 1 < len(lines) else None
-            tail = lines[i + 2] if i + 2 < len(lines) and isinstance(lines[i + 2], bytes) else b""
-            meta = line + b" " + tail
-            uid = _UID.search(meta)
-            if isinstance(literal, bytearray) and uid:
-                size = _SIZE.search(meta)
-                found[int(uid.group(1))] = (int(size.group(1)) if size else None, bytes(literal))
-                i += 2
-                continue
-        i += 1
-    return found
-
-
-def _check(response: Any, what: str) -> Any:
-    from .imap import _check as check
-
-    return check(response, what)
 
 
 @dataclass
@@ -136,69 +89,76 @@ class CatchUp:
         self.watcher = watcher
         self.client = client
         self.uidvalidity = uidvalidity
+        self.sizes: dict[int, int] = {}
 
     async def run(self, backlog: list[int], checkpoint: Checkpoint) -> tuple[Checkpoint, int]:
-        from ..store.base import Checkpoint
-
-        w = self.watcher
         pending = list(backlog)
-        highest = max(max(backlog, default=0), checkpoint.last_uid)
+        self.checkpoint = checkpoint
+        self.highest = max(max(backlog, default=0), checkpoint.last_uid)
         # UIDs above the checkpoint not done yet: the mark stops below the lowest of them.
-        outstanding = {uid for uid in backlog if uid > checkpoint.last_uid}
+        self.outstanding = {uid for uid in backlog if uid > checkpoint.last_uid}
         handled = 0
         first = True
         while pending:
             if not first:  # new mail first: whatever arrived meanwhile goes before the backlog
-                fresh = await self._above(highest)
+                fresh = await self._above(self.highest)
                 if fresh:
-                    highest = max(fresh)
-                    outstanding.update(fresh)
+                    self.highest = max(fresh)
+                    self.outstanding.update(fresh)
                     pending = fresh + pending
             first = False
             chunk, pending = pending[:CHUNK], pending[CHUNK:]
-            handled += await self._chunk(chunk)
-            # \Seen records progress through the first catch-up (mail at or below the floor);
-            # above it, the checkpoint does.
-            _check(
-                await self.client.uid("store", uid_set(chunk), "+FLAGS.SILENT (\\Seen)"),
-                "UID STORE",
-            )
-            outstanding.difference_update(chunk)
-            mark = min(outstanding) - 1 if outstanding else highest
-            if mark > checkpoint.last_uid:
-                checkpoint = await w._move(
-                    checkpoint,
-                    Checkpoint(w.mailbox_key, self.uidvalidity, mark, checkpoint.catchup_floor),
-                )
-        return checkpoint, handled
+            if self.watcher.record_unfetched is not None:
+                await self._chunk(chunk)
+                await self._done(chunk)
+            else:
+                await self._one_by_one(chunk)
+            handled += len(chunk)
+        return self.checkpoint, handled
+
+    async def _done(self, uids: list[int]) -> None:
+        """Record progress: \\Seen for the first catch-up (mail at or below the floor), and
+        the checkpoint mark above it."""
+        # (unchecked, as before: a folder that refuses flags still has the checkpoint)
+        await self.client.uid("store", uid_set(uids), "+FLAGS.SILENT (\\Seen)")
+        self.outstanding.difference_update(uids)
+        mark = min(self.outstanding) - 1 if self.outstanding else self.highest
+        if mark > self.checkpoint.last_uid:
+            w = self.watcher
+            new = Checkpoint(w.mailbox_key, self.uidvalidity, mark, self.checkpoint.catchup_floor)
+            self.checkpoint = await w._move(self.checkpoint, new)
 
     async def _above(self, highest: int) -> list[int]:
-        from .imap import parse_search_uids
-
-        response = _check(await self.client.uid_search(f"UID {highest + 1}:*"), "UID SEARCH")
+        response = check_ok(await self.client.uid_search(f"UID {highest + 1}:*"), "UID SEARCH")
         return [u for u in parse_search_uids(response.lines) if u > highest]
 
-    async def _chunk(self, chunk: list[int]) -> int:
-        """Handle one chunk; returns how many messages it had."""
-        w = self.watcher
-        lanes_ = _Lanes(CONCURRENCY if w.record_unfetched is not None else 1)
-        to_fetch = await self._triage(chunk) if w.record_unfetched is not None else chunk
-        sizes = self.sizes
-        for batch in _batches(to_fetch, sizes):
-            part = f"<0.{w.max_fetch_bytes}>" if w.max_fetch_bytes else ""
-            response = _check(
+    async def _bodies(self, uids: list[int]) -> list[tuple[int, bytes]]:
+        """(uid, raw) in order, fetched in batches bounded in messages and bytes."""
+        part = f"<0.{self.watcher.max_fetch_bytes}>" if self.watcher.max_fetch_bytes else ""
+        found: list[tuple[int, bytes]] = []
+        for batch in _batches(uids, self.sizes):
+            response = check_ok(
                 await self.client.uid("fetch", uid_set(batch), f"(BODY.PEEK[]{part})"),
                 f"UID FETCH {uid_set(batch)[:40]}",
             )
             bodies = parse_fetch_items(response.lines)
-            for uid in batch:
-                if uid not in bodies:
-                    continue  # expunged meanwhile
-                raw = bodies[uid][1]
-                keys = lanes(raw) if lanes_.limit > 1 else None
-                lanes_.add(keys, lambda raw=raw, uid=uid: self._handle(uid, raw))
-        await lanes_.finish()
-        return len(chunk)
+            found.extend((uid, bodies[uid][1]) for uid in batch if uid in bodies)  # else expunged
+        return found
+
+    async def _one_by_one(self, chunk: list[int]) -> None:
+        """A plain handler (no de-duplication of its own): in UID order, progress per message."""
+        for uid, raw in await self._bodies(chunk):
+            # Shielded: a lost connection must not cut processing short.
+            await asyncio.shield(self._handle(uid, raw))
+            await self._done([uid])
+        self.outstanding.difference_update(chunk)  # expunged ones
+
+    async def _chunk(self, chunk: list[int]) -> None:
+        """Headers first, then the rest whole; handled concurrently in lanes."""
+        running = _Lanes(CONCURRENCY)
+        for uid, raw in await self._bodies(await self._triage(chunk)):
+            running.add(lanes(raw), lambda raw=raw, uid=uid: self._handle(uid, raw))
+        await running.finish()
 
     async def _handle(self, uid: int, raw: bytes) -> None:
         try:
@@ -209,13 +169,11 @@ class CatchUp:
             log.exception("processing IMAP UID %s failed; will retry", uid)
             raise
 
-    sizes: dict[int, int] = {}
-
     async def _triage(self, chunk: list[int]) -> list[int]:
         """Headers first: records what the headers decide; returns the UIDs to fetch whole."""
         w = self.watcher
         assert w.record_unfetched is not None
-        response = _check(
+        response = check_ok(
             await self.client.uid("fetch", uid_set(chunk), "(UID RFC822.SIZE BODY.PEEK[HEADER])"),
             "UID FETCH headers",
         )
@@ -227,11 +185,9 @@ class CatchUp:
         query = terms[-1]
         for term in reversed(terms[:-1]):
             query = f"OR {term} {query}"
-        from .imap import parse_search_uids
-
         hits = set(
             parse_search_uids(
-                _check(
+                check_ok(
                     await self.client.uid_search(f"UID {uid_set(present)} {query}"),
                     "UID SEARCH BODY",
                 ).lines

@@ -29,17 +29,18 @@ from email.message import Message
 
 from ..limits import InboundLimits, check_inbound
 from ..matching import candidate_keys
-from ..replies.classify import MessageKind, classify_message
-from ..tokens import find_reply_keys
 
-# The classifier's own patterns and header reader: which senders and subjects make it read the
-# body, read exactly as it reads them.
-from ..replies.classify import (  # noqa: I001
+# The classifier's own patterns and header reader (private names on purpose): which senders
+# and subjects make it read the body, read exactly as it reads them.
+from ..replies.classify import (
     _BOUNCE_SENDER_RE,
     _BOUNCE_SUBJECT_RE,
+    MessageKind,
     _Headers,
     _heuristic_subject,
+    classify_message,
 )
+from ..tokens import find_reply_keys
 
 __all__ = [
     "BODY_SEARCH_TERMS",
