@@ -61,9 +61,18 @@ _SKIPPABLE = {
     MessageKind.SPAM,
     MessageKind.FEEDBACK_REPORT,
 }
-# Charsets whose ASCII bytes stay ASCII: the server's body search sees what our parser sees.
-_ASCII_CHARSETS = re.compile(r"^(?:us-ascii|ascii|utf-8|utf8|iso-8859-\d{1,2}|windows-125\d)$")
-_TRANSFER_ENCODINGS = {"", "7bit", "8bit", "binary", "quoted-printable", "base64"}
+# One text part, read from the raw (lower-cased) header lines, strictly: anything else (two
+# Content-Type lines, folding, comments, other parameters) is fetched. The charsets keep ASCII
+# bytes ASCII, so the server's body search sees what our parser sees.
+_CONTENT_TYPE_LINE = re.compile(rb"^content-type[ \t]*:(.*)$", re.M)
+_SIMPLE_TEXT_TYPE = re.compile(
+    rb"[ \t]*text/(?:plain|html)[ \t]*"
+    rb"(?:;[ \t]*(?:charset=\"?(?:us-ascii|utf-8|iso-8859-\d{1,2}|windows-125\d)\"?"
+    rb"|format=\"?(?:flowed|fixed)\"?|delsp=\"?(?:yes|no)\"?)[ \t]*)*;?[ \t]*\r?"
+)
+_CTE_LINE = re.compile(rb"^content-transfer-encoding[ \t]*:(.*)$", re.M)
+_SIMPLE_CTE = re.compile(rb"[ \t]*(?:7bit|8bit|binary|quoted-printable|base64)[ \t]*\r?")
+_FOLDED = re.compile(rb"^(?:content-type|content-transfer-encoding)[ \t]*:.*\r?\n[ \t]", re.M)
 _ENCODED_WORD = re.compile(rb"=\?[^?\s]*\?[bBqQ]\?")
 _QP_SOFT_BREAK = re.compile(rb"=\r?\n")
 _HIDING = re.compile(rb"base64|utf-16|utf-32|utf-7|ucs-2", re.I)
@@ -114,19 +123,13 @@ def unfetched_kind(
     if body_hit or view.dedupe_key is None or not within_limits(view, size, limits):
         return None
     msg = view.msg
-    if b"hl1-" in view.block.lower() or candidate_keys(msg):
+    lowered = view.block.lower()
+    if b"hl1-" in lowered or not _simple_text(lowered):
+        return None
+    # a key can hide from the byte scan only in an encoded word or a quoted-pair
+    if (b"=?" in lowered or b"\\" in lowered) and candidate_keys(msg):
         return None
     try:
-        if msg.is_multipart() or msg.get_content_maintype() != "text":
-            return None
-        if msg.get_param("report-type") is not None:
-            return None
-        charset = msg.get_content_charset()
-        if charset is not None and not _ASCII_CHARSETS.match(charset.lower()):
-            return None
-        cte = str(msg.get("Content-Transfer-Encoding") or "").strip().lower()
-        if cte not in _TRANSFER_ENCODINGS:
-            return None
         headers = _Headers(msg)
         sender = headers.get("from", "") or ""
         subject = _heuristic_subject(headers.get("subject", "") or "", None)
@@ -136,6 +139,17 @@ def unfetched_kind(
         return None
     kind = classify_message(msg)
     return kind if kind in _SKIPPABLE else None
+
+
+def _simple_text(lowered: bytes) -> bool:
+    """The (lower-cased) header block declares one text/plain or text/html part, plainly."""
+    if _FOLDED.search(lowered):
+        return False
+    types = _CONTENT_TYPE_LINE.findall(lowered)
+    if len(types) > 1 or (types and not _SIMPLE_TEXT_TYPE.fullmatch(types[0])):
+        return False
+    encodings = _CTE_LINE.findall(lowered)
+    return len(encodings) <= 1 and all(_SIMPLE_CTE.fullmatch(e) for e in encodings)
 
 
 def lanes(raw: bytes) -> frozenset[str] | None:
