@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..store.base import Checkpoint
-from .responses import check_ok, parse_fetch_items, parse_search_uids, uid_set
+from .responses import check_ok, parse_fetch_items, parse_search_uids, parse_sizes, uid_set
 from .triage import BODY_SEARCH_TERMS, lanes
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ log = logging.getLogger("hl_email.inbound")
 CHUNK = 200  # messages per header FETCH, STORE and checkpoint move
 BODY_CHUNK = 100  # messages per body FETCH
 BODY_CHUNK_BYTES = 2_000_000  # bytes per body FETCH (one bigger message goes alone)
+HEADER_CAP = 65_536  # bytes of one header block fetched (over [inbound] max_header_bytes)
 CONCURRENCY = 8  # messages handled at once within a chunk (gateway handler only)
 
 
@@ -147,6 +148,7 @@ class CatchUp:
 
     async def _one_by_one(self, chunk: list[int]) -> None:
         """A plain handler (no de-duplication of its own): in UID order, progress per message."""
+        await self._sizes(chunk)
         for uid, raw in await self._bodies(chunk):
             # Shielded: a lost connection must not cut processing short.
             await asyncio.shield(self._handle(uid, raw))
@@ -174,30 +176,49 @@ class CatchUp:
         w = self.watcher
         assert w.record_unfetched is not None
         response = check_ok(
-            await self.client.uid("fetch", uid_set(chunk), "(UID RFC822.SIZE BODY.PEEK[HEADER])"),
+            await self.client.uid(
+                "fetch", uid_set(chunk), f"(UID RFC822.SIZE BODY.PEEK[HEADER]<0.{HEADER_CAP}>)"
+            ),
             "UID FETCH headers",
         )
         heads = parse_fetch_items(response.lines)
         present = [uid for uid in chunk if uid in heads]
         if not present:
             return []
-        terms = [f'BODY "{term}"' for term in BODY_SEARCH_TERMS]
-        query = terms[-1]
-        for term in reversed(terms[:-1]):
-            query = f"OR {term} {query}"
-        hits = set(
-            parse_search_uids(
-                check_ok(
-                    await self.client.uid_search(f"UID {uid_set(present)} {query}"),
-                    "UID SEARCH BODY",
-                ).lines
-            )
-        )
-        self.sizes = {uid: heads[uid][0] or 0 for uid in present}
+        # unknown size: as if too big, so the headers never decide it
+        self.sizes = {uid: _size(heads[uid][0]) for uid in present}
+        hits = await self._body_hits(present)
         outcomes = await w.record_unfetched(
-            [(heads[uid][1], heads[uid][0] or 0, uid in hits) for uid in present]
+            [
+                # a header block cut at the cap is not the message's: fetch that one whole
+                (heads[uid][1], self.sizes[uid], uid in hits or len(heads[uid][1]) >= HEADER_CAP)
+                for uid in present
+            ]
         )
         return [uid for uid, outcome in zip(present, outcomes, strict=True) if outcome is None]
+
+    async def _body_hits(self, uids: list[int]) -> set[int]:
+        """The UIDs whose body has a triage.BODY_SEARCH_TERMS string (server-side SEARCH); all
+        of them when the server cannot say."""
+        query = f'BODY "{BODY_SEARCH_TERMS[-1]}"'
+        for term in reversed(BODY_SEARCH_TERMS[:-1]):
+            query = f'OR BODY "{term}" {query}'
+        response = await self.client.uid_search(f"UID {uid_set(uids)} {query}")
+        if response.result != "OK":
+            log.warning("IMAP SEARCH BODY failed (%s); fetching every message", response.result)
+            return set(uids)
+        return set(parse_search_uids(response.lines))
+
+    async def _sizes(self, uids: list[int]) -> None:
+        """RFC822.SIZE of each message, to bound the body FETCHes (plain handlers)."""
+        response = check_ok(
+            await self.client.uid("fetch", uid_set(uids), "(UID RFC822.SIZE)"), "UID FETCH size"
+        )
+        self.sizes = parse_sizes(response.lines)
+
+
+def _size(size: int | None) -> int:
+    return size if size is not None else 1 << 62
 
 
 def _batches(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:

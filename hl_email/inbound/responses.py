@@ -13,6 +13,7 @@ __all__ = [
     "parse_fetch_items",
     "parse_fetch_literal",
     "parse_search_uids",
+    "parse_sizes",
     "parse_uidvalidity",
     "uid_set",
 ]
@@ -99,3 +100,14 @@ def parse_fetch_items(lines: list[Any]) -> dict[int, tuple[int | None, bytes]]:
                 continue
         i += 1
     return found
+
+
+def parse_sizes(lines: list[Any]) -> dict[int, int]:
+    """{uid: RFC822.SIZE} of a `UID FETCH … (UID RFC822.SIZE)` response."""
+    sizes: dict[int, int] = {}
+    for line in lines:
+        if isinstance(line, bytes) and _FETCH_START.match(line):
+            uid, size = _UID.search(line), _SIZE.search(line)
+            if uid and size:
+                sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
