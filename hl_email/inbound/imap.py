@@ -20,14 +20,13 @@ from ..store.base import Checkpoint, Store
 from .catchup import CatchUp
 from .responses import check_ok as _check
 from .responses import line_text as _text
-from .responses import parse_fetch_literal, parse_search_uids, parse_uidvalidity
+from .responses import parse_search_uids, parse_uidvalidity
 
 _MAILBOX_CHANGE = re.compile(rb"^(?:\* )?\d+ (?:EXISTS|RECENT)\b", re.IGNORECASE)
 
 __all__ = [
     "ImapError",
     "ImapWatcher",
-    "parse_fetch_literal",
     "parse_search_uids",
     "parse_uidvalidity",
 ]
