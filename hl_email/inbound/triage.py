@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import re
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 
 from ..limits import InboundLimits, check_inbound
 from ..matching import candidate_keys
@@ -78,6 +80,25 @@ _QP_SOFT_BREAK = re.compile(rb"=\r?\n")
 _HIDING = re.compile(rb"base64|utf-16|utf-32|utf-7|ucs-2", re.I)
 
 
+@functools.lru_cache(maxsize=4096)
+def _header_object(name: str, value: str) -> Any:
+    return email.policy.default.header_fetch_parse(name, value)
+
+
+class _CachingPolicy(email.policy.EmailPolicy):
+    """`email.policy.default` (what the gateway parses with), but each (name, value) is made
+    into a header object once: those objects are immutable and a function of the two alone, and
+    the mail of one sender repeats most of its headers (List-Id, Precedence, Content-Type)."""
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and len(value) < 1024:
+            return _header_object(name, value)
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _CachingPolicy()
+
+
 @dataclass(frozen=True)
 class HeaderView:
     """One message's header block, parsed once (the same parser the gateway uses)."""
@@ -96,7 +117,7 @@ class HeaderView:
 
 
 def read_headers(block: bytes) -> HeaderView:
-    msg = email.message_from_bytes(block, policy=email.policy.default)
+    msg = email.message_from_bytes(block, policy=_POLICY)
     message_id = None
     try:
         value = msg.get("Message-ID")

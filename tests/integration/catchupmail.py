@@ -66,12 +66,20 @@ def reply(ask: EmailMessage, text: str = "Approve, go ahead.", style: str = "pla
 
 
 def _base(n: int, sender: str, subject: str) -> EmailMessage:
+    """Headers that differ from message to message the way real ones do: the sender (one of
+    50), a Received trace, the date, the subject, the Message-ID."""
+    name, _, address = sender.partition(" <")
+    local, _, domain = address.rstrip(">").partition("@")
     msg = EmailMessage()
-    msg["From"] = sender
+    msg["Received"] = (
+        f"from mx{n % 13}.{domain} (mx{n % 13}.{domain} [192.0.2.{n % 250}]) by mx.example.test "
+        f"with ESMTPS id {uuid.uuid4().hex[:12]}; Wed, 2 Dec 2026 08:{n // 60 % 60:02d}:{n % 60:02d} +0000"
+    )
+    msg["From"] = f"{name} {n % 50} <{local}{n % 50}@{domain}>"
     msg["To"] = AGENT
     msg["Subject"] = subject
-    msg["Date"] = "Wed, 02 Dec 2026 08:00:00 +0000"
-    msg["Message-ID"] = f"<u{n}-{uuid.uuid4().hex[:10]}@elsewhere.test>"
+    msg["Date"] = f"Wed, 02 Dec 2026 08:{n // 60 % 60:02d}:{n % 60:02d} +0000"
+    msg["Message-ID"] = f"<u{n}-{uuid.uuid4().hex[:10]}@{domain}>"
     return msg
 
 
