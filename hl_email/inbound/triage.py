@@ -179,5 +179,8 @@ def lanes(raw: bytes) -> frozenset[str] | None:
     is ordered against every other. Two messages sharing a request are handled in order."""
     if _HIDING.search(raw) or _ENCODED_WORD.search(raw):
         return None
-    text = _QP_SOFT_BREAK.sub(b"", raw).decode("latin-1")
+    raw = _QP_SOFT_BREAK.sub(b"", raw)
+    if b"hl1-" not in raw.lower():
+        return frozenset()
+    text = raw.decode("latin-1")
     return frozenset(key.request_id for key in find_reply_keys(text))
