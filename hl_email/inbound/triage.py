@@ -77,6 +77,7 @@ _SIMPLE_CTE = re.compile(rb"[ \t]*(?:7bit|8bit|binary|quoted-printable|base64)[ 
 _FOLDED = re.compile(rb"^(?:content-type|content-transfer-encoding)[ \t]*:.*\r?\n[ \t]", re.M)
 _ENCODED_WORD = re.compile(rb"=\?[^?\s]*\?[bBqQ]\?")
 _QP_SOFT_BREAK = re.compile(rb"=\r?\n")
+_FROM_LINE = re.compile(rb"^from[ \t]*:([^\r\n]*)", re.M)
 _HIDING = re.compile(rb"base64|utf-16|utf-32|utf-7|ucs-2", re.I)
 
 
@@ -174,13 +175,17 @@ def _simple_text(lowered: bytes) -> bool:
 
 
 def lanes(raw: bytes) -> frozenset[str] | None:
-    """The request ids a message could touch (any reply key in it, header or body), or None
-    when a key could hide from this scan (encoded words, base64, wide charsets): such a message
-    is ordered against every other. Two messages sharing a request are handled in order."""
+    """What a message could touch, for ordering: the request ids of any reply key in it (header
+    or body); without one, its sender ("from:…": mail to the agent inbox stays in order per
+    person). None when a key could hide from this scan (encoded words, base64, wide charsets):
+    such a message is ordered against every other. Messages sharing a lane go in UID order."""
     if _HIDING.search(raw) or _ENCODED_WORD.search(raw):
         return None
     raw = _QP_SOFT_BREAK.sub(b"", raw)
-    if b"hl1-" not in raw.lower():
-        return frozenset()
-    text = raw.decode("latin-1")
-    return frozenset(key.request_id for key in find_reply_keys(text))
+    lowered = raw.lower()
+    if b"hl1-" in lowered:
+        keys = frozenset(key.request_id for key in find_reply_keys(raw.decode("latin-1")))
+        if keys:
+            return keys
+    sender = _FROM_LINE.search(lowered)
+    return frozenset({"from:" + (sender.group(1).strip().decode("latin-1") if sender else "")})
