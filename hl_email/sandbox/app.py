@@ -48,10 +48,10 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
-from .config import GatewayConfig, load_config, normalize_address
-from .inbound.maildir import Maildir, MaildirSource
-from .routing import RouteConfig
-from .tokens import find_reply_keys
+from ..config import GatewayConfig, load_config, normalize_address
+from ..inbound.maildir import Maildir, MaildirSource
+from ..routing import RouteConfig
+from ..tokens import find_reply_keys
 
 __all__ = [
     "DEFAULT_AGENT_ADDRESS",
@@ -74,7 +74,7 @@ DEFAULT_AGENT_ADDRESS = "agent@hl-email.test"
 DEFAULT_PERSON = "you@hl-email.test"
 USER_AGENT = "hl-email dev sandbox"
 
-_TEMPLATES = Path(__file__).parent / "sandbox_templates"
+_TEMPLATES = Path(__file__).parent.parent / "sandbox_templates"
 
 
 def sandbox_store_path(data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR) -> Path:
@@ -171,7 +171,7 @@ def build_reply(
     `Re: …`, In-Reply-To the original's Message-ID, References its References plus that ID, and
     the original's text quoted below the new text under an attribution line.
     """
-    from .render import reply_subject
+    from ..render import reply_subject
 
     reply = EmailMessage(policy=email.policy.SMTP)
     reply["From"] = Address(display_name=from_name, addr_spec=from_address)
@@ -514,7 +514,7 @@ class Sandbox:
         return config
 
     async def start(self) -> None:
-        from .gateway import Gateway
+        from ..gateway import Gateway
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(exist_ok=True)
@@ -562,7 +562,7 @@ class Sandbox:
 
     def app(self) -> Any:
         """The ASGI app: the HumanLayer HTTP API plus the inbox routes (which need no key)."""
-        from .api import create_app
+        from ..api import create_app
 
         assert self.config is not None
         return _LocalOnly(create_app(self.gateway, self.config, extra_routes=self.routes()), self)
@@ -589,7 +589,7 @@ class Sandbox:
 
     async def start_http(self) -> int:
         """Listen for the API and the inbox (port 0 picks a free port); returns the port."""
-        from .api import ApiServer
+        from ..api import ApiServer
 
         assert self.config is not None
         self._http = ApiServer(self.gateway, self.config, app=self.app())
@@ -928,7 +928,7 @@ _REPLY_ERRORS = {
 
 
 def _reply_subject(subject: str) -> str:
-    from .render import reply_subject
+    from ..render import reply_subject
 
     return reply_subject(subject) if subject else "Re:"
 
