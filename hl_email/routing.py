@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .core.addresses import normalize_address
 from .errors import RequestInvalidError
 
 __all__ = [
@@ -773,9 +774,6 @@ def _predicate_text(value: str) -> str:
 
 
 def _address(value: Any) -> str:
-    # Imported here: config.py imports this module for its [[routes]] fields.
-    from .config import normalize_address
-
     return normalize_address(value)
 
 

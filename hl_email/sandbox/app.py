@@ -28,7 +28,8 @@ from aiosmtpd.smtp import SMTP as SmtpServerProtocol
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
-from ..config import GatewayConfig, load_config, normalize_address
+from ..config import GatewayConfig, load_config
+from ..core.addresses import normalize_address
 from ..inbound.maildir import Maildir, MaildirSource
 from ..routing import RouteConfig
 from .mail_client import USER_AGENT, MailClient
