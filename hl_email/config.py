@@ -22,14 +22,11 @@ from pydantic_settings import (
 )
 
 from .core.addresses import ascii_domain, normalize_address
+from .errors import ConfigError as ConfigError
 from .header_values import header_problem
 from .routing import Duration, Groups, RouteConfig, gateway_routes_check
 
 __all__ = ["ConfigError", "GatewayConfig", "ascii_domain", "load_config", "normalize_address"]
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names each bad key and what is wrong with it."""
 
 
 class _Section(BaseModel):
