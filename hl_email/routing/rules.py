@@ -26,9 +26,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .core.addresses import normalize_address
-from .errors import NoRouteError as NoRouteError
-from .errors import RouteError as RouteError
+from ..core.addresses import normalize_address
+from ..errors import NoRouteError as NoRouteError
+from ..errors import RouteError as RouteError
 
 __all__ = [
     "EscalationStep",
@@ -847,7 +847,7 @@ class RouteConfig(BaseModel):
     def _working_hours(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from .hours import parse_working_hours
+        from ..hours import parse_working_hours
 
         return parse_working_hours(value).text
 
@@ -856,7 +856,7 @@ class RouteConfig(BaseModel):
     def _tz(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from .hours import parse_tz
+        from ..hours import parse_tz
 
         parse_tz(value)
         return value
