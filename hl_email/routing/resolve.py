@@ -173,95 +173,144 @@ def resolve_route(
     if kind not in _KINDS:
         raise RouteError(f"unknown request kind {kind!r} (expected approval or question)")
     kind = _KINDS[kind]
-    kwargs = kwargs or {}
     why: list[str] = []
-    if channel_addresses:
-        fields = {"to": [], "cc": [], "bcc": []}  # type: dict[str, list[str]]
-        for address, field_name in channel_addresses:
-            if field_name not in fields:
-                raise RouteError(f"contact channel field {field_name!r} is not to, cc or bcc")
-            fields[field_name].append(address.strip().lower())
-        why.append(
-            "contact channel given in the call: it names the recipients (policy any; "
-            "every recipient may answer)"
-        )
-    matched: RouteConfig | None = None
-    for i, route in enumerate(routing.routes):
-        ok, reason = _check_rule(route, kind=kind, fn=fn, kwargs=kwargs, run_id=run_id, agent=agent)
-        if ok:
-            why.append(f"rule {route.name!r} (routes[{i}]) matched: {reason}")
-            matched = route
-            rest = len(routing.routes) - i - 1
-            if rest:
-                why.append(f"{rest} later rule(s) not checked: the first match wins")
-            break
-        why.append(f"rule {route.name!r} (routes[{i}]) did not match: {reason}")
-    if not routing.routes:
-        why.append("no rules configured")
+    channel = _channel_fields(channel_addresses, why) if channel_addresses else None
+    matched = _first_match(
+        routing, why, kind=kind, fn=fn, kwargs=kwargs or {}, run_id=run_id, agent=agent
+    )
     chosen = matched or routing.default
     if chosen is not None and matched is None:
         why.append(f"default route {chosen.name!r} used: no rule matched")
-
-    if channel_addresses:
-        to, cc, bcc = _recipients(fields["to"], fields["cc"], fields["bcc"])
-        if chosen is not None:
-            why.append(
-                f"timers and delegates from {'rule' if matched else 'default route'} "
-                f"{chosen.name!r}; its recipients, responders and policy are not used"
-            )
-        else:
-            why.append("no rule or default route: no timeout, reminders or escalations")
-        return RouteDecision(
-            source="channel",
-            rule=chosen.name if chosen is not None else None,
-            to=to,
-            cc=cc,
-            bcc=bcc,
-            responders=(),
-            policy="any",
-            quorum=1,
-            timeout=chosen.timeout if chosen else None,
-            reminders=tuple(sorted(set(chosen.reminders))) if chosen else (),
-            escalations=tuple(sorted(chosen.escalations, key=lambda s: s.after)) if chosen else (),
-            delegates=MappingProxyType(dict(chosen.delegates)) if chosen else MappingProxyType({}),
-            why=tuple(why),
-            language=chosen.language if chosen else None,
-            template_set=chosen.template_set if chosen else None,
-            mailbox=chosen.mailbox if chosen else None,
-            approval=chosen.approval if chosen else None,
-            working_hours=chosen.working_hours if chosen else None,
-            tz=chosen.tz if chosen else None,
-        )
+    if channel is not None:
+        return _channel_decision(channel, chosen, from_rule=matched is not None, why=why)
     if chosen is None:
         raise NoRouteError(
             f"no route for {_call_text(kind, fn)}: no rule matched and no default route; "
             "add a [[routes]] rule or pass a contact_channel",
             why=why,
         )
+    return _rule_decision(chosen, routing.groups, from_rule=matched is not None, why=why)
+
+
+def _channel_fields(
+    channel_addresses: Sequence[tuple[str, str]], why: list[str]
+) -> dict[str, list[str]]:
+    """The contact channel's addresses by field (to, cc, bcc), normalized."""
+    fields: dict[str, list[str]] = {"to": [], "cc": [], "bcc": []}
+    for address, field_name in channel_addresses:
+        if field_name not in fields:
+            raise RouteError(f"contact channel field {field_name!r} is not to, cc or bcc")
+        fields[field_name].append(address.strip().lower())
+    why.append(
+        "contact channel given in the call: it names the recipients (policy any; "
+        "every recipient may answer)"
+    )
+    return fields
+
+
+def _first_match(
+    routing: RoutingConfig,
+    why: list[str],
+    *,
+    kind: str,
+    fn: str | None,
+    kwargs: Mapping[str, Any],
+    run_id: str,
+    agent: str,
+) -> RouteConfig | None:
+    """The first rule that matches (rules are checked in order), saying why for each checked."""
+    if not routing.routes:
+        why.append("no rules configured")
+        return None
+    for i, route in enumerate(routing.routes):
+        ok, reason = _check_rule(route, kind=kind, fn=fn, kwargs=kwargs, run_id=run_id, agent=agent)
+        if not ok:
+            why.append(f"rule {route.name!r} (routes[{i}]) did not match: {reason}")
+            continue
+        why.append(f"rule {route.name!r} (routes[{i}]) matched: {reason}")
+        rest = len(routing.routes) - i - 1
+        if rest:
+            why.append(f"{rest} later rule(s) not checked: the first match wins")
+        return route
+    return None
+
+
+def _route_settings(route: RouteConfig | None) -> dict[str, Any]:
+    """What a decision takes from its rule besides who is asked: timers, delegates, language,
+    templates, mailbox, approval mode and working hours (none of them without a rule)."""
+    if route is None:
+        return {
+            "timeout": None,
+            "reminders": (),
+            "escalations": (),
+            "delegates": MappingProxyType({}),
+        }
+    return {
+        "timeout": route.timeout,
+        "reminders": tuple(sorted(set(route.reminders))),
+        "escalations": tuple(sorted(route.escalations, key=lambda s: s.after)),
+        "delegates": MappingProxyType(dict(route.delegates)),
+        "language": route.language,
+        "template_set": route.template_set,
+        "mailbox": route.mailbox,
+        "approval": route.approval,
+        "working_hours": route.working_hours,
+        "tz": route.tz,
+    }
+
+
+def _channel_decision(
+    channel: Mapping[str, Sequence[str]],
+    chosen: RouteConfig | None,
+    *,
+    from_rule: bool,
+    why: list[str],
+) -> RouteDecision:
+    """The channel's recipients, any of whom may answer; the rule (if any) gives the rest."""
+    to, cc, bcc = _recipients(channel["to"], channel["cc"], channel["bcc"])
+    if chosen is not None:
+        why.append(
+            f"timers and delegates from {'rule' if from_rule else 'default route'} "
+            f"{chosen.name!r}; its recipients, responders and policy are not used"
+        )
+    else:
+        why.append("no rule or default route: no timeout, reminders or escalations")
+    return RouteDecision(
+        source="channel",
+        rule=chosen.name if chosen is not None else None,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        responders=(),
+        policy="any",
+        quorum=1,
+        why=tuple(why),
+        **_route_settings(chosen),
+    )
+
+
+def _rule_decision(
+    chosen: RouteConfig,
+    groups: Mapping[str, Sequence[str]],
+    *,
+    from_rule: bool,
+    why: list[str],
+) -> RouteDecision:
+    """Everything from the rule (or the default route): recipients, responders, policy."""
     to, cc, bcc = _recipients(chosen.to, chosen.cc, chosen.bcc)
-    responders = _expand_responders(chosen, routing.groups)
-    recipients = (*to, *cc, *bcc)
+    responders = _expand_responders(chosen, groups)
     why.extend(_unanswerable(chosen, responders))
     return RouteDecision(
-        source="rule" if matched else "default",
+        source="rule" if from_rule else "default",
         rule=chosen.name,
         to=to,
         cc=cc,
         bcc=bcc,
         responders=responders,
         policy=chosen.policy,
-        quorum=_quorum(chosen.policy, chosen.quorum, responders, recipients),
-        timeout=chosen.timeout,
-        reminders=tuple(sorted(set(chosen.reminders))),
-        escalations=tuple(sorted(chosen.escalations, key=lambda s: s.after)),
-        delegates=MappingProxyType(dict(chosen.delegates)),
+        quorum=_quorum(chosen.policy, chosen.quorum, responders, (*to, *cc, *bcc)),
         why=tuple(why),
-        language=chosen.language,
-        template_set=chosen.template_set,
-        mailbox=chosen.mailbox,
-        approval=chosen.approval,
-        working_hours=chosen.working_hours,
-        tz=chosen.tz,
+        **_route_settings(chosen),
     )
 
 
