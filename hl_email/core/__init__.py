@@ -1,1 +1,1 @@
-"""Pure core of the gateway: values in, values out (no sockets, no clock reads)."""
+"""Pure request logic: records, addresses, durations, tokens, policy, resolve (no I/O)."""
