@@ -13,11 +13,12 @@ import asyncio
 import base64
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import aioimaplib
 import aiosmtplib
 
+from .errors import GatewayError
 from .errors import ImapAuthError as ImapAuthError
 from .errors import MailAuthError as MailAuthError
 from .errors import MailCertificateError as MailCertificateError
@@ -442,7 +443,7 @@ Failure = Literal[
 ]
 
 
-class OpenStepError(Exception):
+class OpenStepError(GatewayError):
     """Opening a connection stopped at `step` for the reason `failure`; `cause` is the error
     underneath (None when the server simply lacks what the step needs)."""
 

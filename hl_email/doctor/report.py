@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from ..connections import MailConfigError, config_error
+from ..connections import config_error
+from ..errors import MailConfigError
 
 Status = Literal["ok", "fail", "warn", "skip"]
 SYMBOL = {"ok": "✓", "fail": "✗", "warn": "⚠", "skip": "-"}
