@@ -35,7 +35,8 @@ refuses every /humanlayer/v1 request (401, saying so), unless the app is created
 
 Layout: wire.py (limits, error bodies, reading bodies and `?wait=`), app.py (auth, endpoints,
 create_app), schema.py (/openapi.json, its document is the data file openapi.json), server.py
-(ApiServer, serve_api).
+(ApiServer, serve_api); the other HTTP surfaces: metrics.py (/metrics), console.py (/console),
+mcp_mount.py (/mcp) and mcp_server.py (the MCP tools, also `hl-email mcp` over stdio).
 """
 
 from .app import create_app

@@ -364,7 +364,7 @@ def _service_routes(api: _Api) -> list[BaseRoute]:
 
     async def metrics(request: Request) -> Response:
         # Counts and ages only (no addresses, no texts), so no key, like /healthz.
-        from ..metrics import render_metrics, snapshot
+        from .metrics import render_metrics, snapshot
 
         try:
             body, content_type = render_metrics(await snapshot(gateway))
@@ -416,7 +416,7 @@ def create_app(
 def _mcp_app(api: _Api) -> Any:
     """`/mcp` (MCP streamable HTTP; agent API keys, as the tools create requests) when the
     `mcp` extra is installed; None otherwise."""
-    from ..mcp_mount import McpMount, mcp_available
+    from .mcp_mount import McpMount, mcp_available
 
     if not mcp_available():
         return None
@@ -432,6 +432,6 @@ def _mcp_app(api: _Api) -> Any:
 
 
 def _console_routes(gateway: Any, config: GatewayConfig) -> list[BaseRoute]:
-    from ..console import console_routes
+    from .console import console_routes
 
     return console_routes(gateway, config)
