@@ -67,7 +67,7 @@ async def _secure(steps: SmtpSteps, cfg: SmtpConfig, where: str, add: Add) -> bo
         try:
             await steps.starttls()
         except OpenStepError as exc:
-            if exc.failure == "not_offered" or exc.cause is None:
+            if exc.cause is None:  # not offered
                 add(
                     "SMTP TLS",
                     "fail",
