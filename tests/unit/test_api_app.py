@@ -191,7 +191,9 @@ async def test_oversized_body_is_413_and_not_created():
 
 async def test_served_openapi_is_the_recorded_document():
     # tests/data/openapi.json is /openapi.json as served before the schema became data: the
-    # document, key order included, must not change unnoticed.
+    # document, key order included, must not change unnoticed. After a deliberate change
+    # (a wire model, an endpoint), record it again: json.dumps(openapi_schema(), indent=2,
+    # ensure_ascii=False) + "\n".
     recorded_text = (Path(__file__).parents[1] / "data" / "openapi.json").read_text("utf-8")
     assert json.dumps(openapi_schema(), indent=2, ensure_ascii=False) + "\n" == recorded_text
     async with client(FakeGateway()) as c:
