@@ -471,7 +471,7 @@ def _routes_test(args: argparse.Namespace) -> int:
 def _mcp(args: argparse.Namespace) -> int:
     """`hl-email mcp`: stdout is the MCP protocol, so every log line goes to stderr."""
     try:
-        from .mcp_server import run_stdio
+        from .api.mcp_server import run_stdio
     except ImportError as exc:
         print(
             f"hl-email: the MCP server needs the mcp extra (pip install 'hl-email[mcp]'): {exc}",

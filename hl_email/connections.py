@@ -1,7 +1,8 @@
 """Opening IMAP and SMTP connections: one place for TLS, STARTTLS, login and what a failure means.
 
 The watcher, the outbox and doctor all connect through here, so they trust the same CAs, speak
-the same STARTTLS and authenticate the same way. A failure that retrying cannot fix (a
+the same STARTTLS and authenticate the same way (doctor through SmtpSteps / ImapSteps, which take
+the same steps one at a time and name the step that failed). A failure that retrying cannot fix (a
 certificate the client does not trust, a refused login, TLS spoken to a plaintext port) is a
 `MailConfigError`; everything else (refused connection, timeout, 4xx) is worth retrying.
 """
@@ -12,11 +13,12 @@ import asyncio
 import base64
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import aioimaplib
 import aiosmtplib
 
+from .errors import GatewayError
 from .errors import ImapAuthError as ImapAuthError
 from .errors import MailAuthError as MailAuthError
 from .errors import MailCertificateError as MailCertificateError
@@ -25,11 +27,16 @@ from .errors import MailTlsMismatchError as MailTlsMismatchError
 from .errors import Problem as Problem
 
 __all__ = [
+    "Failure",
     "ImapAuthError",
+    "ImapSteps",
     "MailAuthError",
     "MailCertificateError",
     "MailConfigError",
     "MailTlsMismatchError",
+    "OpenStepError",
+    "SmtpSteps",
+    "Step",
     "TokenSource",
     "config_error",
     "decode_mailbox_name",
@@ -418,3 +425,169 @@ async def smtp_open(cfg: _Endpoint, *, tokens: TokenSource | None = None) -> aio
 
 
 Connector = Callable[[], Awaitable[aiosmtplib.SMTP]]
+
+
+# -- step by step (doctor) ----------------------------------------------------------------------
+
+Step = Literal["connect", "ehlo", "tls", "auth"]
+Failure = Literal[
+    "config",  # a MailConfigError (the cause carries the fix)
+    "tls_handshake",  # implicit TLS: the handshake failed
+    "tls_silent",  # implicit TLS: nothing answered the handshake in time
+    "no_greeting",  # connected, but no greeting in time (often: TLS expected first)
+    "unreachable",  # refused, unknown host, reset, …
+    "wrong_protocol",  # something answered, but not as an IMAP server
+    "refused",  # the server answered the command with an error
+    "not_offered",  # the server does not offer the extension (STARTTLS, AUTH)
+    "failed",  # the step failed otherwise
+]
+
+
+class OpenStepError(GatewayError):
+    """Opening a connection stopped at `step` for the reason `failure`; `cause` is the error
+    underneath (None when the server simply lacks what the step needs)."""
+
+    def __init__(self, step: Step, failure: Failure, cause: BaseException | None = None) -> None:
+        super().__init__(f"{step} {failure}" + (f": {cause}" if cause is not None else ""))
+        self.step: Step = step
+        self.failure: Failure = failure
+        self.cause = cause
+
+
+def _smtp_connect_failure(exc: BaseException, security: str) -> Failure:
+    tls_failed = any(
+        isinstance(link, ssl.SSLError) for link in (exc, exc.__cause__, exc.__context__)
+    )
+    if security == "tls" and tls_failed:
+        return "tls_handshake"
+    timeouts = (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError)
+    if security == "tls" and isinstance(exc, timeouts):
+        return "tls_silent"
+    if isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
+        return "no_greeting"
+    return "unreachable"
+
+
+class SmtpSteps:
+    """An SMTP connection opened one step at a time (connect, EHLO, STARTTLS, AUTH), each
+    failure an OpenStepError, so doctor can report every step on its own line. The client,
+    TLS and login are smtp_client's and smtp_authenticate's, as for the outbox."""
+
+    def __init__(
+        self, cfg: _Endpoint, *, tokens: TokenSource | None = None, timeout: float | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.tokens = tokens
+        self.timeout = timeout
+        self.client: aiosmtplib.SMTP | None = None  # set once connected
+
+    async def connect(self) -> aiosmtplib.SMTPResponse:
+        """TCP (and implicit TLS) up to the server's greeting, which is returned."""
+        try:
+            client = smtp_client(self.cfg, timeout=self.timeout, start_tls=False)
+        except MailConfigError as exc:
+            raise OpenStepError("connect", "config", exc) from exc
+        try:
+            response = await client.connect()
+        except (ssl.SSLError, aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise OpenStepError(
+                "connect", _smtp_connect_failure(exc, self.cfg.security), exc
+            ) from exc
+        self.client = client
+        return response
+
+    def _connected(self) -> aiosmtplib.SMTP:
+        if self.client is None:
+            raise RuntimeError("SmtpSteps: connect() first")
+        return self.client
+
+    async def ehlo(self) -> None:
+        try:
+            await self._connected().ehlo()
+        except aiosmtplib.SMTPException as exc:
+            raise OpenStepError("ehlo", "refused", exc) from exc
+
+    async def starttls(self) -> None:
+        """STARTTLS, then EHLO again: what the server offered before TLS must be forgotten
+        (RFC 3207 4.2), and AUTH usually appears only now."""
+        client = self._connected()
+        if not client.supports_extension("starttls"):
+            raise OpenStepError("tls", "not_offered")
+        try:
+            await client.starttls()
+            await client.ehlo()
+        except (aiosmtplib.SMTPException, ssl.SSLError, OSError) as exc:
+            raise OpenStepError("tls", "failed", exc) from exc
+
+    async def authenticate(self) -> None:
+        client = self._connected()
+        if not client.supports_extension("auth"):
+            raise OpenStepError("auth", "not_offered")
+        try:
+            await smtp_authenticate(client, self.cfg, self.tokens)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise OpenStepError("auth", "refused", exc) from exc
+        except MailConfigError as exc:
+            raise OpenStepError("auth", "config", exc) from exc
+        except Exception as exc:
+            raise OpenStepError("auth", "failed", exc) from exc
+
+
+def _imap_connect_failure(exc: BaseException, security: str) -> Failure:
+    if security == "tls" and isinstance(exc, ssl.SSLError):
+        return "tls_handshake"
+    if isinstance(exc, TimeoutError):
+        return "no_greeting"
+    return "unreachable"
+
+
+class ImapSteps:
+    """An IMAP connection opened one step at a time (connect, STARTTLS, login), each failure
+    an OpenStepError; the same imap_connect / imap_starttls / imap_authenticate as the watcher's
+    imap_open."""
+
+    def __init__(
+        self, cfg: _Endpoint, *, tokens: TokenSource | None = None, timeout: float | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.tokens = tokens
+        self.timeout = timeout
+        self.client: aioimaplib.IMAP4 | None = None  # set once greeted as IMAP
+
+    async def connect(self) -> aioimaplib.IMAP4:
+        """TCP (and implicit TLS) up to an IMAP greeting."""
+        try:
+            client = await imap_connect(self.cfg, timeout=self.timeout)
+        except MailConfigError as exc:
+            raise OpenStepError("connect", "config", exc) from exc
+        except (OSError, TimeoutError, ssl.SSLError, aioimaplib.Abort) as exc:
+            raise OpenStepError(
+                "connect", _imap_connect_failure(exc, self.cfg.security), exc
+            ) from exc
+        protocol = client.protocol
+        if protocol is None or protocol.state not in ("NONAUTH", "AUTH"):
+            raise OpenStepError("connect", "wrong_protocol")
+        self.client = client
+        return client
+
+    def _connected(self) -> aioimaplib.IMAP4:
+        if self.client is None:
+            raise RuntimeError("ImapSteps: connect() first")
+        return self.client
+
+    async def starttls(self) -> None:
+        client = self._connected()
+        if "STARTTLS" not in {c.upper() for c in client.protocol.capabilities}:
+            raise OpenStepError("tls", "not_offered")
+        try:
+            await imap_starttls(client, self.cfg)
+        except Exception as exc:
+            raise OpenStepError("tls", "failed", exc) from exc
+
+    async def authenticate(self) -> None:
+        try:
+            await imap_authenticate(self._connected(), self.cfg, self.tokens)
+        except MailConfigError as exc:
+            raise OpenStepError("auth", "config", exc) from exc
+        except Exception as exc:
+            raise OpenStepError("auth", "failed", exc) from exc

@@ -276,8 +276,8 @@ async def test_http_mcp_contact_human_auth_and_fail_closed(gateway_config, mail_
         # Nobody to ask (no [mcp] contact, no route): denied with the reason, not an error.
         from hl_email_sdk import AsyncHumanLayer
 
+        from hl_email.api.mcp_server import build_mcp_server
         from hl_email.config import McpConfig
-        from hl_email.mcp_server import build_mcp_server
 
         lonely = build_mcp_server(AsyncHumanLayer.local(gateway=gateway), McpConfig())
         async with Client(lonely) as client:

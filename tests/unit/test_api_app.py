@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -185,3 +187,17 @@ async def test_oversized_body_is_413_and_not_created():
         )
         assert r.status_code == 413
     assert gw.created == []
+
+
+async def test_served_openapi_is_the_recorded_document():
+    # tests/data/openapi.json is /openapi.json as served before the schema became data: the
+    # document, key order included, must not change unnoticed. After a deliberate change
+    # (a wire model, an endpoint), record it again: json.dumps(openapi_schema(), indent=2,
+    # ensure_ascii=False) + "\n".
+    recorded_text = (Path(__file__).parents[1] / "data" / "openapi.json").read_text("utf-8")
+    assert json.dumps(openapi_schema(), indent=2, ensure_ascii=False) + "\n" == recorded_text
+    async with client(FakeGateway()) as c:
+        served = await c.get("/openapi.json")
+    assert served.status_code == 200
+    compact = json.dumps(json.loads(recorded_text), ensure_ascii=False, separators=(",", ":"))
+    assert served.content == compact.encode("utf-8")

@@ -67,3 +67,37 @@ def test_certificate_auth_and_tls_mixups_are_configuration_errors():
     assert isinstance(config_error(mismatch, "imap", "tls"), MailTlsMismatchError)
     assert config_error(ConnectionRefusedError(), "smtp", "tls") is None
     assert config_error(TimeoutError(), "imap", "tls") is None
+
+
+def test_a_failed_connect_is_named_by_what_went_wrong():
+    from hl_email.connections import _imap_connect_failure, _smtp_connect_failure
+
+    handshake = aiosmtplib.SMTPConnectError("Error connecting")
+    handshake.__cause__ = ssl.SSLError(1, "[SSL] record layer failure")
+    silent = aiosmtplib.SMTPConnectTimeoutError("Timed out connecting")
+    assert _smtp_connect_failure(handshake, "tls") == "tls_handshake"
+    assert _smtp_connect_failure(silent, "tls") == "tls_silent"
+    assert _smtp_connect_failure(silent, "starttls") == "no_greeting"  # 465 asked in plain text
+    assert _smtp_connect_failure(ConnectionRefusedError(), "tls") == "unreachable"
+    assert _imap_connect_failure(ssl.SSLError(1, "x"), "tls") == "tls_handshake"
+    assert _imap_connect_failure(TimeoutError(), "none") == "no_greeting"
+    assert _imap_connect_failure(ConnectionRefusedError(), "starttls") == "unreachable"
+
+
+async def test_steps_report_an_unreadable_ca_file_before_connecting(tmp_path):
+    from hl_email.config import ImapConfig, SmtpConfig
+    from hl_email.connections import ImapSteps, OpenStepError, SmtpSteps
+    from hl_email.errors import GatewayError
+
+    missing = str(tmp_path / "no-such-ca.pem")
+    for steps in (
+        SmtpSteps(SmtpConfig(security="tls", ca_file=missing)),
+        ImapSteps(ImapConfig(security="tls", ca_file=missing)),
+    ):
+        with pytest.raises(OpenStepError) as caught:
+            await steps.connect()
+        assert isinstance(caught.value, GatewayError)
+        assert (caught.value.step, caught.value.failure) == ("connect", "config")
+        assert isinstance(caught.value.cause, MailCertificateError)
+        assert "ca_file" in caught.value.cause.fix
+        assert steps.client is None

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from test_store_contract import inbound, mail, rcpt, req, store  # noqa: F401 - the fixture
 
-from hl_email.metrics import LATENCY_BUCKETS, render_metrics, snapshot
+from hl_email.api.metrics import LATENCY_BUCKETS, render_metrics, snapshot
 from hl_email.retention import export_requests, purge_raw_mail
 from hl_email.store import RequestUpdate
 

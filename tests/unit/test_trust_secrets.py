@@ -123,13 +123,16 @@ def test_signature_has_a_timestamp_and_old_ones_are_refused(check):
 
 
 async def test_doctor_flags_weak_credentials_and_recommends_allowed_recipients(tmp_path):
-    from hl_email.doctor import _Doctor as Doctor
+    from hl_email.doctor import CheckResult
+    from hl_email.doctor.config_checks import check_config
+
+    def add(*args):
+        results.append(CheckResult(*args))
 
     hooks = [{"url": "https://example.test/h", "secret": "short"}]
     config = _config(tmp_path, security={"secret": "x" * 20}, webhooks=hooks)
     results = []
-    doctor = Doctor(config, timeout=1, emit=results.append)
-    doctor.check_config()
+    check_config(config, add)
     by_name = {r.name: r for r in results}
     assert by_name["security.secret"].status == "fail"
     assert (
@@ -138,10 +141,5 @@ async def test_doctor_flags_weak_credentials_and_recommends_allowed_recipients(t
     )
     assert by_name["security.allowed_recipients"].status == "warn"
     results.clear()
-    doctor = Doctor(
-        _config(tmp_path, security={"allowed_recipients": ["@corp.test"]}),
-        timeout=1,
-        emit=results.append,
-    )
-    doctor.check_config()
+    check_config(_config(tmp_path, security={"allowed_recipients": ["@corp.test"]}), add)
     assert {r.name: r.status for r in results}["security.allowed_recipients"] == "ok"

@@ -39,7 +39,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 
-from .config import McpConfig
+from ..config import McpConfig
 
 __all__ = ["McpHttpApp", "build_mcp_server", "permission_result", "run_stdio"]
 
@@ -248,7 +248,7 @@ async def run_stdio(
 ) -> int:
     """`hl-email mcp`: the gateway in this process (or a remote one via `api_base_url`), MCP on
     stdin/stdout. Logs go to stderr; stdout carries only the protocol."""
-    from .config import GatewayConfig
+    from ..config import GatewayConfig
 
     settings = config.mcp if isinstance(config, GatewayConfig) else McpConfig()
     if api_base_url:
@@ -262,7 +262,7 @@ async def run_stdio(
 
 class McpHttpApp:
     """The MCP streamable-HTTP transport for `/mcp` on `hl-email serve` (authentication is
-    hl_email.mcp_mount's job). The session manager's task group starts with the first request
+    hl_email.api.mcp_mount's job). The session manager's task group starts with the first request
     (the API runs without an ASGI lifespan) and ends with `close()`."""
 
     def __init__(self, gateway: Any, settings: McpConfig) -> None:

@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .errors import NotFoundError, RequestInvalidError
-from .models import Escalation
+from ..errors import NotFoundError, RequestInvalidError
+from ..models import Escalation
 
 __all__ = ["COOKIE", "console_routes"]
 

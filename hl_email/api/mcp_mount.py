@@ -8,7 +8,7 @@ import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-from .config import McpConfig
+from ..config import McpConfig
 
 __all__ = ["McpMount", "mcp_available"]
 
@@ -20,7 +20,7 @@ def mcp_available() -> bool:
 
 class McpMount:
     """ASGI app for `/mcp`: `authorize(request)` returns None or the refusal response; the
-    MCP streamable-HTTP app (hl_email.mcp_server.McpHttpApp) is built on first use."""
+    MCP streamable-HTTP app (hl_email.api.mcp_server.McpHttpApp) is built on first use."""
 
     def __init__(self, gateway: Any, settings: McpConfig, authorize: Callable[[Any], Any]) -> None:
         self.gateway = gateway

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store.sql import fetch
+from ..store.sql import fetch
 
 __all__ = ["LATENCY_BUCKETS", "MetricsSnapshot", "render_metrics", "snapshot"]
 
