@@ -16,9 +16,9 @@ key order round-trips exactly, as it does with SQLite.
 
 from __future__ import annotations
 
+from ..errors import DuplicateCallError
 from .base import (
     CommitResult,
-    DuplicateCallError,
     InboundRecord,
     OutboxRow,
     RecipientRow,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+from ..errors import DuplicateCallError
 from .base import (
     ChangeListener,
     CommitResult,
-    DuplicateCallError,
     InboundRecord,
     OutboxRow,
     RecipientRow,

@@ -691,3 +691,21 @@ async def test_named_secrets_round_trip_and_overwrite(store):
     assert await store.get_secret("oauth-refresh:x") == b"\x00sealed\xff"
     await store.set_secret("oauth-refresh:x", b"rotated")
     assert await store.get_secret("oauth-refresh:x") == b"rotated"
+
+
+def test_both_stores_have_every_protocol_method_with_its_parameters():
+    """base.Store is the whole contract: each backend has each method, named parameters alike."""
+    import inspect
+
+    from hl_email.store import Store
+    from hl_email.store.postgres import PostgresStore
+
+    names = [n for n, v in vars(Store).items() if callable(v) and not n.startswith("_")]
+    assert {"claim_webhooks", "enqueue_webhooks", "outbox_retry", "commit"} <= set(names)
+    for backend in (SqliteStore, PostgresStore):
+        for name in names:
+            wanted = list(inspect.signature(getattr(Store, name)).parameters)
+            assert list(inspect.signature(getattr(backend, name)).parameters) == wanted, (
+                backend.__name__,
+                name,
+            )
