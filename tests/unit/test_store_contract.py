@@ -292,6 +292,19 @@ async def test_sqlite_operations_run_in_the_order_they_were_made(store):
     assert (await again).state == "done"
 
 
+async def test_sqlite_a_create_cancelled_before_its_batch_started_is_not_stored(store):
+    if not isinstance(store, SqliteStore):
+        pytest.skip("SQLite-only: the queue to the store's thread")
+    create = asyncio.ensure_future(store.create_request(req(1), [rcpt()], [mail()]))
+    await asyncio.sleep(0)  # one turn: the create is queued, its batch not yet started
+    create.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await create
+    assert await store.get_request(call_id="call-1") is None
+    await store.create_request(req(2), [rcpt("r2")], [mail("r2")])  # the queue goes on
+    assert (await store.get_request(call_id="call-2")).id == "r2"
+
+
 async def test_list_requests_by_state_newest_first_with_limit(store):
     for n in range(1, 6):
         await store.create_request(req(n, state="done" if n % 2 else "pending"), [], [])
