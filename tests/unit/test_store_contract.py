@@ -722,3 +722,11 @@ def test_both_stores_have_every_protocol_method_with_its_parameters():
                 backend.__name__,
                 name,
             )
+
+
+async def test_inbound_seen_keys_answers_for_a_batch(store):
+    for key in ("mid:<a@x>", "mid:<b@x>", "nul\x00key"):
+        assert await store.commit(inbound=inbound(key, request_id=None)) is CommitResult.OK
+    asked = ["mid:<a@x>", "mid:<c@x>", "nul\x00key", "mid:<a@x>"] + [f"k{i}" for i in range(700)]
+    assert await store.inbound_seen_keys(asked) == {"mid:<a@x>", "nul\x00key"}
+    assert await store.inbound_seen_keys([]) == set()
