@@ -233,6 +233,78 @@ async def test_concurrent_create_same_call_id_one_wins(store):
     assert len(await store.list_requests()) == 1
 
 
+async def test_concurrent_creates_a_duplicate_undoes_only_itself(store):
+    """Creates that meet at once (SQLite runs them in one transaction) stand or fall alone."""
+    await seeded(store)
+    rows = {n: (req(n), mail(f"r{n}"), timer(f"r{n}")) for n in range(2, 12)}
+    rows[6] = (req(6, call_id="call-1"), mail("r6"), timer("r6"))  # call-1 is stored already
+    results = await asyncio.gather(
+        *(store.create_request(row, [rcpt(row.id)], [out], [tm]) for row, out, tm in rows.values()),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results].count("DuplicateCallError") == 1
+    assert isinstance(results[4], DuplicateCallError)
+    for n, (row, out, tm) in rows.items():
+        if n == 6:
+            assert await store.get_request(id="r6") is None
+            assert await store.get_recipients("r6") == []
+            assert await store.outbox_for_request("r6") == []
+            assert out.id is None and tm.id is None
+            continue
+        assert (await store.get_request(id=row.id)).call_id == row.call_id
+        assert [o.id for o in await store.outbox_for_request(row.id)] == [out.id]
+        assert len(await store.get_recipients(row.id)) == 1
+    assert len(await store.due_timers(10**9, limit=100)) == 10  # r1 and nine new ones
+
+
+async def test_concurrent_commits_a_conflict_undoes_only_itself(store):
+    for n in range(1, 6):
+        await seeded(store, n)
+    confirms = {n: mail(f"r{n}", 0, purpose="confirm") for n in range(1, 6)}
+    # r3 is asked for a version it is not at: only that commit is refused.
+    updates = [
+        RequestUpdate(f"r{n}", state="done", expect_version=7 if n == 3 else 0) for n in range(1, 6)
+    ]
+    results = await asyncio.gather(
+        *(
+            store.commit(inbound=inbound(f"k{n}", f"r{n}"), request=u, outbox=[confirms[n]])
+            for n, u in zip(range(1, 6), updates, strict=True)
+        )
+    )
+    assert results == [CommitResult.OK] * 2 + [CommitResult.CONFLICT] + [CommitResult.OK] * 2
+    states = [(await store.get_request(id=f"r{n}")).state for n in range(1, 6)]
+    assert states == ["done", "done", "pending", "done", "done"]
+    assert confirms[3].id is None and all(confirms[n].id for n in (1, 2, 4, 5))
+    assert not await store.inbound_seen("k3") and await store.inbound_seen("k4")
+
+
+async def test_sqlite_operations_run_in_the_order_they_were_made(store):
+    """A read made after a write (neither awaited yet) sees it, as with one queue to the thread."""
+    if not isinstance(store, SqliteStore):
+        pytest.skip("SQLite-only: PostgreSQL runs concurrent operations on separate connections")
+    create = asyncio.ensure_future(store.create_request(req(1), [rcpt()], [mail()]))
+    read = asyncio.ensure_future(store.get_request(call_id="call-1"))
+    update = asyncio.ensure_future(store.commit(request=RequestUpdate("r1", state="done")))
+    again = asyncio.ensure_future(store.get_request(call_id="call-1"))
+    await create
+    assert (await read).state == "pending"
+    assert await update is CommitResult.OK
+    assert (await again).state == "done"
+
+
+async def test_sqlite_a_create_cancelled_before_its_batch_started_is_not_stored(store):
+    if not isinstance(store, SqliteStore):
+        pytest.skip("SQLite-only: the queue to the store's thread")
+    create = asyncio.ensure_future(store.create_request(req(1), [rcpt()], [mail()]))
+    await asyncio.sleep(0)  # one turn: the create is queued, its batch not yet started
+    create.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await create
+    assert await store.get_request(call_id="call-1") is None
+    await store.create_request(req(2), [rcpt("r2")], [mail("r2")])  # the queue goes on
+    assert (await store.get_request(call_id="call-2")).id == "r2"
+
+
 async def test_list_requests_by_state_newest_first_with_limit(store):
     for n in range(1, 6):
         await store.create_request(req(n, state="done" if n % 2 else "pending"), [], [])
@@ -590,9 +662,7 @@ async def test_postgres_text_with_nul_is_stored(store):
     assert (await store.get_request(id="r1")).status == {"comment": "a\x00b"}
 
 
-async def test_postgres_ids_assigned_only_on_success(store):
-    if isinstance(store, SqliteStore):
-        pytest.skip("PostgreSQL-only (SQLite assigns ids inside the rolled-back transaction)")
+async def test_ids_assigned_only_on_success(store):
     await seeded(store)
     assert await store.commit(inbound=inbound("k1")) is CommitResult.OK
     row = mail("r1", 0, purpose="confirm")
@@ -634,6 +704,24 @@ async def test_named_secrets_round_trip_and_overwrite(store):
     assert await store.get_secret("oauth-refresh:x") == b"\x00sealed\xff"
     await store.set_secret("oauth-refresh:x", b"rotated")
     assert await store.get_secret("oauth-refresh:x") == b"rotated"
+
+
+def test_both_stores_have_every_protocol_method_with_its_parameters():
+    """base.Store is the whole contract: each backend has each method, named parameters alike."""
+    import inspect
+
+    from hl_email.store import Store
+    from hl_email.store.postgres import PostgresStore
+
+    names = [n for n, v in vars(Store).items() if callable(v) and not n.startswith("_")]
+    assert {"claim_webhooks", "enqueue_webhooks", "outbox_retry", "commit"} <= set(names)
+    for backend in (SqliteStore, PostgresStore):
+        for name in names:
+            wanted = list(inspect.signature(getattr(Store, name)).parameters)
+            assert list(inspect.signature(getattr(backend, name)).parameters) == wanted, (
+                backend.__name__,
+                name,
+            )
 
 
 async def test_inbound_seen_keys_answers_for_a_batch(store):
