@@ -15,7 +15,7 @@ import html
 import re
 from enum import StrEnum
 
-from .mime import (
+from .parse import (
     as_message,
     content_param,
     content_type,

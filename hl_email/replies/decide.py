@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from .comment import approval_gate, plain_yes, raw_text_gate, signature_spans, unwrap
 from .extract import ExtractedText, extract_reply, strip_quoted
-from .lexicon import FOREIGN, LANGUAGES, SIGNAL_KINDS, UNIVERSAL
+from .lexicon import FOREIGN, GREETINGS, LANGUAGES, SIGNAL_KINDS, THANKS, UNIVERSAL
 
 __all__ = ["SUPPORTED_LANGUAGES", "Decision", "decide", "normalise"]
 
@@ -103,16 +103,6 @@ _APPROVE_ATOMS: set[str] = set()
 _COURTESY_ATOMS: set[str] = set()
 _ALONE: set[str] = set()
 _PRONOUNS: set[str] = set()
-_GREETINGS = (
-    "hi|hello|hey|dear|hiya|hallo|moin|servus|liebe|lieber|sehr geehrte|sehr geehrter|bonjour|"
-    "salut|bonsoir|cher|chère|coucou|hola|estimado|estimada|querido|querida|olá|oi|prezado|"
-    "prezada|caro|cara|ciao|salve|gentile|hoi|beste|geachte|cześć|witam|szanowny|szanowna|"
-    "drogi|droga|hej|hallå|hejsan|hejsa|kære|hei|heisann|kjære|привет|здравствуйте|уважаемый|"
-    "уважаемая|привіт|вітаю|шановний|шановна|good morning|good afternoon|good evening|"
-    "guten morgen|guten tag|guten abend|buenos días|buenas tardes|buenas|bom dia|boa tarde|"
-    "buongiorno|buonasera|goedemorgen|goedemiddag|dzień dobry|god morgon|god morgen|godmorgen|"
-    "добрый день|доброе утро|добрий день|доброго ранку|你好|您好|こんにちは|お疲れ様です"
-).split("|")
 
 
 def _variants(entry: str) -> set[str]:
@@ -194,13 +184,12 @@ _SEP_RE = re.compile(r"[\s,;:.!…~*_\-–—()]*+")
 # After the approval, the first clause must end: a line end, punctuation or a symbol.
 _BOUNDARY_RE = re.compile(r"[^\S\n]*+(?:$|\n|[^\w\s'])")
 _GREETING_RE = re.compile(
-    rf"[^\S\n]*(?:{_alternation(_GREETINGS)})(?![\w'])"
+    rf"[^\S\n]*(?:{_alternation(GREETINGS.split('|'))})(?![\w'])"
     r"(?:[^\S\n]+[^\W\d_][\w.'\-]{0,30}){0,3}?[^\S\n]*(?:[,!:.。！、，][^\S\n]*\n?|\n)\s*",
     re.I,
 )
 _THANKS_RE = re.compile(
-    r"[^\S\n]*(?:many thanks|thanks|thank you|thx|danke|vielen dank|merci|gracias|obrigad[oa]|"
-    r"grazie|bedankt|dank je|dziękuję|dzięki|tack|takk|спасибо|дякую|谢谢|謝謝|ありがとう)"
+    rf"[^\S\n]*(?:{THANKS})"
     # "Thanks for the details!", not "Thanks, approved!"
     r"(?![\w'])(?:[^\S\n]+[^\n.!?。！,，、]{0,60})?[.!。！]+\s*",
     re.I,

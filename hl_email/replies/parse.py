@@ -315,6 +315,16 @@ def header_all(msg: email.message.Message, name: str) -> list[str]:
     return [header_text(v) for v in values]
 
 
+def header_strings(msg: email.message.Message, name: str) -> list[str]:
+    """Every value of a header as the message object renders it (``str``), undecoded by us;
+    [] when absent or when the parser could not make sense of it."""
+    try:
+        values = msg.get_all(name) or []
+    except Exception:  # a header the parser could not make sense of
+        return []
+    return [str(v) for v in values]
+
+
 def content_type(part: email.message.Message) -> str:
     # PERF: Message.get_content_type() lowercases every header name on each call; a compat32
     # message with a plain ASCII Content-Type is read here directly, with the same result.
