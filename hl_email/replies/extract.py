@@ -653,32 +653,9 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
     if marker >= 0:
         lines, kinds = lines[:marker], kinds[:marker]
 
-    # Leading reply headers, forwards and header blocks (bottom posting, forwarded mail).
-    at = 0
-    while True:
-        at = _LEADING_RE.match(kinds, at).end()
-        if at >= len(kinds):
-            return []
-        first = kinds[at]
-        if first in "oh":
-            skip = _LEADING_FORWARD_RE.match(kinds, at).end()
-            if kinds.find("t", skip) < 0:
-                break
-            at = skip
-            continue
-        if first == "b":
-            skip = _HEADER_RUN_RE.match(kinds, at).end()
-            quote = _QUOTE_RUN_RE.match(kinds, skip)
-            if quote and kinds.find("t", quote.end()) >= 0:
-                skip = quote.end()
-            elif quote and quote.end() >= len(kinds):
-                return []  # only "On … wrote:" and the quote: nothing new was written
-            at = skip
-            continue
-        if first in "ds":
-            # a signature or delimiter before any text: nothing new was written
-            return []
-        break
+    at = _new_text_start(kinds)
+    if at is None:
+        return []
     lines, kinds = lines[at:], kinds[at:]
 
     if "t" not in kinds:
@@ -691,8 +668,49 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
             return []
         return _strip_blank(lines)
 
-    # Cut at the first header, separator or signature after the text, except where the
-    # text goes on between quotes (inline answers) or closes with a short sign-off.
+    end, dropped = _text_end(lines, kinds)
+    lines, kinds = _without(lines, kinds, end, dropped)
+
+    trailing = _TRAILING_QUOTE_RE.search(kinds)
+    if trailing:
+        lines = lines[: trailing.start(1)]
+    return _strip_blank(lines)
+
+
+def _new_text_start(kinds: str) -> int | None:
+    """Where the new text starts after leading reply headers, forwards and header blocks
+    (bottom posting, forwarded mail); None when nothing new was written."""
+    at = 0
+    while True:
+        at = _LEADING_RE.match(kinds, at).end()
+        if at >= len(kinds):
+            return None
+        first = kinds[at]
+        if first in "oh":
+            skip = _LEADING_FORWARD_RE.match(kinds, at).end()
+            if kinds.find("t", skip) < 0:
+                return at
+            at = skip
+            continue
+        if first == "b":
+            skip = _HEADER_RUN_RE.match(kinds, at).end()
+            quote = _QUOTE_RUN_RE.match(kinds, skip)
+            if quote and kinds.find("t", quote.end()) >= 0:
+                skip = quote.end()
+            elif quote and quote.end() >= len(kinds):
+                return None  # only "On … wrote:" and the quote: nothing new was written
+            at = skip
+            continue
+        if first in "ds":
+            # a signature or delimiter before any text: nothing new was written
+            return None
+        return at
+
+
+def _text_end(lines: list[str], kinds: str) -> tuple[int, list[tuple[int, int]]]:
+    """Where the new text ends: the first header, separator or signature after the text,
+    except where the text goes on between quotes (inline answers) or closes with a short
+    sign-off. Returns the end and the (start, stop) spans of reply headers dropped above it."""
     end = len(kinds)
     dropped: list[tuple[int, int]] = []
     cut = _CUT_RE.search(kinds, kinds.find("t"))
@@ -711,30 +729,29 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
                 if len(tail) <= 2 and sum(map(len, tail)) <= 60:
                     # a short closing ("Regards, Roman") written under the quote
                     dropped.append((at, wrapped.start(1)))
-                    end = wrapped.end(1)
-                    break
-        end = at
-        break
-    if dropped:
-        kept_lines: list[str] = []
-        kept_kinds: list[str] = []
-        position = 0
-        for start, stop in dropped:
-            kept_lines.extend(lines[position:start])
-            kept_kinds.append(kinds[position:start])
-            kept_lines.append("")
-            kept_kinds.append("e")
-            position = stop
-        kept_lines.extend(lines[position:end])
-        kept_kinds.append(kinds[position:end])
-        lines, kinds = kept_lines, "".join(kept_kinds)
-    else:
-        lines, kinds = lines[:end], kinds[:end]
+                    return wrapped.end(1), dropped
+        return at, dropped
+    return end, dropped
 
-    trailing = _TRAILING_QUOTE_RE.search(kinds)
-    if trailing:
-        lines = lines[: trailing.start(1)]
-    return _strip_blank(lines)
+
+def _without(
+    lines: list[str], kinds: str, end: int, dropped: list[tuple[int, int]]
+) -> tuple[list[str], str]:
+    """The lines (and their kinds) up to ``end``, each dropped span left as one empty line."""
+    if not dropped:
+        return lines[:end], kinds[:end]
+    kept_lines: list[str] = []
+    kept_kinds: list[str] = []
+    position = 0
+    for start, stop in dropped:
+        kept_lines.extend(lines[position:start])
+        kept_kinds.append(kinds[position:start])
+        kept_lines.append("")
+        kept_kinds.append("e")
+        position = stop
+    kept_lines.extend(lines[position:end])
+    kept_kinds.append(kinds[position:end])
+    return kept_lines, "".join(kept_kinds)
 
 
 def _strip_blank(lines: list[str]) -> list[str]:
