@@ -356,6 +356,10 @@ def _name_lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
 def _signals(
     text: str, masked: list[tuple[int, int]], *, first_only: bool = False
 ) -> Iterator[_Signal]:
@@ -363,11 +367,20 @@ def _signals(
     (with ``first_only``, the words are read only up to the first signal).
 
     Sarcasm counts even inside the approval ("yeah right", "sí, claro")."""
-
-    def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in spans)
-
     names = _name_lines(text) if "\n" in text else []
+    found = _word_signals(text, masked, names, first_only)
+    # PERF: with first_only, the other scans need only read up to the first word signal
+    limit = found[0].end if first_only and found else len(text)
+    found += _symbol_signals(text, masked, names, limit)
+    found.sort(key=lambda s: (s.start, _KIND_ORDER.get(s.kind, len(_KIND_ORDER))))
+    yield from found
+
+
+def _word_signals(
+    text: str, masked: list[tuple[int, int]], names: list[tuple[int, int]], first_only: bool
+) -> list[_Signal]:
+    """Signals of the spaced lexicon: the longest phrase at each word, else a stem or a word
+    some client broke in two."""
     found: list[_Signal] = []
     tokens = _LazyTokens(text)
     i = 0
@@ -375,24 +388,13 @@ def _signals(
         start = tokens[i][0]
         if first_only and found:
             break
-        kinds: set[str] | None = None
-        longest = _PHRASE_WORDS_FROM.get(tokens[i][2], 1)
-        if longest == 1 and not tokens[i][2].isascii():
-            longest = _PHRASE_WORDS_FROM.get(_unaccented(tokens[i][2]), 1)
-        for n in range(longest, 0, -1):
-            if not tokens.has(i + n - 1):
-                continue
-            kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
-            if kinds is not None:
-                break
-        else:
-            n = 1
+        kinds, n = _longest_phrase(tokens, i)
         end = tokens[i + n - 1][1]
         if kinds is not None and "sarcasm" in kinds and not kinds & {"neutral", "courtesy"}:
             found.append(_Signal("sarcasm", start, end))
             i += n
             continue
-        if inside(masked, start, tokens[i][1]):
+        if _inside(masked, start, tokens[i][1]):
             i += 1
             continue
         kind: str | None = None
@@ -411,11 +413,33 @@ def _signals(
             kind = _broken_word(tokens[i], tokens[i + 1])
             if kind is not None:
                 end = tokens[i + 1][1]
-        if kind is not None and not (kind in _NAME_KINDS and inside(names, start, end)):
+        if kind is not None and not (kind in _NAME_KINDS and _inside(names, start, end)):
             found.append(_Signal(kind, start, end))
         i += n
-    # PERF: with first_only, the other scans need only read up to the first word signal
-    limit = found[0].end if first_only and found else len(text)
+    return found
+
+
+def _longest_phrase(tokens: _LazyTokens, i: int) -> tuple[set[str] | None, int]:
+    """The kinds of the longest lexicon phrase starting at token ``i`` and its length in
+    words (None and 1 when no phrase starts there)."""
+    longest = _PHRASE_WORDS_FROM.get(tokens[i][2], 1)
+    if longest == 1 and not tokens[i][2].isascii():
+        longest = _PHRASE_WORDS_FROM.get(_unaccented(tokens[i][2]), 1)
+    for n in range(longest, 0, -1):
+        if not tokens.has(i + n - 1):
+            continue
+        kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
+        if kinds is not None:
+            return kinds, n
+    return None, 1
+
+
+def _symbol_signals(
+    text: str, masked: list[tuple[int, int]], names: list[tuple[int, int]], limit: int
+) -> list[_Signal]:
+    """Signals of the CJK and symbol lexicon, "/s" and question marks (up to ``limit``), and
+    letters of a script no supported language uses (anywhere)."""
+    found: list[_Signal] = []
     # PERF: the CJK and symbol lexicon is matched only inside runs of such characters
     runs = _WIDE_RUN_RE.finditer(text, 0, limit) if not text.isascii() else ()
     for run in runs:
@@ -423,21 +447,20 @@ def _signals(
             kinds = _CJK_PHRASES[match.group(0).lower()]
             if kinds & {"neutral", "courtesy"}:
                 continue
-            if "sarcasm" not in kinds and inside(masked, match.start(), match.end()):
+            if "sarcasm" not in kinds and _inside(masked, match.start(), match.end()):
                 continue
             signal_kinds = [k for k in kinds if k != "approve"]
             if signal_kinds:
                 found.append(_Signal(_best(signal_kinds), match.start(), match.end()))
     for match in _SYMBOL_SIGNALS_RE.finditer(text, 0, limit):
-        if not inside(masked, match.start(), match.end()):
+        if not _inside(masked, match.start(), match.end()):
             kind = "sarcasm" if match.group(0) == "/s" else "question"
             found.append(_Signal(kind, match.start(), match.end()))
     for pattern in (_FOREIGN_LETTER_RE, _MIXED_SCRIPT_RE):
         match = pattern.search(text)
-        if match and not inside(names, match.start(), match.end()):
+        if match and not _inside(names, match.start(), match.end()):
             found.append(_Signal("script", match.start(), match.end()))
-    found.sort(key=lambda s: (s.start, _KIND_ORDER.get(s.kind, len(_KIND_ORDER))))
-    yield from found
+    return found
 
 
 def _broken_word(first: tuple[int, int, str], second: tuple[int, int, str]) -> str | None:
