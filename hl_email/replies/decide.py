@@ -811,6 +811,37 @@ def _decide_approval(
     arguments: Mapping[str, Any] | None,
     approval_code: str | None,
 ) -> Decision:
+    early = _short_answer(text, options, arguments, approval_code)
+    if early is not None:
+        return early
+    masked = _masks(text, approval_code)
+    allowed = _argument_numbers(arguments) if arguments is not None else None
+    alone = _alone_yes(text, masked, allowed, arguments, approval_code)
+    if alone is not None:
+        return alone
+    objects = _object_words(arguments)
+    if approval_code:
+        objects |= {approval_code.lower()}  # "APPROVE K7QF3M", as the mailto button writes it
+    head = _read_head(text, objects)
+    reversed_no = _REVERSED_RE.match(text, head.start)
+    if reversed_no:
+        return Decision("reject", comment=_comment(text[reversed_no.end() :]))
+    if head.approve:
+        return _approving_head(text, head, masked, allowed, arguments, approval_code)
+    reject = _REJECT_HEAD_RE.match(text, head.start)
+    if reject:
+        return _rejecting_head(text, head, reject, masked)
+    return _no_answer(text, head, masked, allowed)
+
+
+def _short_answer(
+    text: str,
+    options: Sequence[Any],
+    arguments: Mapping[str, Any] | None,
+    approval_code: str | None,
+) -> Decision | None:
+    """The answers read before the head: no text, too much text, a reject option, a wrapped
+    or plain yes ("**Approved**", "No problem, go ahead."), one letter ("y", "n")."""
     if not text.strip():
         return _unclear("The reply has no new text above the quoted message.")
     if len(text) > _MAX_DECISION_CHARS:
@@ -837,87 +868,107 @@ def _decide_approval(
         if one_letter.group(1).lower() in "yk":
             return Decision("approve")
         return Decision("reject")
-    masked = _masks(text, approval_code)
-    allowed = _argument_numbers(arguments) if arguments is not None else None
+    return None
+
+
+def _alone_yes(
+    text: str,
+    masked: list[tuple[int, int]],
+    allowed: set[str] | None,
+    arguments: Mapping[str, Any] | None,
+    approval_code: str | None,
+) -> Decision | None:
+    """ "Si", "Vale": a yes only when nothing but a signature follows (None: read on)."""
     alone = _ALONE_RE.match(text)
-    if alone and alone.group(1).lower() in _ALONE and not approval_code:
-        # "Si", "Vale": a yes only when nothing but a signature follows
-        rest = text[alone.end() :]
-        spans = [*masked, (alone.start(1), alone.end(1))]
-        if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
-            gate = approval_gate(
-                text, alone.end(1), alone.end(1), arguments=arguments, approval_code=None
-            )
-            return Decision("approve") if gate is None else _unclear(gate)
-    objects = _object_words(arguments)
-    if approval_code:
-        objects |= {approval_code.lower()}  # "APPROVE K7QF3M", as the mailto button writes it
-    head = _read_head(text, objects)
-    reversed_no = _REVERSED_RE.match(text, head.start)
-    if reversed_no:
-        return Decision("reject", comment=_comment(text[reversed_no.end() :]))
-    if head.approve:
-        masked += list(head.atoms)
-        # the signature lines the closed gate accepts ("VP Ops") are not read for signals
-        contact = list(masked)  # addresses and URLs, for the gate
-        masked += signature_spans(text, head.start, head.end, arguments=arguments)
-        if head.repeated:
-            return _unclear(_reason(text, _Signal("repeat", *head.repeated), True))
-        signal = _first_signal(text, masked, allowed, head.end)
-        if signal is not None:
-            return _unclear(_reason(text, signal, True))
-        if approval_code and not re.search(
-            rf"(?<![\w]){re.escape(approval_code)}(?![\w])", text, re.I
-        ):
-            return _unclear(
-                "The reply approves but does not carry this request's approval code; "
-                "reply with APPROVE and the code shown in the email."
-            )
-        rest = text[head.end :]
-        if approval_code:
-            rest = re.sub(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", "", rest, flags=re.I)
-        # the last gate: after the approval only thanks, sign-offs, signatures, harmless
-        # phrases and words of the request (comment.py); anything else is asked again
+    if not (alone and alone.group(1).lower() in _ALONE and not approval_code):
+        return None
+    rest = text[alone.end() :]
+    spans = [*masked, (alone.start(1), alone.end(1))]
+    if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
         gate = approval_gate(
-            text,
-            head.start,
-            head.end,
-            arguments=arguments,
-            approval_code=approval_code,
-            masked=contact,
+            text, alone.end(1), alone.end(1), arguments=arguments, approval_code=None
         )
-        if gate is not None:
-            return _unclear(gate)
-        return Decision("approve", comment=_comment(rest))
+        return Decision("approve") if gate is None else _unclear(gate)
+    return None
 
-    reject = _REJECT_HEAD_RE.match(text, head.start)
-    if reject:
-        # only a hedge that starts the reply matters here ("No problem", "Not sure")
-        first = next(iter(_signals(text[: reject.end() + 80], masked, first_only=True)), None)
-        if (
-            first is not None
-            and first.start <= head.start + 1
-            and first.kind
-            in (
-                "hedge",
-                "retraction",
-                "deferral",
-                "sarcasm",
-            )
-            and first.end > reject.end() - 1
-        ):
-            return _unclear(_reason(text, first, False))
-        rest = text[reject.end() :]
-        yes = _approval_in(rest)
-        if yes is not None:
-            start = reject.end() + yes[0]
-            return _unclear(
-                f"The reply says both no and yes. I read "
-                f"'{_snippet(text, start, reject.end() + yes[1])}' after "
-                f"'{' '.join(text[head.start : reject.end()].split())}'."
-            )
-        return Decision("reject", comment=_comment(rest))
 
+def _approving_head(
+    text: str,
+    head: _Head,
+    masked: list[tuple[int, int]],
+    allowed: set[str] | None,
+    arguments: Mapping[str, Any] | None,
+    approval_code: str | None,
+) -> Decision:
+    """The reply opens with an approval: it holds only with no signal after it, the
+    approval code where one is asked for, and nothing but closed-gate text around it."""
+    masked += list(head.atoms)
+    # the signature lines the closed gate accepts ("VP Ops") are not read for signals
+    contact = list(masked)  # addresses and URLs, for the gate
+    masked += signature_spans(text, head.start, head.end, arguments=arguments)
+    if head.repeated:
+        return _unclear(_reason(text, _Signal("repeat", *head.repeated), True))
+    signal = _first_signal(text, masked, allowed, head.end)
+    if signal is not None:
+        return _unclear(_reason(text, signal, True))
+    if approval_code and not re.search(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", text, re.I):
+        return _unclear(
+            "The reply approves but does not carry this request's approval code; "
+            "reply with APPROVE and the code shown in the email."
+        )
+    rest = text[head.end :]
+    if approval_code:
+        rest = re.sub(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", "", rest, flags=re.I)
+    # the last gate: after the approval only thanks, sign-offs, signatures, harmless
+    # phrases and words of the request (comment.py); anything else is asked again
+    gate = approval_gate(
+        text,
+        head.start,
+        head.end,
+        arguments=arguments,
+        approval_code=approval_code,
+        masked=contact,
+    )
+    if gate is not None:
+        return _unclear(gate)
+    return Decision("approve", comment=_comment(rest))
+
+
+def _rejecting_head(
+    text: str, head: _Head, reject: re.Match[str], masked: list[tuple[int, int]]
+) -> Decision:
+    """The reply opens with a no: a rejection, unless a hedge starts it or a yes follows."""
+    # only a hedge that starts the reply matters here ("No problem", "Not sure")
+    first = next(iter(_signals(text[: reject.end() + 80], masked, first_only=True)), None)
+    if (
+        first is not None
+        and first.start <= head.start + 1
+        and first.kind
+        in (
+            "hedge",
+            "retraction",
+            "deferral",
+            "sarcasm",
+        )
+        and first.end > reject.end() - 1
+    ):
+        return _unclear(_reason(text, first, False))
+    rest = text[reject.end() :]
+    yes = _approval_in(rest)
+    if yes is not None:
+        start = reject.end() + yes[0]
+        return _unclear(
+            f"The reply says both no and yes. I read "
+            f"'{_snippet(text, start, reject.end() + yes[1])}' after "
+            f"'{' '.join(text[head.start : reject.end()].split())}'."
+        )
+    return Decision("reject", comment=_comment(rest))
+
+
+def _no_answer(
+    text: str, head: _Head, masked: list[tuple[int, int]], allowed: set[str] | None
+) -> Decision:
+    """Neither an approval nor a no opens the reply: unclear, with the reason read."""
     if head.end == head.start and not head.approve_start:
         if all(
             text[s:e].lower() in _COURTESY_ATOMS for s, e in _atom_spans(text, head.start)
