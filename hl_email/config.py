@@ -24,14 +24,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .errors import ConfigError as ConfigError
 from .header_values import header_problem
 from .routing import Duration, Groups, RouteConfig, gateway_routes_check
 
 __all__ = ["ConfigError", "GatewayConfig", "ascii_domain", "load_config", "normalize_address"]
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names each bad key and what is wrong with it."""
 
 
 @functools.lru_cache(maxsize=4096)

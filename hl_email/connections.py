@@ -12,10 +12,17 @@ import asyncio
 import base64
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import aioimaplib
 import aiosmtplib
+
+from .errors import ImapAuthError as ImapAuthError
+from .errors import MailAuthError as MailAuthError
+from .errors import MailCertificateError as MailCertificateError
+from .errors import MailConfigError as MailConfigError
+from .errors import MailTlsMismatchError as MailTlsMismatchError
+from .errors import Problem as Problem
 
 __all__ = [
     "ImapAuthError",
@@ -39,34 +46,6 @@ __all__ = [
     "tls_context",
     "xoauth2_message",
 ]
-
-Problem = Literal["certificate", "auth", "tls"]
-
-
-class MailConfigError(Exception):
-    """Connecting failed in a way only a configuration change fixes; `fix` says which."""
-
-    problem: Problem = "tls"
-
-    def __init__(self, message: str, *, fix: str = "") -> None:
-        super().__init__(message)
-        self.fix = fix
-
-
-class MailCertificateError(MailConfigError):
-    problem: Problem = "certificate"
-
-
-class MailAuthError(MailConfigError):
-    problem: Problem = "auth"
-
-
-class MailTlsMismatchError(MailConfigError):
-    problem: Problem = "tls"
-
-
-class ImapAuthError(MailAuthError):
-    """The IMAP server refused the login (LOGIN or AUTHENTICATE answered NO)."""
 
 
 class TokenSource(Protocol):

@@ -12,6 +12,8 @@ import binascii
 import codecs
 import re
 
+from .errors import HeaderInjectionError as HeaderInjectionError
+
 __all__ = [
     "HEADER_FORBIDDEN",
     "HeaderInjectionError",
@@ -26,19 +28,6 @@ __all__ = [
 HEADER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 # RFC 2047 (with the RFC 2231 language suffix); bounded so a hostile value cannot make it slow.
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]{1,64})(?:\*[^?\s]{0,32})?\?([qQbB])\?([^?]{0,4096})\?=")
-
-
-class HeaderInjectionError(ValueError):
-    """A value bound for a header carries CR/LF or another control character (also when it is
-    hidden in an RFC 2047 encoded word)."""
-
-    def __init__(self, field_name: str, value: str, *, encoded: bool = False) -> None:
-        self.field = field_name
-        where = " inside an RFC 2047 encoded word (=?…?=)" if encoded else ""
-        super().__init__(
-            f"refusing to put {field_name!r} into an email header: it contains a line break "
-            f"or control character{where} ({value[:60]!r})"
-        )
 
 
 def _decode_word(charset: str, encoding: str, text: str) -> str:

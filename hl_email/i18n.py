@@ -22,6 +22,8 @@ import re
 import string
 from collections.abc import Mapping
 
+from .errors import LanguageError as LanguageError
+
 __all__ = [
     "CATALOG",
     "DEFAULT_LANGUAGE",
@@ -41,10 +43,6 @@ DEFAULT_LANGUAGE = "en"
 # A language tag as used in routes and template file names: `de`, `pt-BR`, `zh-Hant-TW`, `en_GB`.
 # Letters, digits, `-` and `_` only, so a language can never reach outside a templates dir.
 _LANGUAGE_RE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}\Z")
-
-
-class LanguageError(ValueError):
-    """A language tag that is not letters/digits/`-`/`_` in the form `de` or `pt-BR`."""
 
 
 CATALOG: dict[str, dict[str, str]] = {

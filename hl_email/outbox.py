@@ -13,6 +13,10 @@ import aiosmtplib
 
 from .config import SmtpConfig
 from .connections import TokenSource, config_error, smtp_authenticate, smtp_client
+from .errors import DeliveryError as DeliveryError
+from .errors import PausingDeliveryError as PausingDeliveryError
+from .errors import PermanentDeliveryError as PermanentDeliveryError
+from .errors import TransientDeliveryError as TransientDeliveryError
 from .store.base import OutboxRow, Store
 
 __all__ = [
@@ -28,37 +32,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("hl_email.outbox")
-
-
-class DeliveryError(Exception):
-    """Sending failed. `transient` says whether trying again later can help."""
-
-    transient: bool = True
-
-    def __init__(self, message: str, *, code: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class TransientDeliveryError(DeliveryError):
-    """4xx, a dropped connection or a timeout: the outbox retries with backoff."""
-
-    transient = True
-
-
-class PermanentDeliveryError(DeliveryError):
-    """5xx: the server refused for good; the recipient's delivery is marked failed."""
-
-    transient = False
-
-
-class PausingDeliveryError(TransientDeliveryError):
-    """A certificate, login or TLS-mode problem: no row can be sent until the configuration
-    (or the server) changes, so the outbox pauses instead of failing rows one by one."""
-
-    def __init__(self, message: str, *, fix: str = "") -> None:
-        super().__init__(message)
-        self.fix = fix
 
 
 MAX_RETRY_FOR = 86400.0  # transient failures are never retried for longer than a day

@@ -38,6 +38,8 @@ from hl_email.header_values import (
 from hl_email.models import ResponseOption
 from hl_email.template_budget import BudgetedSandbox, TemplateBudgetError, render_within_budget
 
+from .errors import TemplateError as TemplateError
+
 try:  # the reply extractor owns the marker when it exists; the text must stay identical
     from hl_email.replies import REPLY_MARKER
 except ImportError:  # pragma: no cover - depends on which modules exist yet
@@ -77,10 +79,6 @@ _TEMPLATE_SET_RE = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 MAX_SELECTIONS = 256
 # The ask variables that depend on the subject (see _ask_variables).
 _SUBJECT_DEPENDENT = frozenset({"subject", "reply_subject", "options", "mailto"})
-
-
-class TemplateError(ValueError):
-    """A template failed to compile or render; the message names the template and line."""
 
 
 @dataclass(frozen=True, kw_only=True)

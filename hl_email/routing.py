@@ -26,7 +26,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .errors import RequestInvalidError
+from .errors import NoRouteError as NoRouteError
+from .errors import RouteError as RouteError
 
 __all__ = [
     "EscalationStep",
@@ -46,34 +47,6 @@ __all__ = [
     "parse_predicate",
     "resolve_route",
 ]
-
-
-class RouteError(ValueError):
-    """A routing rule or predicate is invalid, or a request cannot be routed.
-
-    For predicate parse errors, `position` is the 0-based character offset where the problem is
-    and `expected` says what the parser wanted there.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        position: int | None = None,
-        expected: str | None = None,
-        why: Sequence[str] = (),
-    ) -> None:
-        super().__init__(message)
-        self.position = position
-        self.expected = expected
-        self.why: tuple[str, ...] = tuple(why)
-
-
-class NoRouteError(RouteError, RequestInvalidError):
-    """No contact channel, no matching rule and no default route: the request is refused.
-
-    `why` holds the lines explaining why each rule did not match.
-    """
 
 
 # -- durations -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import aioimaplib
 
 from ..config import ImapConfig
 from ..connections import TokenSource, config_error, imap_mailbox, imap_open
+from ..errors import ImapError as ImapError
 from ..store.base import Checkpoint, Store
 
 _MAILBOX_CHANGE = re.compile(rb"^(?:\* )?\d+ (?:EXISTS|RECENT)\b", re.IGNORECASE)
@@ -30,10 +31,6 @@ __all__ = [
 log = logging.getLogger("hl_email.inbound")
 
 Handler = Callable[[bytes], Awaitable[Any]]
-
-
-class ImapError(Exception):
-    """The IMAP server refused a command; the message says which and what it answered."""
 
 
 def _text(line: Any) -> str:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
 
+from ..errors import DuplicateCallError as DuplicateCallError
+
 __all__ = [
     "Checkpoint",
     "CommitResult",
@@ -155,10 +157,6 @@ class CommitResult(enum.Enum):
 
     def __bool__(self) -> bool:
         return self is CommitResult.OK
-
-
-class DuplicateCallError(Exception):
-    """create_request found a request with the same call_id; nothing was written."""
 
 
 ChangeListener = Callable[[str, str], None]
