@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.message import Message
 from email.utils import getaddresses
 
 from ..config import ascii_domain, normalize_address
-from .parse import header_strings
+from .parse import HeaderSource, header_strings
 
 __all__ = ["AuthResult", "dmarc_verdict", "sender_address"]
 
@@ -18,7 +17,7 @@ _TOLERATED_DEFECTS = {"UndecodableBytesDefect", "NonASCIILocalPartDefect"}
 _ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
 
 
-def sender_address(msg: Message) -> tuple[str | None, str]:
+def sender_address(msg: HeaderSource) -> tuple[str | None, str]:
     """The single From address, normalized, or None and the reason it is unusable.
 
     Refuses anything a human or a DMARC verifier could read differently from us: several From
@@ -90,7 +89,7 @@ def _parse_authentication_results(value: str) -> tuple[str, list[tuple[str, str,
     return authserv, results
 
 
-def dmarc_verdict(msg: Message, trusted_authserv_id: str, sender: str) -> AuthResult:
+def dmarc_verdict(msg: HeaderSource, trusted_authserv_id: str, sender: str) -> AuthResult:
     """Require dmarc=pass for the From domain in an Authentication-Results header that the
     trusted server (`trusted_authserv_id`) added. Any non-pass DMARC result from it refuses.
 
