@@ -37,7 +37,7 @@ def _messages() -> list[tuple[str, bytes]]:
     paths = sorted((ROOT / "tests" / "data").rglob("*.eml")) + sorted(CORPORA.rglob("*.eml"))
     paths += sorted((CORPORA / "sisimai_bounces_dev" / "maildir").glob("*"))
     out = []
-    for path in paths:
+    for path in dict.fromkeys(paths):
         raw = path.read_bytes()
         out.append((str(path), raw))
         crlf = re.sub(rb"\r?\n", b"\r\n", raw)
@@ -183,3 +183,34 @@ def test_damage_goes_to_the_stdlib_parser() -> None:
     assert read_inbound(b"From: a@corp.test\r\n\r\nbody\r\n").parser == "fast"
     for raw in _EDGE_CASES[6:10]:
         assert read_inbound(raw).parser == "stdlib"
+
+
+def _default_reads(msg: email.message.EmailMessage) -> list[object]:
+    """What a reader written for policy.default sees: every part's type, disposition, file
+    name and headers, the body get_body picks and its content, the attachments."""
+    parts = []
+    for part in msg.walk():
+        try:
+            content = None if part.is_multipart() else part.get_content()
+        except Exception as exc:  # the stdlib raises on some damaged parts: the same way
+            content = type(exc).__name__
+        parts.append(
+            (
+                part.get_content_type(),
+                part.get_content_disposition(),
+                part.get_filename(),
+                [(k, str(v)) for k, v in part.items()],
+                # our parser keeps LF line ends (the decoded text of a CRLF message's
+                # quoted-printable part can differ in carriage returns only)
+                content.replace("\r", "") if isinstance(content, str) else content,
+            )
+        )
+    body = msg.get_body(preferencelist=("plain", "html"))
+    attachments = [a.get_filename() for a in msg.iter_attachments()] if msg.is_multipart() else []
+    return [parts, body.get_content_type() if body is not None else None, attachments]
+
+
+@pytest.mark.parametrize("name,raw", MESSAGES, ids=[n for n, _ in MESSAGES])
+def test_the_default_view_is_the_stdlib_message(name: str, raw: bytes) -> None:
+    stdlib = email.message_from_bytes(raw, policy=email.policy.default)
+    assert _default_reads(read_inbound(raw).default_message()) == _default_reads(stdlib)
