@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from email.utils import getaddresses
 
-from ..config import ascii_domain, normalize_address
+from ..core.addresses import ascii_domain, normalize_address
 from .parse import HeaderSource, header_strings
 
 __all__ = ["AuthResult", "dmarc_verdict", "sender_address"]

@@ -8,7 +8,7 @@ import email.policy
 
 import pytest
 
-from hl_email.config import ascii_domain, normalize_address
+from hl_email.core.addresses import ascii_domain, normalize_address
 from hl_email.replies.authorize import dmarc_verdict, sender_address
 
 LOOKALIKES = [

@@ -1,0 +1,1 @@
+"""Pure request logic: records, addresses, durations, tokens, policy, resolve (no I/O)."""
