@@ -1964,6 +1964,41 @@ class Gateway:
                 pass
             self._timer_wake.clear()
 
+    # imap triage glue (moves to receiver)
+    async def record_unfetched(
+        self, heads: list[tuple[bytes, int, bool]]
+    ) -> list[InboundOutcome | None]:
+        """Headers first (inbound/triage.py): for each (header block, size, body search hit),
+        the outcome stored without the body, "duplicate" for a message already recorded, or
+        None when the body must be fetched and walk `handle_inbound`."""
+        from .inbound.triage import read_headers, unfetched_kind, within_limits
+
+        limits = self._limits()
+        views = [(read_headers(block), size, hit) for block, size, hit in heads]
+        trusted = [v.dedupe_key for v, size, _ in views if within_limits(v, size, limits)]
+        seen = await self.store.inbound_seen_keys([k for k in trusted if k])
+        results: list[InboundOutcome | None] = []
+        for view, size, hit in views:
+            kind = None if view.dedupe_key in seen else unfetched_kind(view, size, limits, hit)
+            if view.dedupe_key in seen and view.dedupe_key in trusted:
+                results.append(InboundOutcome("duplicate", f"already processed {view.message_id}"))
+            elif kind is None or view.dedupe_key is None:
+                results.append(None)
+            else:
+                record = InboundRecord(
+                    dedupe_key=view.dedupe_key,
+                    message_id=view.message_id,
+                    received_at=self.clock(),
+                    from_address=view.header("From"),
+                    subject=view.header("Subject"),
+                    outcome=str(kind),
+                    detail=f"not a human answer ({kind}); ignored",
+                    raw=view.block,  # the body was not fetched: the headers are the audit copy
+                )
+                ok = await self.store.commit(inbound=record) is CommitResult.OK
+                results.append(InboundOutcome(record.outcome if ok else "duplicate", record.detail))
+        return results
+
 
 def _in_working_hours(route: dict[str, Any], ts: float) -> float:
     """`ts`, or the start of the route's next working hours when `ts` is outside them."""

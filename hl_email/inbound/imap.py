@@ -17,13 +17,16 @@ from ..config import ImapConfig
 from ..connections import TokenSource, config_error, imap_mailbox, imap_open
 from ..errors import ImapError as ImapError
 from ..store.base import Checkpoint, Store
+from .catchup import CatchUp
+from .responses import check_ok as _check
+from .responses import line_text as _text
+from .responses import parse_search_uids, parse_uidvalidity
 
 _MAILBOX_CHANGE = re.compile(rb"^(?:\* )?\d+ (?:EXISTS|RECENT)\b", re.IGNORECASE)
 
 __all__ = [
     "ImapError",
     "ImapWatcher",
-    "parse_fetch_literal",
     "parse_search_uids",
     "parse_uidvalidity",
 ]
@@ -31,47 +34,6 @@ __all__ = [
 log = logging.getLogger("hl_email.inbound")
 
 Handler = Callable[[bytes], Awaitable[Any]]
-
-
-def _text(line: Any) -> str:
-    if isinstance(line, (bytes, bytearray)):
-        return bytes(line).decode("utf-8", "replace")
-    return str(line)
-
-
-def parse_uidvalidity(lines: list[Any]) -> int | None:
-    for line in lines:
-        match = re.search(r"\[UIDVALIDITY (\d+)\]", _text(line))
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def parse_search_uids(lines: list[Any]) -> list[int]:
-    uids: list[int] = []
-    for line in lines:
-        text = _text(line).strip()
-        if text.upper().startswith("SEARCH"):
-            text = text[6:]
-        elif not re.fullmatch(r"[\d\s]*", text):
-            continue
-        uids.extend(int(tok) for tok in text.split() if tok.isdigit())
-    return sorted(set(uids))
-
-
-def parse_fetch_literal(lines: list[Any]) -> bytes | None:
-    """The message bytes of a single-message `UID FETCH … (BODY.PEEK[])` response."""
-    for line in lines:
-        if isinstance(line, bytearray):
-            return bytes(line)
-    return None
-
-
-def _check(response: Any, what: str) -> Any:
-    if response.result != "OK":
-        detail = " ".join(_text(line) for line in response.lines)[:300]
-        raise ImapError(f"IMAP {what} failed: {response.result} {detail}")
-    return response
 
 
 class ImapWatcher:
@@ -100,6 +62,13 @@ class ImapWatcher:
         # Set by the gateway to [inbound] max_message_bytes + 1: a bigger message is fetched
         # only that far (IMAP partial fetch), enough for the pipeline to record `too_large`.
         self.max_fetch_bytes: int | None = None
+        # Headers first (catchup.py): a handler whose owner can record a message from its
+        # headers alone (the gateway's `record_unfetched`, which also de-duplicates) gets only
+        # what the headers do not decide, handled concurrently; any other handler gets every
+        # message, one at a time, in UID order.
+        self.record_unfetched: (
+            Callable[[list[tuple[bytes, int, bool]]], Awaitable[list[Any]]] | None
+        ) = getattr(getattr(handle, "__self__", None), "record_unfetched", None)
         self._changed = False
         self._lost = asyncio.Event()
         self._poke = asyncio.Event()
@@ -163,32 +132,9 @@ class ImapWatcher:
         while True:
             self._changed = False
             uids, checkpoint = await self._new_uids(client, uidvalidity)
-            for uid in uids:
-                part = f"<0.{self.max_fetch_bytes}>" if self.max_fetch_bytes else ""
-                response = _check(
-                    await client.uid("fetch", str(uid), f"(BODY.PEEK[]{part})"),
-                    f"UID FETCH {uid}",
-                )
-                raw = parse_fetch_literal(response.lines)
-                if raw is not None:
-                    try:
-                        # Shielded: a lost connection must not cut processing short (the
-                        # message is stored or not; a second look is de-duplicated).
-                        await asyncio.shield(self.handle(raw))
-                    except Exception:
-                        # The pipeline records outcomes itself; this is a bug, not bad input.
-                        # Stop so the checkpoint does not move past an unprocessed message.
-                        log.exception("processing IMAP UID %s failed; will retry", uid)
-                        raise
-                # \Seen records progress through the first catch-up (mail at or below the
-                # floor); above it, the checkpoint does.
-                await client.uid("store", str(uid), "+FLAGS.SILENT (\\Seen)")
-                if uid > checkpoint.last_uid:
-                    checkpoint = await self._move(
-                        checkpoint,
-                        Checkpoint(self.mailbox_key, uidvalidity, uid, checkpoint.catchup_floor),
-                    )
-                handled += 1
+            if uids:
+                checkpoint, count = await CatchUp(self, client, uidvalidity).run(uids, checkpoint)
+                handled += count
             if checkpoint.catchup_floor:
                 # Every unread message below the floor is done: the first catch-up is over.
                 checkpoint = await self._move(

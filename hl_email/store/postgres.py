@@ -782,6 +782,15 @@ class PostgresStore:
             is not None
         )
 
+    async def inbound_seen_keys(self, dedupe_keys: list[str]) -> set[str]:
+        if not dedupe_keys:
+            return set()
+        stored = {_t(k): k for k in dedupe_keys}  # as stored (NUL replaced) → as asked
+        rows = await self.pool.fetch(
+            "SELECT dedupe_key FROM inbound WHERE dedupe_key = ANY($1::text[])", list(stored)
+        )
+        return {stored[row["dedupe_key"]] for row in rows}
+
     async def list_inbound(
         self, *, request_id: str | None = None, limit: int = 50
     ) -> list[InboundRecord]:

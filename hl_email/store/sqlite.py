@@ -542,6 +542,24 @@ class SqliteStore:
             )
         )
 
+    async def inbound_seen_keys(self, dedupe_keys: list[str]) -> set[str]:
+        keys = list(dict.fromkeys(dedupe_keys))
+
+        def q(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
+                batch = keys[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                found.update(
+                    row[0]
+                    for row in conn.execute(
+                        f"SELECT dedupe_key FROM inbound WHERE dedupe_key IN ({marks})", batch
+                    )
+                )
+            return found
+
+        return await self._run(q) if keys else set()
+
     async def list_inbound(
         self, *, request_id: str | None = None, limit: int = 50
     ) -> list[InboundRecord]:

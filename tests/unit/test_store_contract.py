@@ -634,3 +634,11 @@ async def test_named_secrets_round_trip_and_overwrite(store):
     assert await store.get_secret("oauth-refresh:x") == b"\x00sealed\xff"
     await store.set_secret("oauth-refresh:x", b"rotated")
     assert await store.get_secret("oauth-refresh:x") == b"rotated"
+
+
+async def test_inbound_seen_keys_answers_for_a_batch(store):
+    for key in ("mid:<a@x>", "mid:<b@x>", "nul\x00key"):
+        assert await store.commit(inbound=inbound(key, request_id=None)) is CommitResult.OK
+    asked = ["mid:<a@x>", "mid:<c@x>", "nul\x00key", "mid:<a@x>"] + [f"k{i}" for i in range(700)]
+    assert await store.inbound_seen_keys(asked) == {"mid:<a@x>", "nul\x00key"}
+    assert await store.inbound_seen_keys([]) == set()
