@@ -31,7 +31,6 @@ from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
 from .inbound.lmtp import LmtpListener
 from .limits import InboundLimits, LimitRefusal, check_inbound
-from .matching import candidate_keys, dmarc_verdict, sender_address
 from .models import (
     EmailContactChannel,
     EmailMessage,
@@ -65,6 +64,8 @@ from .replies import (
     extract_reply_from_message,
     strip_signoff,
 )
+from .replies.authorize import dmarc_verdict, sender_address
+from .replies.match import candidate_keys
 from .replies.thread import answers_our_email
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (

@@ -30,7 +30,6 @@ from email.message import Message
 from typing import Any
 
 from ..limits import InboundLimits, check_inbound
-from ..matching import candidate_keys
 
 # The classifier's own patterns and header reader (private names on purpose): which senders
 # and subjects make it read the body, read exactly as it reads them.
@@ -42,6 +41,7 @@ from ..replies.classify import (
     _heuristic_subject,
     classify_message,
 )
+from ..replies.match import candidate_keys
 from ..tokens import find_reply_keys
 
 __all__ = [

@@ -13,9 +13,11 @@ from __future__ import annotations
 import email.message
 import html
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
-from .mime import (
+from .parse import (
     as_message,
     content_param,
     content_type,
@@ -338,6 +340,19 @@ def _report_type(msg: email.message.Message) -> str:
         return ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the classification steps read, each header decoded once."""
+
+    msg: email.message.Message
+    headers: _Headers
+    parts: _Parts
+    ctype: str
+    report: str  # the report-type of a multipart/report
+    sender: str
+    subject: str  # the subject with the thread's own subject words left out
+
+
 def _classify(msg: email.message.Message, thread_subject: str | None = None) -> MessageKind:
     headers = _Headers(msg)
     if not headers:
@@ -348,11 +363,22 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
     # words of the thread's own subject are never read as a sign of machine mail; header
     # signals (Auto-Submitted, X-Autoreply, a null Return-Path…) decide on their own
     subject = _heuristic_subject(headers.get("subject", ""), thread_subject)
-    return_path = headers.get("return-path", "")
-    parts = _Parts(msg)
+    facts = _Facts(msg, headers, _Parts(msg), ctype, report, sender, subject)
+    for step in _STEPS:
+        kind = step(facts)
+        if kind is not None:
+            return kind
+    return MessageKind.HUMAN
 
-    # RFC 5965 feedback reports and RFC 3464 delivery status notifications.
-    part_types = parts.types
+
+def _delivery_report(facts: _Facts) -> MessageKind | None:
+    """RFC 5965 feedback reports and RFC 3464 delivery status notifications."""
+    report, part_types, subject, sender = (
+        facts.report,
+        facts.parts.types,
+        facts.subject,
+        facts.sender,
+    )
     if report == "feedback-report" or "message/feedback-report" in part_types:
         return MessageKind.FEEDBACK_REPORT
     if (
@@ -363,16 +389,20 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
         return MessageKind.BOUNCE
     if _FEEDBACK_SUBJECT_RE.search(subject):
         return MessageKind.FEEDBACK_REPORT
-    if headers.get("x-failed-recipients"):
+    if facts.headers.get("x-failed-recipients"):
         return MessageKind.BOUNCE
     if _BOUNCE_SENDER_RE.search(sender) and (
-        _BOUNCE_SUBJECT_RE.search(subject) or parts.matches(_BOUNCE_BODY_RE)
+        _BOUNCE_SUBJECT_RE.search(subject) or facts.parts.matches(_BOUNCE_BODY_RE)
     ):
         return MessageKind.BOUNCE
-    if _BOUNCE_SUBJECT_RE.search(subject) and parts.matches(_BOUNCE_BODY_RE):
+    if _BOUNCE_SUBJECT_RE.search(subject) and facts.parts.matches(_BOUNCE_BODY_RE):
         return MessageKind.BOUNCE
+    return None
 
-    # RFC 3834 and the vendor conventions for automatic responses.
+
+def _automatic_response(facts: _Facts) -> MessageKind | None:
+    """RFC 3834 and the vendor conventions for automatic responses."""
+    headers, subject, sender = facts.headers, facts.subject, facts.sender
     auto_submitted = headers.get("auto-submitted", "").lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         if _BOUNCE_SUBJECT_RE.search(subject) or _BOUNCE_SENDER_RE.search(sender):
@@ -396,23 +426,33 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
     ):
         # list software talks: fml command replies, loop alerts, digests
         return MessageKind.LIST
+    return _machine_sender(facts)
+
+
+def _machine_sender(facts: _Facts) -> MessageKind | None:
+    """Loop alerts, no-reply senders and a null envelope sender."""
+    headers, subject, sender = facts.headers, facts.subject, facts.sender
     if _LOOP_SUBJECT_RE.search(headers.get("subject", "")) and (
         "x-loop" in headers or _MACHINE_SENDER_RE.search(sender) or "list-id" in headers
     ):
         return MessageKind.AUTO_REPLY
     if _MACHINE_SENDER_RE.search(sender):
         # no-reply senders are machines; Amazon SNS wraps SES bounces in JSON
-        ses = parts.matches(_SES_NOTIFICATION_RE)
+        ses = facts.parts.matches(_SES_NOTIFICATION_RE)
         if ses:
             return MessageKind.BOUNCE
         return MessageKind.AUTO_REPLY
-    if return_path.strip() in ("<>", "") and "return-path" in headers:
+    if headers.get("return-path", "").strip() in ("<>", "") and "return-path" in headers:
         # a null envelope sender is used only by automatic mail (RFC 3834 §3.3, RFC 5321)
         if _BOUNCE_SENDER_RE.search(sender) or _BOUNCE_SUBJECT_RE.search(subject):
             return MessageKind.BOUNCE
         return MessageKind.AUTO_REPLY
+    return None
 
-    # Spam filter verdicts.
+
+def _spam_verdict(facts: _Facts) -> MessageKind | None:
+    """Spam filter verdicts."""
+    headers = facts.headers
     if headers.get("x-spam-flag", "").strip().lower().startswith("yes"):
         return MessageKind.SPAM
     if _SPAM_STATUS_RE.match(headers.get("x-spam-status", "")):
@@ -424,23 +464,37 @@ def _classify(msg: email.message.Message, thread_subject: str | None = None) -> 
     for verdict in ("x-ses-spam-verdict", "x-ses-virus-verdict"):  # Amazon SES inbound
         if headers.get(verdict, "").strip().upper().startswith("FAIL"):
             return MessageKind.SPAM
+    return None
 
-    # Mailing lists.
-    if _has_list_headers(headers):
-        return MessageKind.LIST
 
-    # Bounces that carry none of the conventions: a mailer sender or an attached original.
-    if _BOUNCE_SENDER_RE.search(sender):
+def _mailing_list(facts: _Facts) -> MessageKind | None:
+    return MessageKind.LIST if _has_list_headers(facts.headers) else None
+
+
+def _undeclared(facts: _Facts) -> MessageKind | None:
+    """Bounces that carry none of the conventions (a mailer sender or an attached original),
+    feedback reports in the body, and out-of-office text."""
+    if _BOUNCE_SENDER_RE.search(facts.sender):
         return MessageKind.BOUNCE
-    if ctype.startswith("multipart/") and parts.matches(_FEEDBACK_BODY_RE):
+    if facts.ctype.startswith("multipart/") and facts.parts.matches(_FEEDBACK_BODY_RE):
         return MessageKind.FEEDBACK_REPORT
-    if _BOUNCE_SUBJECT_RE.search(subject):
+    if _BOUNCE_SUBJECT_RE.search(facts.subject):
         return MessageKind.BOUNCE
-    if parts.matches(_FEEDBACK_BODY_RE):
+    if facts.parts.matches(_FEEDBACK_BODY_RE):
         return MessageKind.FEEDBACK_REPORT
-    if _out_of_office_text(msg):
+    if _out_of_office_text(facts.msg):
         return MessageKind.AUTO_REPLY
-    return MessageKind.HUMAN
+    return None
+
+
+# In this order: the first step that recognises the message decides; none is a human.
+_STEPS: tuple[Callable[[_Facts], MessageKind | None], ...] = (
+    _delivery_report,
+    _automatic_response,
+    _spam_verdict,
+    _mailing_list,
+    _undeclared,
+)
 
 
 def _has_list_headers(headers: _Headers) -> bool:

@@ -520,18 +520,7 @@ def approval_gate(
     or None when everything after it is thanks, a sign-off, a signature, a harmless phrase
     or a word of the request."""
     ask = _ASK_CODE if approval_code else _ASK
-    chars = list(text)
-    for start, end in masked:  # e-mail addresses and URLs: contact information
-        if start >= head_end:
-            chars[start:end] = [_PLACEHOLDER] + [" "] * (end - start - 1)
-    text = "".join(chars)
-    if approval_code:
-        text = re.sub(
-            rf"(?<![\w]){re.escape(approval_code)}(?![\w])",
-            lambda m: " " * len(m.group(0)),
-            text,
-            flags=re.I,
-        )
+    text = _gate_text(text, head_end, masked, approval_code)
     head = text[head_start:head_end]
     latin_head = not re.search(r"[\u0400-\u04ff]", head) and not _decide_module()._CJK_RE.search(
         head
@@ -551,6 +540,48 @@ def approval_gate(
         )
 
     lines = text[head_end:].split("\n")
+    kinds = _line_kinds(reader, lines)
+    tail = _signature_tail(reader, lines, kinds)
+    # the head may end with a sign-off itself ("Approved.\nThanks,")
+    head_tokens = _decide_module()._TOKEN_RE.findall(head.lower())
+    head_courtesy = any(
+        reader.is_courtesy_only(" ".join(head_tokens[-n:]))
+        for n in range(1, min(4, len(head_tokens)) + 1)
+    )
+    problem = _unsigned_tail_text(reader, lines, kinds, tail, head_courtesy, ask)
+    if problem is not None:
+        return problem
+    if signature is not None:
+        offset = head_end
+        for index, line in enumerate(lines):
+            if index >= tail and kinds[index] in ("signature", "device"):
+                signature.append((offset, offset + len(line)))
+            offset += len(line) + 1
+    return _comment_problem(reader, lines[:tail], kinds, head_courtesy, ask)
+
+
+def _gate_text(
+    text: str, head_end: int, masked: list[tuple[int, int]], approval_code: str | None
+) -> str:
+    """The text as the gate reads it: e-mail addresses and URLs after the head (contact
+    information) as one placeholder each, the approval code blanked out."""
+    chars = list(text)
+    for start, end in masked:  # e-mail addresses and URLs: contact information
+        if start >= head_end:
+            chars[start:end] = [_PLACEHOLDER] + [" "] * (end - start - 1)
+    text = "".join(chars)
+    if approval_code:
+        text = re.sub(
+            rf"(?<![\w]){re.escape(approval_code)}(?![\w])",
+            lambda m: " " * len(m.group(0)),
+            text,
+            flags=re.I,
+        )
+    return text
+
+
+def _line_kinds(reader: _Reader, lines: list[str]) -> list[str]:
+    """One kind per line after the head: delimiter, blank, device, courtesy or text."""
     kinds: list[str] = []
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -564,8 +595,13 @@ def approval_gate(
             kinds.append("courtesy")
         else:
             kinds.append("text")
-    # The signature block is the tail: from a sign-off or a "-- " line down, only names,
-    # titles, companies, phones, addresses, e-mail addresses, URLs and device lines.
+    return kinds
+
+
+def _signature_tail(reader: _Reader, lines: list[str], kinds: list[str]) -> int:
+    """Where the signature block starts: the tail from a sign-off or a "-- " line down,
+    only names, titles, companies, phones, addresses, e-mail addresses, URLs and device
+    lines (``len(lines)`` when there is none)."""
     tail = len(lines)
     for index in range(len(lines) - 1, 0, -1):
         if kinds[index] in ("blank", "device", "courtesy", "delimiter"):
@@ -575,14 +611,20 @@ def approval_gate(
             tail = index
             continue
         break
-    # the names in the tail count only under a sign-off or a delimiter, or above a title,
-    # phone or address line (a real signature block)
-    # the head may end with a sign-off itself ("Approved.\nThanks,")
-    head_tokens = _decide_module()._TOKEN_RE.findall(head.lower())
-    head_courtesy = any(
-        reader.is_courtesy_only(" ".join(head_tokens[-n:]))
-        for n in range(1, min(4, len(head_tokens)) + 1)
-    )
+    return tail
+
+
+def _unsigned_tail_text(
+    reader: _Reader,
+    lines: list[str],
+    kinds: list[str],
+    tail: int,
+    head_courtesy: bool,
+    ask: str,
+) -> str | None:
+    """The names in the tail count only under a sign-off or a delimiter, or above a title,
+    phone or address line (a real signature block); those that do are marked "signature"
+    in ``kinds``, the first that does not is the problem."""
     opened = head_courtesy
     for index in range(tail, len(lines)):
         if kinds[index] in ("courtesy", "delimiter"):
@@ -596,13 +638,14 @@ def approval_gate(
                 return _comment_reason(lines[index], ask)
             opened = True
             kinds[index] = "signature"
-    if signature is not None:
-        offset = head_end
-        for index, line in enumerate(lines):
-            if index >= tail and kinds[index] in ("signature", "device"):
-                signature.append((offset, offset + len(line)))
-            offset += len(line) + 1
-    for index, line in enumerate(lines[:tail]):
+    return None
+
+
+def _comment_problem(
+    reader: _Reader, lines: list[str], kinds: list[str], head_courtesy: bool, ask: str
+) -> str | None:
+    """The first clause above the signature that the closed reading does not cover."""
+    for index, line in enumerate(lines):
         if kinds[index] in ("blank", "device", "delimiter", "courtesy"):
             continue
         # numbers first: "50.000" is one number, not two clauses

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from .comment import approval_gate, plain_yes, raw_text_gate, signature_spans, unwrap
 from .extract import ExtractedText, extract_reply, strip_quoted
-from .lexicon import FOREIGN, LANGUAGES, SIGNAL_KINDS, UNIVERSAL
+from .lexicon import FOREIGN, GREETINGS, LANGUAGES, SIGNAL_KINDS, THANKS, UNIVERSAL
 
 __all__ = ["SUPPORTED_LANGUAGES", "Decision", "decide", "normalise"]
 
@@ -103,16 +103,6 @@ _APPROVE_ATOMS: set[str] = set()
 _COURTESY_ATOMS: set[str] = set()
 _ALONE: set[str] = set()
 _PRONOUNS: set[str] = set()
-_GREETINGS = (
-    "hi|hello|hey|dear|hiya|hallo|moin|servus|liebe|lieber|sehr geehrte|sehr geehrter|bonjour|"
-    "salut|bonsoir|cher|chère|coucou|hola|estimado|estimada|querido|querida|olá|oi|prezado|"
-    "prezada|caro|cara|ciao|salve|gentile|hoi|beste|geachte|cześć|witam|szanowny|szanowna|"
-    "drogi|droga|hej|hallå|hejsan|hejsa|kære|hei|heisann|kjære|привет|здравствуйте|уважаемый|"
-    "уважаемая|привіт|вітаю|шановний|шановна|good morning|good afternoon|good evening|"
-    "guten morgen|guten tag|guten abend|buenos días|buenas tardes|buenas|bom dia|boa tarde|"
-    "buongiorno|buonasera|goedemorgen|goedemiddag|dzień dobry|god morgon|god morgen|godmorgen|"
-    "добрый день|доброе утро|добрий день|доброго ранку|你好|您好|こんにちは|お疲れ様です"
-).split("|")
 
 
 def _variants(entry: str) -> set[str]:
@@ -194,13 +184,12 @@ _SEP_RE = re.compile(r"[\s,;:.!…~*_\-–—()]*+")
 # After the approval, the first clause must end: a line end, punctuation or a symbol.
 _BOUNDARY_RE = re.compile(r"[^\S\n]*+(?:$|\n|[^\w\s'])")
 _GREETING_RE = re.compile(
-    rf"[^\S\n]*(?:{_alternation(_GREETINGS)})(?![\w'])"
+    rf"[^\S\n]*(?:{_alternation(GREETINGS.split('|'))})(?![\w'])"
     r"(?:[^\S\n]+[^\W\d_][\w.'\-]{0,30}){0,3}?[^\S\n]*(?:[,!:.。！、，][^\S\n]*\n?|\n)\s*",
     re.I,
 )
 _THANKS_RE = re.compile(
-    r"[^\S\n]*(?:many thanks|thanks|thank you|thx|danke|vielen dank|merci|gracias|obrigad[oa]|"
-    r"grazie|bedankt|dank je|dziękuję|dzięki|tack|takk|спасибо|дякую|谢谢|謝謝|ありがとう)"
+    rf"[^\S\n]*(?:{THANKS})"
     # "Thanks for the details!", not "Thanks, approved!"
     r"(?![\w'])(?:[^\S\n]+[^\n.!?。！,，、]{0,60})?[.!。！]+\s*",
     re.I,
@@ -367,6 +356,10 @@ def _name_lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
 def _signals(
     text: str, masked: list[tuple[int, int]], *, first_only: bool = False
 ) -> Iterator[_Signal]:
@@ -374,11 +367,20 @@ def _signals(
     (with ``first_only``, the words are read only up to the first signal).
 
     Sarcasm counts even inside the approval ("yeah right", "sí, claro")."""
-
-    def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in spans)
-
     names = _name_lines(text) if "\n" in text else []
+    found = _word_signals(text, masked, names, first_only)
+    # PERF: with first_only, the other scans need only read up to the first word signal
+    limit = found[0].end if first_only and found else len(text)
+    found += _symbol_signals(text, masked, names, limit)
+    found.sort(key=lambda s: (s.start, _KIND_ORDER.get(s.kind, len(_KIND_ORDER))))
+    yield from found
+
+
+def _word_signals(
+    text: str, masked: list[tuple[int, int]], names: list[tuple[int, int]], first_only: bool
+) -> list[_Signal]:
+    """Signals of the spaced lexicon: the longest phrase at each word, else a stem or a word
+    some client broke in two."""
     found: list[_Signal] = []
     tokens = _LazyTokens(text)
     i = 0
@@ -386,24 +388,13 @@ def _signals(
         start = tokens[i][0]
         if first_only and found:
             break
-        kinds: set[str] | None = None
-        longest = _PHRASE_WORDS_FROM.get(tokens[i][2], 1)
-        if longest == 1 and not tokens[i][2].isascii():
-            longest = _PHRASE_WORDS_FROM.get(_unaccented(tokens[i][2]), 1)
-        for n in range(longest, 0, -1):
-            if not tokens.has(i + n - 1):
-                continue
-            kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
-            if kinds is not None:
-                break
-        else:
-            n = 1
+        kinds, n = _longest_phrase(tokens, i)
         end = tokens[i + n - 1][1]
         if kinds is not None and "sarcasm" in kinds and not kinds & {"neutral", "courtesy"}:
             found.append(_Signal("sarcasm", start, end))
             i += n
             continue
-        if inside(masked, start, tokens[i][1]):
+        if _inside(masked, start, tokens[i][1]):
             i += 1
             continue
         kind: str | None = None
@@ -422,11 +413,33 @@ def _signals(
             kind = _broken_word(tokens[i], tokens[i + 1])
             if kind is not None:
                 end = tokens[i + 1][1]
-        if kind is not None and not (kind in _NAME_KINDS and inside(names, start, end)):
+        if kind is not None and not (kind in _NAME_KINDS and _inside(names, start, end)):
             found.append(_Signal(kind, start, end))
         i += n
-    # PERF: with first_only, the other scans need only read up to the first word signal
-    limit = found[0].end if first_only and found else len(text)
+    return found
+
+
+def _longest_phrase(tokens: _LazyTokens, i: int) -> tuple[set[str] | None, int]:
+    """The kinds of the longest lexicon phrase starting at token ``i`` and its length in
+    words (None and 1 when no phrase starts there)."""
+    longest = _PHRASE_WORDS_FROM.get(tokens[i][2], 1)
+    if longest == 1 and not tokens[i][2].isascii():
+        longest = _PHRASE_WORDS_FROM.get(_unaccented(tokens[i][2]), 1)
+    for n in range(longest, 0, -1):
+        if not tokens.has(i + n - 1):
+            continue
+        kinds = _lookup(" ".join(t[2] for t in tokens[i : i + n]))
+        if kinds is not None:
+            return kinds, n
+    return None, 1
+
+
+def _symbol_signals(
+    text: str, masked: list[tuple[int, int]], names: list[tuple[int, int]], limit: int
+) -> list[_Signal]:
+    """Signals of the CJK and symbol lexicon, "/s" and question marks (up to ``limit``), and
+    letters of a script no supported language uses (anywhere)."""
+    found: list[_Signal] = []
     # PERF: the CJK and symbol lexicon is matched only inside runs of such characters
     runs = _WIDE_RUN_RE.finditer(text, 0, limit) if not text.isascii() else ()
     for run in runs:
@@ -434,21 +447,20 @@ def _signals(
             kinds = _CJK_PHRASES[match.group(0).lower()]
             if kinds & {"neutral", "courtesy"}:
                 continue
-            if "sarcasm" not in kinds and inside(masked, match.start(), match.end()):
+            if "sarcasm" not in kinds and _inside(masked, match.start(), match.end()):
                 continue
             signal_kinds = [k for k in kinds if k != "approve"]
             if signal_kinds:
                 found.append(_Signal(_best(signal_kinds), match.start(), match.end()))
     for match in _SYMBOL_SIGNALS_RE.finditer(text, 0, limit):
-        if not inside(masked, match.start(), match.end()):
+        if not _inside(masked, match.start(), match.end()):
             kind = "sarcasm" if match.group(0) == "/s" else "question"
             found.append(_Signal(kind, match.start(), match.end()))
     for pattern in (_FOREIGN_LETTER_RE, _MIXED_SCRIPT_RE):
         match = pattern.search(text)
-        if match and not inside(names, match.start(), match.end()):
+        if match and not _inside(names, match.start(), match.end()):
             found.append(_Signal("script", match.start(), match.end()))
-    found.sort(key=lambda s: (s.start, _KIND_ORDER.get(s.kind, len(_KIND_ORDER))))
-    yield from found
+    return found
 
 
 def _broken_word(first: tuple[int, int, str], second: tuple[int, int, str]) -> str | None:
@@ -799,6 +811,37 @@ def _decide_approval(
     arguments: Mapping[str, Any] | None,
     approval_code: str | None,
 ) -> Decision:
+    early = _short_answer(text, options, arguments, approval_code)
+    if early is not None:
+        return early
+    masked = _masks(text, approval_code)
+    allowed = _argument_numbers(arguments) if arguments is not None else None
+    alone = _alone_yes(text, masked, allowed, arguments, approval_code)
+    if alone is not None:
+        return alone
+    objects = _object_words(arguments)
+    if approval_code:
+        objects |= {approval_code.lower()}  # "APPROVE K7QF3M", as the mailto button writes it
+    head = _read_head(text, objects)
+    reversed_no = _REVERSED_RE.match(text, head.start)
+    if reversed_no:
+        return Decision("reject", comment=_comment(text[reversed_no.end() :]))
+    if head.approve:
+        return _approving_head(text, head, masked, allowed, arguments, approval_code)
+    reject = _REJECT_HEAD_RE.match(text, head.start)
+    if reject:
+        return _rejecting_head(text, head, reject, masked)
+    return _no_answer(text, head, masked, allowed)
+
+
+def _short_answer(
+    text: str,
+    options: Sequence[Any],
+    arguments: Mapping[str, Any] | None,
+    approval_code: str | None,
+) -> Decision | None:
+    """The answers read before the head: no text, too much text, a reject option, a wrapped
+    or plain yes ("**Approved**", "No problem, go ahead."), one letter ("y", "n")."""
     if not text.strip():
         return _unclear("The reply has no new text above the quoted message.")
     if len(text) > _MAX_DECISION_CHARS:
@@ -825,87 +868,107 @@ def _decide_approval(
         if one_letter.group(1).lower() in "yk":
             return Decision("approve")
         return Decision("reject")
-    masked = _masks(text, approval_code)
-    allowed = _argument_numbers(arguments) if arguments is not None else None
+    return None
+
+
+def _alone_yes(
+    text: str,
+    masked: list[tuple[int, int]],
+    allowed: set[str] | None,
+    arguments: Mapping[str, Any] | None,
+    approval_code: str | None,
+) -> Decision | None:
+    """ "Si", "Vale": a yes only when nothing but a signature follows (None: read on)."""
     alone = _ALONE_RE.match(text)
-    if alone and alone.group(1).lower() in _ALONE and not approval_code:
-        # "Si", "Vale": a yes only when nothing but a signature follows
-        rest = text[alone.end() :]
-        spans = [*masked, (alone.start(1), alone.end(1))]
-        if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
-            gate = approval_gate(
-                text, alone.end(1), alone.end(1), arguments=arguments, approval_code=None
-            )
-            return Decision("approve") if gate is None else _unclear(gate)
-    objects = _object_words(arguments)
-    if approval_code:
-        objects |= {approval_code.lower()}  # "APPROVE K7QF3M", as the mailto button writes it
-    head = _read_head(text, objects)
-    reversed_no = _REVERSED_RE.match(text, head.start)
-    if reversed_no:
-        return Decision("reject", comment=_comment(text[reversed_no.end() :]))
-    if head.approve:
-        masked += list(head.atoms)
-        # the signature lines the closed gate accepts ("VP Ops") are not read for signals
-        contact = list(masked)  # addresses and URLs, for the gate
-        masked += signature_spans(text, head.start, head.end, arguments=arguments)
-        if head.repeated:
-            return _unclear(_reason(text, _Signal("repeat", *head.repeated), True))
-        signal = _first_signal(text, masked, allowed, head.end)
-        if signal is not None:
-            return _unclear(_reason(text, signal, True))
-        if approval_code and not re.search(
-            rf"(?<![\w]){re.escape(approval_code)}(?![\w])", text, re.I
-        ):
-            return _unclear(
-                "The reply approves but does not carry this request's approval code; "
-                "reply with APPROVE and the code shown in the email."
-            )
-        rest = text[head.end :]
-        if approval_code:
-            rest = re.sub(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", "", rest, flags=re.I)
-        # the last gate: after the approval only thanks, sign-offs, signatures, harmless
-        # phrases and words of the request (comment.py); anything else is asked again
+    if not (alone and alone.group(1).lower() in _ALONE and not approval_code):
+        return None
+    rest = text[alone.end() :]
+    spans = [*masked, (alone.start(1), alone.end(1))]
+    if _comment(rest) is None and _first_signal(text, spans, allowed, alone.end()) is None:
         gate = approval_gate(
-            text,
-            head.start,
-            head.end,
-            arguments=arguments,
-            approval_code=approval_code,
-            masked=contact,
+            text, alone.end(1), alone.end(1), arguments=arguments, approval_code=None
         )
-        if gate is not None:
-            return _unclear(gate)
-        return Decision("approve", comment=_comment(rest))
+        return Decision("approve") if gate is None else _unclear(gate)
+    return None
 
-    reject = _REJECT_HEAD_RE.match(text, head.start)
-    if reject:
-        # only a hedge that starts the reply matters here ("No problem", "Not sure")
-        first = next(iter(_signals(text[: reject.end() + 80], masked, first_only=True)), None)
-        if (
-            first is not None
-            and first.start <= head.start + 1
-            and first.kind
-            in (
-                "hedge",
-                "retraction",
-                "deferral",
-                "sarcasm",
-            )
-            and first.end > reject.end() - 1
-        ):
-            return _unclear(_reason(text, first, False))
-        rest = text[reject.end() :]
-        yes = _approval_in(rest)
-        if yes is not None:
-            start = reject.end() + yes[0]
-            return _unclear(
-                f"The reply says both no and yes. I read "
-                f"'{_snippet(text, start, reject.end() + yes[1])}' after "
-                f"'{' '.join(text[head.start : reject.end()].split())}'."
-            )
-        return Decision("reject", comment=_comment(rest))
 
+def _approving_head(
+    text: str,
+    head: _Head,
+    masked: list[tuple[int, int]],
+    allowed: set[str] | None,
+    arguments: Mapping[str, Any] | None,
+    approval_code: str | None,
+) -> Decision:
+    """The reply opens with an approval: it holds only with no signal after it, the
+    approval code where one is asked for, and nothing but closed-gate text around it."""
+    masked += list(head.atoms)
+    # the signature lines the closed gate accepts ("VP Ops") are not read for signals
+    contact = list(masked)  # addresses and URLs, for the gate
+    masked += signature_spans(text, head.start, head.end, arguments=arguments)
+    if head.repeated:
+        return _unclear(_reason(text, _Signal("repeat", *head.repeated), True))
+    signal = _first_signal(text, masked, allowed, head.end)
+    if signal is not None:
+        return _unclear(_reason(text, signal, True))
+    if approval_code and not re.search(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", text, re.I):
+        return _unclear(
+            "The reply approves but does not carry this request's approval code; "
+            "reply with APPROVE and the code shown in the email."
+        )
+    rest = text[head.end :]
+    if approval_code:
+        rest = re.sub(rf"(?<![\w]){re.escape(approval_code)}(?![\w])", "", rest, flags=re.I)
+    # the last gate: after the approval only thanks, sign-offs, signatures, harmless
+    # phrases and words of the request (comment.py); anything else is asked again
+    gate = approval_gate(
+        text,
+        head.start,
+        head.end,
+        arguments=arguments,
+        approval_code=approval_code,
+        masked=contact,
+    )
+    if gate is not None:
+        return _unclear(gate)
+    return Decision("approve", comment=_comment(rest))
+
+
+def _rejecting_head(
+    text: str, head: _Head, reject: re.Match[str], masked: list[tuple[int, int]]
+) -> Decision:
+    """The reply opens with a no: a rejection, unless a hedge starts it or a yes follows."""
+    # only a hedge that starts the reply matters here ("No problem", "Not sure")
+    first = next(iter(_signals(text[: reject.end() + 80], masked, first_only=True)), None)
+    if (
+        first is not None
+        and first.start <= head.start + 1
+        and first.kind
+        in (
+            "hedge",
+            "retraction",
+            "deferral",
+            "sarcasm",
+        )
+        and first.end > reject.end() - 1
+    ):
+        return _unclear(_reason(text, first, False))
+    rest = text[reject.end() :]
+    yes = _approval_in(rest)
+    if yes is not None:
+        start = reject.end() + yes[0]
+        return _unclear(
+            f"The reply says both no and yes. I read "
+            f"'{_snippet(text, start, reject.end() + yes[1])}' after "
+            f"'{' '.join(text[head.start : reject.end()].split())}'."
+        )
+    return Decision("reject", comment=_comment(rest))
+
+
+def _no_answer(
+    text: str, head: _Head, masked: list[tuple[int, int]], allowed: set[str] | None
+) -> Decision:
+    """Neither an approval nor a no opens the reply: unclear, with the reason read."""
     if head.end == head.start and not head.approve_start:
         if all(
             text[s:e].lower() in _COURTESY_ATOMS for s, e in _atom_spans(text, head.start)

@@ -16,17 +16,25 @@ expression backtrack for long; lines longer than ``_MAX_CUE_LINE`` are plain tex
 
 from __future__ import annotations
 
+import email.message
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from itertools import accumulate
 
+from .attribution import WROTE, WROTE_ENDINGS, ends_with_wrote
+from .html import html_to_text
+from .parse import as_message, decision_bodies, reply_body
+
 __all__ = [
     "REPLY_MARKER",
     "ExtractedText",
     "classify_lines",
+    "decision_readings",
     "ends_with_wrote",
     "extract_reply",
+    "extract_reply_from_html",
+    "extract_reply_from_message",
     "strip_closing",
     "strip_quoted",
     "strip_signoff",
@@ -51,32 +59,6 @@ _CODE_FENCE_RE = re.compile(r"^[ \t]*(?:```|~~~)")
 
 _DELIMITER_RE = re.compile(r"^[ \t]*[-_=*~#+—–•]{2,}[ \t]*$")
 _SIG_DELIMITER_RE = re.compile(r"^[ \t]*--[ \t]*$")
-
-# Verbs that end a reply header ("… wrote:"), in many languages.
-_WROTE = (
-    r"wrote|writes|sent|schrieb|schreibt|geschreven|schreef|a\s+écrit|escribió|escreveu|"
-    r"scrisse|ha\s+scritto|napisał\(a\)|napisała|napisał|napsal\(a\)|napsal|napísal|"
-    r"написал\(а\)|написала|написал|пишет|пише|написав|написала|pisze|skrev|kirjoitti|skrifaði|írta|"
-    r"a\s+scris|yazdı|đã\s+viết|έγραψε|写道|寫道|が書きました|님이\s+작성"
-)
-# PERF: run with .match: the leading ".*" makes the engine try the end of the line first,
-# where the verb is, instead of every position from the left.
-_END_STRONG_RE = re.compile(r"(?s:.*)(?<![^\W\d_])(?:" + _WROTE + r")\s*[:：]?\s*-*\s*$", re.I)
-# Literal endings for a cheap prefilter before _END_STRONG_RE (most lines end otherwise).
-_WROTE_ENDINGS = tuple(
-    re.sub(r"\\s\+", " ", word).replace("\\(", "(").replace("\\)", ")")
-    for word in _WROTE.split("|")
-)
-
-
-def ends_with_wrote(line: str) -> bool:
-    """True when the line ends with a reply verb ("… wrote:", "… a écrit :", "wrote ----")."""
-    tail = line[-80:].rstrip(" \t-")
-    if tail.endswith((":", "：")):
-        tail = tail[:-1].rstrip()
-    tail = " ".join(tail[-40:].lower().split())
-    return tail.endswith(_WROTE_ENDINGS) and _END_STRONG_RE.match(line[-80:]) is not None
-
 
 # "Am 08.01.24 um 10:14 schrieb Name:", "2024-01-08 kl. 10:14, skrev Name:": the verb
 # before the name (German, Dutch, Scandinavian clients), with a date or time on the line.
@@ -249,7 +231,7 @@ _HEADER_KEY_RE = re.compile(
 
 # A quoted "On … wrote:" (the whole message is an old thread): see _trim.
 _QUOTED_HEADER_RE = re.compile(
-    r"^[ \t]*(?:>[ \t]*)+\S.{0,300}(?:" + _WROTE + r")\s*[:：]?\s*$", re.I
+    r"^[ \t]*(?:>[ \t]*)+\S.{0,300}(?:" + WROTE + r")\s*[:：]?\s*$", re.I
 )
 
 
@@ -321,7 +303,7 @@ def _single_kind(line: str, in_code: bool) -> str:
 
 
 # The last line of a wrapped header can look quoted: "<a@b.org\n> wrote:" or "<a@b.org\n>:".
-_QUOTED_END_RE = re.compile(r"^[ \t]*>[ \t]*(?:(?:" + _WROTE + r")[ \t]*[:：]?|[:：])[ \t]*$", re.I)
+_QUOTED_END_RE = re.compile(r"^[ \t]*>[ \t]*(?:(?:" + WROTE + r")[ \t]*[:：]?|[:：])[ \t]*$", re.I)
 
 
 _SANDWICHED_RE = re.compile(r"(?<=q)t(?=q)")
@@ -651,7 +633,7 @@ def classify_lines(lines: list[str]) -> str:
 
 def _may_end_header(line: str) -> bool:
     tail = line[-80:].rstrip(" \t-")
-    return tail.endswith((":", "：")) or tail.lower().endswith(_WROTE_ENDINGS)
+    return tail.endswith((":", "：")) or tail.lower().endswith(WROTE_ENDINGS)
 
 
 _CUT_RE = re.compile(r"[bhodsm]")
@@ -671,32 +653,9 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
     if marker >= 0:
         lines, kinds = lines[:marker], kinds[:marker]
 
-    # Leading reply headers, forwards and header blocks (bottom posting, forwarded mail).
-    at = 0
-    while True:
-        at = _LEADING_RE.match(kinds, at).end()
-        if at >= len(kinds):
-            return []
-        first = kinds[at]
-        if first in "oh":
-            skip = _LEADING_FORWARD_RE.match(kinds, at).end()
-            if kinds.find("t", skip) < 0:
-                break
-            at = skip
-            continue
-        if first == "b":
-            skip = _HEADER_RUN_RE.match(kinds, at).end()
-            quote = _QUOTE_RUN_RE.match(kinds, skip)
-            if quote and kinds.find("t", quote.end()) >= 0:
-                skip = quote.end()
-            elif quote and quote.end() >= len(kinds):
-                return []  # only "On … wrote:" and the quote: nothing new was written
-            at = skip
-            continue
-        if first in "ds":
-            # a signature or delimiter before any text: nothing new was written
-            return []
-        break
+    at = _new_text_start(kinds)
+    if at is None:
+        return []
     lines, kinds = lines[at:], kinds[at:]
 
     if "t" not in kinds:
@@ -709,8 +668,49 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
             return []
         return _strip_blank(lines)
 
-    # Cut at the first header, separator or signature after the text, except where the
-    # text goes on between quotes (inline answers) or closes with a short sign-off.
+    end, dropped = _text_end(lines, kinds)
+    lines, kinds = _without(lines, kinds, end, dropped)
+
+    trailing = _TRAILING_QUOTE_RE.search(kinds)
+    if trailing:
+        lines = lines[: trailing.start(1)]
+    return _strip_blank(lines)
+
+
+def _new_text_start(kinds: str) -> int | None:
+    """Where the new text starts after leading reply headers, forwards and header blocks
+    (bottom posting, forwarded mail); None when nothing new was written."""
+    at = 0
+    while True:
+        at = _LEADING_RE.match(kinds, at).end()
+        if at >= len(kinds):
+            return None
+        first = kinds[at]
+        if first in "oh":
+            skip = _LEADING_FORWARD_RE.match(kinds, at).end()
+            if kinds.find("t", skip) < 0:
+                return at
+            at = skip
+            continue
+        if first == "b":
+            skip = _HEADER_RUN_RE.match(kinds, at).end()
+            quote = _QUOTE_RUN_RE.match(kinds, skip)
+            if quote and kinds.find("t", quote.end()) >= 0:
+                skip = quote.end()
+            elif quote and quote.end() >= len(kinds):
+                return None  # only "On … wrote:" and the quote: nothing new was written
+            at = skip
+            continue
+        if first in "ds":
+            # a signature or delimiter before any text: nothing new was written
+            return None
+        return at
+
+
+def _text_end(lines: list[str], kinds: str) -> tuple[int, list[tuple[int, int]]]:
+    """Where the new text ends: the first header, separator or signature after the text,
+    except where the text goes on between quotes (inline answers) or closes with a short
+    sign-off. Returns the end and the (start, stop) spans of reply headers dropped above it."""
     end = len(kinds)
     dropped: list[tuple[int, int]] = []
     cut = _CUT_RE.search(kinds, kinds.find("t"))
@@ -729,30 +729,29 @@ def _trim(lines: list[str], kinds: str) -> list[str]:
                 if len(tail) <= 2 and sum(map(len, tail)) <= 60:
                     # a short closing ("Regards, Roman") written under the quote
                     dropped.append((at, wrapped.start(1)))
-                    end = wrapped.end(1)
-                    break
-        end = at
-        break
-    if dropped:
-        kept_lines: list[str] = []
-        kept_kinds: list[str] = []
-        position = 0
-        for start, stop in dropped:
-            kept_lines.extend(lines[position:start])
-            kept_kinds.append(kinds[position:start])
-            kept_lines.append("")
-            kept_kinds.append("e")
-            position = stop
-        kept_lines.extend(lines[position:end])
-        kept_kinds.append(kinds[position:end])
-        lines, kinds = kept_lines, "".join(kept_kinds)
-    else:
-        lines, kinds = lines[:end], kinds[:end]
+                    return wrapped.end(1), dropped
+        return at, dropped
+    return end, dropped
 
-    trailing = _TRAILING_QUOTE_RE.search(kinds)
-    if trailing:
-        lines = lines[: trailing.start(1)]
-    return _strip_blank(lines)
+
+def _without(
+    lines: list[str], kinds: str, end: int, dropped: list[tuple[int, int]]
+) -> tuple[list[str], str]:
+    """The lines (and their kinds) up to ``end``, each dropped span left as one empty line."""
+    if not dropped:
+        return lines[:end], kinds[:end]
+    kept_lines: list[str] = []
+    kept_kinds: list[str] = []
+    position = 0
+    for start, stop in dropped:
+        kept_lines.extend(lines[position:start])
+        kept_kinds.append(kinds[position:start])
+        kept_lines.append("")
+        kept_kinds.append("e")
+        position = stop
+    kept_lines.extend(lines[position:end])
+    kept_kinds.append(kinds[position:end])
+    return kept_lines, "".join(kept_kinds)
 
 
 def _strip_blank(lines: list[str]) -> list[str]:
@@ -1031,3 +1030,86 @@ def strip_quoted(text: str) -> str:
             continue
         out.append(line)
     return "\n".join(out).strip()
+
+
+# --- whole messages and HTML bodies -------------------------------------------------------
+
+
+def extract_reply_from_html(
+    html: str,
+    *,
+    strip_signatures: bool = True,
+    for_decision: bool = False,
+    strip_signoff: bool = False,
+) -> str:
+    """New text of an HTML reply body: client quote containers removed, then trimmed.
+
+    A ``<blockquote>`` the person wrote on purpose is kept as text. ``for_decision``: the
+    text a decision reads: every blockquote and quote removed, signatures (also the blocks
+    clients mark, like Gmail's gmail_signature) kept. ``strip_signoff`` drops a
+    hand-written closing ("Thanks,\nLena") at the end.
+    """
+    try:
+        text = html_to_text(
+            html,
+            strip_signatures=strip_signatures and not for_decision,
+            blockquotes="drop" if for_decision else "auto",
+        )
+    except Exception:  # selectolax is lenient; a parser failure must not kill the watcher
+        return ""
+    return extract_reply(
+        text,
+        strip_signatures=strip_signatures,
+        for_decision=for_decision,
+        strip_signoff=strip_signoff,
+    )
+
+
+def extract_reply_from_message(
+    msg: bytes | str | email.message.Message,
+    *,
+    strip_signatures: bool = True,
+    for_decision: bool = False,
+    strip_signoff: bool = False,
+) -> str:
+    """New text of a reply message: its first inline text/plain part, else its HTML part.
+
+    Attached messages and parts with a file name are not read. Returns "" when the message
+    has no readable body. ``for_decision`` and ``strip_signoff`` as for
+    :func:`extract_reply_from_html`.
+    """
+    try:
+        parsed = as_message(msg)
+        if parsed is None:
+            return ""
+        kind, body = reply_body(parsed)
+    except Exception:
+        return ""
+    options = {
+        "strip_signatures": strip_signatures,
+        "for_decision": for_decision,
+        "strip_signoff": strip_signoff,
+    }
+    if kind == "html":
+        return extract_reply_from_html(body, **options)
+    return extract_reply(body, **options)
+
+
+def decision_readings(msg: bytes | str | email.message.Message) -> list[str]:
+    """The new text of every part of a reply that a reader may see (all inline text/plain parts
+    joined, and the HTML part), read as for a decision. An approval must hold in each: a plain
+    part saying "Approve" beside an HTML part (or a second plain part) saying "no" is not one."""
+    try:
+        parsed = as_message(msg)
+        if parsed is None:
+            return []
+        bodies = decision_bodies(parsed)
+    except Exception:
+        return []
+    readings = []
+    for kind, body in bodies:
+        if kind == "html":
+            readings.append(extract_reply_from_html(body, for_decision=True))
+        else:
+            readings.append(extract_reply(body, for_decision=True))
+    return readings

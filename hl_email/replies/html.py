@@ -17,7 +17,7 @@ from typing import Literal
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from .extract import ends_with_wrote
+from .attribution import ends_with_wrote
 
 __all__ = ["html_to_text", "strip_quote_containers", "strip_signature_containers"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["LANGUAGES", "SIGNAL_KINDS", "UNIVERSAL", "FOREIGN", "Language"]
+__all__ = ["FOREIGN", "GREETINGS", "LANGUAGES", "SIGNAL_KINDS", "THANKS", "UNIVERSAL", "Language"]
 
 # The kinds of signal that make a reply not a plain yes, in the order a tie is reported.
 SIGNAL_KINDS = (
@@ -782,4 +782,23 @@ FOREIGN = (
     "hindi|pero|bukas|"  # tl
     "hapana|lakini|kesho|"  # sw
     "demà|però|potser"  # ca
+)
+
+# Greetings a reply may open with ("Hi Anna,"), in every supported language; ``|`` separates.
+GREETINGS = (
+    "hi|hello|hey|dear|hiya|hallo|moin|servus|liebe|lieber|sehr geehrte|sehr geehrter|bonjour|"
+    "salut|bonsoir|cher|chère|coucou|hola|estimado|estimada|querido|querida|olá|oi|prezado|"
+    "prezada|caro|cara|ciao|salve|gentile|hoi|beste|geachte|cześć|witam|szanowny|szanowna|"
+    "drogi|droga|hej|hallå|hejsan|hejsa|kære|hei|heisann|kjære|привет|здравствуйте|уважаемый|"
+    "уважаемая|привіт|вітаю|шановний|шановна|good morning|good afternoon|good evening|"
+    "guten morgen|guten tag|guten abend|buenos días|buenas tardes|buenas|bom dia|boa tarde|"
+    "buongiorno|buonasera|goedemorgen|goedemiddag|dzień dobry|god morgon|god morgen|godmorgen|"
+    "добрый день|доброе утро|добрий день|доброго ранку|你好|您好|こんにちは|お疲れ様です"
+)
+
+# Thanks that may stand before the answer ("Thanks! Approved."): a regular-expression
+# alternation (``obrigad[oa]``), not plain entries.
+THANKS = (
+    r"many thanks|thanks|thank you|thx|danke|vielen dank|merci|gracias|obrigad[oa]|"
+    r"grazie|bedankt|dank je|dziękuję|dzięki|tack|takk|спасибо|дякую|谢谢|謝謝|ありがとう"
 )

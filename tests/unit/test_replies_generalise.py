@@ -14,7 +14,7 @@ from hl_email.replies import (
     extract_reply_from_html,
     extract_reply_from_message,
 )
-from hl_email.replies.mime import decode_text
+from hl_email.replies.parse import decode_text
 
 
 def _flat(text: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 
-from hl_email.matching import candidate_keys, dmarc_verdict, sender_address
+from hl_email.replies.authorize import dmarc_verdict, sender_address
+from hl_email.replies.match import candidate_keys
 from hl_email.tokens import (
     find_reply_keys,
     make_message_id,

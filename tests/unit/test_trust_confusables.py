@@ -9,7 +9,7 @@ import email.policy
 import pytest
 
 from hl_email.core.addresses import ascii_domain, normalize_address
-from hl_email.matching import dmarc_verdict, sender_address
+from hl_email.replies.authorize import dmarc_verdict, sender_address
 
 LOOKALIKES = [
     "alice@corp\u3002test",  # ideographic full stop

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hl_email.replies import parse_message
-from hl_email.replies.mime import content_type, part_text
+from hl_email.replies.parse import content_type, part_text
 
 CORPORA = Path(
     os.environ.get("HL_EMAIL_CORPORA") or Path(__file__).resolve().parents[3] / "shared" / "corpora"
@@ -91,7 +91,7 @@ def test_parse_message_matches_stdlib_on_corpus() -> None:
 )
 def test_a_forwarded_message_is_never_new_text(raw: bytes) -> None:
     from hl_email.replies import extract_reply_from_message
-    from hl_email.replies.mime import iter_parts
+    from hl_email.replies.parse import iter_parts
 
     assert extract_reply_from_message(raw) == ""
     assert [content_type(p) for p in iter_parts(parse_message(raw))][0].startswith("message/")

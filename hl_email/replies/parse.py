@@ -13,10 +13,22 @@ import email.policy
 import functools
 import re
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 from charset_normalizer import from_bytes
 
-__all__ = ["as_message", "iter_parts", "parse_message", "part_text", "reply_body", "header"]
+__all__ = [
+    "HeaderSource",
+    "InboundMessage",
+    "as_message",
+    "header",
+    "header_strings",
+    "iter_parts",
+    "parse_message",
+    "part_text",
+    "read_inbound",
+    "reply_body",
+]
 
 # A reply body larger than this is cut before extraction: no human types 4 MB of new text.
 _MAX_BODY_CHARS = 4_000_000
@@ -313,6 +325,16 @@ def header_all(msg: email.message.Message, name: str) -> list[str]:
     except Exception:
         return []
     return [header_text(v) for v in values]
+
+
+def header_strings(msg: HeaderSource, name: str) -> list[str]:
+    """Every value of a header as the message object renders it (``str``), undecoded by us;
+    [] when absent or when the parser could not make sense of it."""
+    try:
+        values = msg.get_all(name) or []
+    except Exception:  # a header the parser could not make sense of
+        return []
+    return [str(v) for v in values]
 
 
 def content_type(part: email.message.Message) -> str:
@@ -837,3 +859,164 @@ def reply_body(msg: email.message.Message) -> tuple[str, str]:
     if html is not None:
         return "html", part_text(html)
     return "", ""
+
+
+# --- the inbound path's one parse -------------------------------------------------------
+#
+# The receiver reads a message in two ways: its header fields as ``email.policy.default``
+# reads them (header objects: RFC 2047 decoded, addresses parsed, defects noted; the sender
+# and DMARC checks depend on exactly that), and its body parts through this package's
+# steps (classify, extract, decide), which are written for the compat32 tree our parser
+# builds. ``read_inbound`` parses once with our parser and offers both; a header field is
+# made into an object only when it is asked for.
+
+
+class HeaderSource(Protocol):
+    """What the matching and sender checks read: header values by name."""
+
+    def get(self, name: str, failobj: Any = None) -> Any: ...
+
+    def get_all(self, name: str, failobj: Any = None) -> Any: ...
+
+
+_DEFAULT_POLICY = email.policy.default
+
+
+class _DefaultHeaders:
+    """The header fields of a compat32 tree, read as a ``policy.default`` message reads them
+    (``Message.get``/``get_all`` with that policy's ``header_fetch_parse``; both policies
+    store the same raw values, ``header_source_parse`` being the same)."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, msg: email.message.Message) -> None:
+        self._fields = msg._headers  # noqa: SLF001 - the raw (name, value) pairs
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        for key, value in self._fields:
+            if key.lower() == name:
+                return _DEFAULT_POLICY.header_fetch_parse(key, value)
+        return failobj
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        values = [
+            _DEFAULT_POLICY.header_fetch_parse(key, value)
+            for key, value in self._fields
+            if key.lower() == name
+        ]
+        return values or failobj
+
+
+def _default_view(part: email.message.Message) -> email.message.EmailMessage:
+    """The same tree as ``email.message.EmailMessage`` parts under ``policy.default`` (what
+    ``email.message_from_bytes(raw, policy=email.policy.default)`` builds), sharing the
+    payload strings; our decoded-text cache is not carried over."""
+    view = email.message.EmailMessage.__new__(email.message.EmailMessage)
+    state = {k: v for k, v in vars(part).items() if k != _TEXT_CACHE}
+    view.__dict__.update(state)
+    view.policy = _DEFAULT_POLICY
+    view._headers = list(part._headers)  # noqa: SLF001
+    payload = part._payload  # noqa: SLF001
+    if isinstance(payload, list):
+        view._payload = [  # noqa: SLF001
+            _default_view(p) if isinstance(p, email.message.Message) else p for p in payload
+        ]
+    return view
+
+
+def _depth(msg: email.message.Message) -> int:
+    deepest, stack = 0, [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        payload = part._payload  # noqa: SLF001
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in payload if isinstance(p, email.message.Message))
+    return deepest
+
+
+def _fast_tree(raw: bytes) -> email.message.Message | None:
+    """Our parser's tree, or None where it meets damage: input it would read differently
+    from the stdlib (blank or folded lines before the headers, bare CR line ends, nesting
+    at its depth limit) or on which it fails."""
+    if raw[:1] in (b"\r", b"\n", b" ", b"\t"):
+        return None
+    text = raw.decode("ascii", "surrogateescape")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    try:
+        tree = _parse_text(text, 0, None)
+    except Exception:  # any internal error: the stdlib parser reads it instead
+        return None
+    if _depth(tree) >= _MAX_NESTING:
+        return None
+    return tree
+
+
+class InboundMessage:
+    """One inbound message, parsed once, as the whole inbound path reads it.
+
+    ``message`` is the tree the reply steps take (``classify_message``,
+    ``extract_reply_from_message``, ``decision_readings``); ``headers`` answers ``get`` and
+    ``get_all`` exactly as a ``policy.default`` message does (for ``candidate_keys``,
+    ``sender_address``, ``dmarc_verdict``); ``default_message()`` is the whole message as
+    ``policy.default`` parses it, for the few readers written for that API (``get_body``,
+    ``get_content``).
+
+    Fallback: when our parser meets damage (see ``_fast_tree``), the message is parsed by
+    ``email.message_from_bytes(raw, policy=email.policy.default)``, exactly as the gateway
+    did before, and that one message serves all three uses (``parser == "stdlib"``).
+    """
+
+    __slots__ = ("raw", "message", "headers", "parser", "_default")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        tree = _fast_tree(raw)
+        if tree is None:
+            stdlib = email.message_from_bytes(raw, policy=_DEFAULT_POLICY)
+            self.message: email.message.Message = stdlib
+            self.headers: HeaderSource = stdlib
+            self.parser = "stdlib"
+            self._default: email.message.EmailMessage | None = stdlib  # type: ignore[assignment]
+        else:
+            self.message = tree
+            self.headers = _DefaultHeaders(tree)
+            self.parser = "fast"
+            self._default = None
+
+    def default_message(self) -> email.message.EmailMessage:
+        if self._default is None:
+            self._default = _default_view(self.message)
+        return self._default
+
+    def header(self, name: str, limit: int = 500) -> str | None:
+        """A header as ``str`` of its ``policy.default`` value, cut at ``limit``; None when
+        absent or unreadable."""
+        try:
+            value = self.headers.get(name)
+        except Exception:  # a header the parser could not make sense of
+            return None
+        return str(value)[:limit] if value is not None else None
+
+    @property
+    def message_id(self) -> str | None:
+        """The Message-ID the message is deduplicated by (None when absent or unreadable)."""
+        try:
+            value = self.headers.get("Message-ID")
+            return str(value).strip() if value else None
+        except Exception:
+            return None
+
+
+def read_inbound(raw: bytes | bytearray | memoryview) -> InboundMessage:
+    """Parse an inbound message once for the whole inbound path (see ``InboundMessage``).
+
+    Raises only what ``email.message_from_bytes`` raises on the fallback path: the caller
+    records such a message as malformed.
+    """
+    return InboundMessage(bytes(raw))

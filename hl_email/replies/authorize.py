@@ -1,57 +1,23 @@
-"""Matching a reply to a request and deciding whether its sender may answer; pure functions."""
+"""Whether a reply's sender may answer: the single From address, and DMARC from a trusted
+Authentication-Results header (pure)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.message import Message
 from email.utils import getaddresses
 
-from .config import ascii_domain, normalize_address
-from .tokens import ReplyKey, find_reply_keys
+from ..core.addresses import ascii_domain, normalize_address
+from .parse import HeaderSource, header_strings
 
-__all__ = [
-    "AuthResult",
-    "candidate_keys",
-    "dmarc_verdict",
-    "sender_address",
-]
-
-
-def _header(msg: Message, name: str) -> list[str]:
-    try:
-        values = msg.get_all(name) or []
-    except Exception:  # a header the parser could not make sense of
-        return []
-    return [str(v) for v in values]
-
-
-def candidate_keys(msg: Message) -> list[ReplyKey]:
-    """Reply keys this message refers to, most specific first.
-
-    In-Reply-To names the message being answered; References is searched newest-first; the
-    plus-address in To/Cc/Delivered-To covers clients that drop threading headers (mailto links).
-    """
-    keys: list[ReplyKey] = []
-
-    def add(found: list[ReplyKey]) -> None:
-        for key in found:
-            if key not in keys:
-                keys.append(key)
-
-    add(find_reply_keys(*_header(msg, "In-Reply-To")))
-    for value in _header(msg, "References"):
-        add(list(reversed(find_reply_keys(value))))
-    for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
-        add(find_reply_keys(*_header(msg, name)))
-    return keys
+__all__ = ["AuthResult", "dmarc_verdict", "sender_address"]
 
 
 _TOLERATED_DEFECTS = {"UndecodableBytesDefect", "NonASCIILocalPartDefect"}
 _ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
 
 
-def sender_address(msg: Message) -> tuple[str | None, str]:
+def sender_address(msg: HeaderSource) -> tuple[str | None, str]:
     """The single From address, normalized, or None and the reason it is unusable.
 
     Refuses anything a human or a DMARC verifier could read differently from us: several From
@@ -123,7 +89,7 @@ def _parse_authentication_results(value: str) -> tuple[str, list[tuple[str, str,
     return authserv, results
 
 
-def dmarc_verdict(msg: Message, trusted_authserv_id: str, sender: str) -> AuthResult:
+def dmarc_verdict(msg: HeaderSource, trusted_authserv_id: str, sender: str) -> AuthResult:
     """Require dmarc=pass for the From domain in an Authentication-Results header that the
     trusted server (`trusted_authserv_id`) added. Any non-pass DMARC result from it refuses.
 
@@ -133,7 +99,7 @@ def dmarc_verdict(msg: Message, trusted_authserv_id: str, sender: str) -> AuthRe
     trusted = trusted_authserv_id.strip().lower()
     sender_domain = sender.rpartition("@")[2].lower()
     passed = False
-    for value in _header(msg, "Authentication-Results"):
+    for value in header_strings(msg, "Authentication-Results"):
         authserv, results = _parse_authentication_results(value)
         if authserv != trusted:
             continue
