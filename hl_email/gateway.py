@@ -65,7 +65,7 @@ from .replies import (
     strip_signoff,
 )
 from .replies.authorize import dmarc_verdict, sender_address
-from .replies.match import candidate_keys
+from .replies.match import REF_LINE, body_ref_keys, candidate_keys
 from .replies.thread import answers_our_email
 from .routing import RouteError, Router, RoutingConfig, may_answer
 from .store import (
@@ -1145,7 +1145,7 @@ class Gateway:
         # One lookup serves classification and matching. The body `Ref:` line (from our mailto
         # buttons) counts only for human answers, never to tie automatic mail to a request.
         header_keys = candidate_keys(msg)
-        keys = header_keys or _body_ref_keys(msg)
+        keys = header_keys or body_ref_keys(msg)
         target = await self._lookup_key(keys)
         kind = str(classify_message(msg, thread_subject=target[0].subject if target else None))
         if kind == "bounce":
@@ -1219,8 +1219,8 @@ class Gateway:
         except Exception as exc:
             text = answer = ""
             log.warning("extraction failed: %s", exc)
-        text = _REF_LINE.sub("", text).strip()
-        answer = _REF_LINE.sub("", answer).strip()
+        text = REF_LINE.sub("", text).strip()
+        answer = REF_LINE.sub("", answer).strip()
         spec = request.spec
         approval = request.kind == "function_call"
         options = [
@@ -1327,7 +1327,7 @@ class Gateway:
             return InboundOutcome("duplicate", "processed concurrently")
         if record.outcome == "agent_email" and sender is not None:
             try:
-                text = _REF_LINE.sub("", extract_reply_from_message(msg)).strip()
+                text = REF_LINE.sub("", extract_reply_from_message(msg)).strip()
             except Exception:
                 text = ""
             payload = EmailPayload(
@@ -2129,27 +2129,6 @@ def _audit_copy(raw: bytes) -> bytes:
     return raw[:65536]
 
 
-_REF_LINE = re.compile(r"^[ \t>]*Ref:\s*hl1-[a-z0-9]+-[0-9]+-[a-z2-7]{20}[ \t]*$", re.I | re.M)
-
-
-def _body_ref_keys(msg: Message) -> list[ReplyKey]:
-    """Keys from a `Ref: hl1-…` line: our mailto buttons put it in the body, because a reply
-    started from a mailto link carries no In-Reply-To."""
-    try:
-        part = msg.get_body(preferencelist=("plain", "html"))
-        content = part.get_content() if part is not None else ""
-    except Exception:
-        return []
-    if not isinstance(content, str):
-        return []
-    found: list[ReplyKey] = []
-    for match in re.finditer(
-        r"Ref:\s*(hl1-[a-z0-9]+-[0-9]+-[a-z2-7]{20})", content[:200_000], re.I
-    ):
-        found.extend(k for k in find_reply_keys(match.group(1)) if k not in found)
-    return found
-
-
 def _check_header_free(field: str, value: str, *, allow_newlines: bool = False) -> None:
     if "\0" in value or (not allow_newlines and ("\r" in value or "\n" in value)):
         raise RequestInvalidError(f"{field} must not contain line breaks or NUL")
@@ -2205,7 +2184,7 @@ def _every_reading_approves(
     saying "Approve" must not hide an HTML part or a second text part that says "no"."""
     seen = {" ".join(text.split())}
     for reading in decision_readings(msg):
-        reading = _REF_LINE.sub("", reading).strip()
+        reading = REF_LINE.sub("", reading).strip()
         key = " ".join(reading.split())
         if not key or key in seen:
             continue
