@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
-from typing import Any, Literal
+from typing import Any
 
 from .config import ConfigError, GatewayConfig, normalize_address
+from .core.records import Kind, iso
+from .core.wording import duration_text, first_option, join_comments, t
 from .credentials import credential_problems
 from .errors import NotFoundError, RequestInvalidError
 from .header_values import header_problem
-from .i18n import message
 from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
 from .inbound.lmtp import LmtpListener
@@ -94,7 +95,6 @@ __all__ = ["Gateway", "InboundOutcome"]
 
 log = logging.getLogger("hl_email.gateway")
 
-Kind = Literal["function_call", "human_contact"]
 # Raw inbound mail is kept for audit up to this size; larger messages keep their headers only.
 _RAW_KEEP_BYTES = 2_000_000
 # Seconds a claimed timer stays with this gateway before another may take it over.
@@ -114,10 +114,6 @@ class InboundOutcome:
 def _new_request_id() -> str:
     # 60 random bits as 12 lowercase base32 characters (letters and 2-7).
     return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()[:12]
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat()
 
 
 def _dedupe_key(msg: Message | None, raw: bytes) -> tuple[str, str | None]:
@@ -412,7 +408,7 @@ class Gateway:
             run_id=run_id,
             kind=kind,
             spec=spec.model_dump(mode="json"),
-            status={"requested_at": _iso(now)},
+            status={"requested_at": iso(now)},
             created_at=now,
             route=route,
         )
@@ -787,7 +783,7 @@ class Gateway:
                 status = {
                     **row.status,
                     **fields,
-                    "responded_at": _iso(now),
+                    "responded_at": iso(now),
                     "user_info": {"via": "api"},
                 }
                 ok = await self.store.commit(
@@ -836,7 +832,7 @@ class Gateway:
                 text = f"cancelled by {by}" + (f": {reason}" if reason else "")
                 status = {
                     **row.status,
-                    "responded_at": _iso(now),
+                    "responded_at": iso(now),
                     "cancelled": True,
                     "error": text,
                 }
@@ -844,7 +840,7 @@ class Gateway:
                     status.update(approved=False, comment=text)
                 recipients = await self.store.get_recipients(row.id)
                 waiting = [r for r in recipients if r.state in ("pending", "sent")]
-                notes = [self._note(row, r, _t("cancelled_note", row)) for r in waiting]
+                notes = [self._note(row, r, t("cancelled_note", row)) for r in waiting]
                 ok = await self.store.commit(
                     request=RequestUpdate(
                         row.id,
@@ -1007,11 +1003,11 @@ class Gateway:
                 now = self.clock()
                 failed = [r for r in recipients if r.state == "failed"]
                 detail = "; ".join(f"{r.address}: {r.error}" for r in failed)
-                status = {**request.status, "responded_at": _iso(now)}
+                status = {**request.status, "responded_at": iso(now)}
                 if result.outcome == "reject" and approval:
                     status.update(
                         approved=False,
-                        comment=(_join_comments(status, "reject") or "rejected")
+                        comment=(join_comments(status, "reject") or "rejected")
                         + f" (and email delivery failed: {detail})",
                     )
                     update = RequestUpdate(request_id, status=status, state="done", resolved_at=now)
@@ -1290,7 +1286,7 @@ class Gateway:
             result = await self._escalate(
                 request,
                 add=[(delegate, "to")],
-                message=_t("delegate_intro", request, away=recipient.address),
+                message=t("delegate_intro", request, away=recipient.address),
                 inbound=record,
                 only_new=True,
             )
@@ -1402,7 +1398,7 @@ class Gateway:
                     responder,
                     msg,
                     kind="already_decided",
-                    message=_t("already_decided", request, verdict=self._verdict_text(request)),
+                    message=t("already_decided", request, verdict=self._verdict_text(request)),
                     quoted=None,
                     options=[],
                     purpose="already_decided",
@@ -1425,16 +1421,16 @@ class Gateway:
             v["address"] for v in status.get("responders") or [] if v.get("verdict") != "unclear"
         )
         if status.get("cancelled"):
-            return _t("verdict_cancelled", request)
+            return t("verdict_cancelled", request)
         if request.state == "failed":
-            return _t("verdict_closed", request)
+            return t("verdict_closed", request)
         if request.kind == "function_call":
             if status.get("timed_out"):
-                return _t("verdict_timed_out", request)
+                return t("verdict_timed_out", request)
             key = "verdict_approved" if status.get("approved") else "verdict_rejected"
         else:
             key = "verdict_answered"
-        return _t(key + "_by", request, who=who) if who else _t(key, request)
+        return t(key + "_by", request, who=who) if who else t(key, request)
 
     @staticmethod
     def _unchanged(request: RequestRow) -> RequestUpdate:
@@ -1614,15 +1610,15 @@ class Gateway:
             ok = await self._commit(inbound=record)
             return InboundOutcome("unclear" if ok else "duplicate", record.detail, request.call_id)
         if approval:
-            message = _t("clarify_approval", request)
+            message = t("clarify_approval", request)
         else:
-            message = _t("clarify_question", request)
+            message = t("clarify_question", request)
         if decision.reason:
             # Say what was unclear, so the person can fix exactly that.
             reason = decision.reason.strip()
             if reason[-1:] not in ".!?":
                 reason += "."
-            message += "\n\n" + _t("clarify_reason", request, reason=reason)
+            message += "\n\n" + t("clarify_reason", request, reason=reason)
         row = self._followup(
             request,
             recipient,
@@ -1681,7 +1677,7 @@ class Gateway:
             "verdict": decision.verdict,
             "comment": comment,
             "option": decision.option,
-            "at": _iso(now),
+            "at": iso(now),
         }
         status = dict(request.status)
         status["responders"] = [*(status.get("responders") or []), vote]
@@ -1717,22 +1713,20 @@ class Gateway:
         update: RequestUpdate
         resolved = result.outcome in ("approve", "reject")
         if resolved:
-            status["responded_at"] = _iso(now)
+            status["responded_at"] = iso(now)
             status["user_info"] = {"email": sender, "responders": [v.address for v in votes]}
             if approval:
                 approved = result.outcome == "approve"
                 if approved:
-                    final_comment = (
-                        comment if len(votes) == 1 else _join_comments(status, "approve")
-                    )
+                    final_comment = comment if len(votes) == 1 else join_comments(status, "approve")
                 else:
-                    final_comment = _join_comments(status, "reject") or comment
+                    final_comment = join_comments(status, "reject") or comment
                 status.update(
                     approved=approved,
                     comment=final_comment,
-                    reject_option_name=None if approved else _first_option(status),
+                    reject_option_name=None if approved else first_option(status),
                 )
-                confirm = _t("confirm_approved" if approved else "confirm_rejected", request)
+                confirm = t("confirm_approved" if approved else "confirm_rejected", request)
             else:
                 response = decision.comment or text
                 if option is not None:
@@ -1743,7 +1737,7 @@ class Gateway:
                         else f"{chosen}\n\n{decision.comment}"
                     )
                 status.update(response=response, response_option_name=decision.option)
-                confirm = _t("confirm_answered", request)
+                confirm = t("confirm_answered", request)
             update = RequestUpdate(
                 request.id,
                 status=status,
@@ -1753,7 +1747,7 @@ class Gateway:
             )
         else:
             update = RequestUpdate(request.id, status=status, expect_version=request.version)
-            confirm = _t(
+            confirm = t(
                 "vote_recorded" if decision.verdict == "approve" else "vote_recorded_answer",
                 request,
                 reason=result.reason,
@@ -1783,7 +1777,7 @@ class Gateway:
                     self._note(
                         request,
                         other,
-                        _t("decided_note", request, verdict=verdict_text),
+                        t("decided_note", request, verdict=verdict_text),
                     )
                 )
                 changed.append(other)
@@ -1863,7 +1857,7 @@ class Gateway:
                 self._note(
                     request,
                     r,
-                    _t(
+                    t(
                         "reminder_approval"
                         if request.kind == "function_call"
                         else "reminder_question",
@@ -1889,22 +1883,22 @@ class Gateway:
             return await self._escalate(
                 request,
                 add=adds + handover,
-                message=step.get("message") or _t("escalated", request),
+                message=step.get("message") or t("escalated", request),
                 handover=bool(handover),
                 timer_done=timer.id,
             )
         elif timer.kind == "timeout":
             now = self.clock()
             seconds = request.route.get("timeout") or 0
-            reason = f"no decision within {_duration_text(seconds)}: timed out (fail closed)"
-            status = {**request.status, "responded_at": _iso(now), "timed_out": True}
+            reason = f"no decision within {duration_text(seconds)}: timed out (fail closed)"
+            status = {**request.status, "responded_at": iso(now), "timed_out": True}
             if request.kind == "function_call":
                 status.update(approved=False, comment=reason)
                 state = "done"
             else:
                 status["error"] = reason
                 state = "failed"
-            notes = [self._note(request, r, _t("timed_out_note", request)) for r in waiting]
+            notes = [self._note(request, r, t("timed_out_note", request)) for r in waiting]
             result = await self.store.commit(
                 request=RequestUpdate(
                     request.id,
@@ -2014,33 +2008,6 @@ def _in_working_hours(route: dict[str, Any], ts: float) -> float:
     return next_working_time(ts, hours, tz)
 
 
-def _duration_text(seconds: float) -> str:
-    seconds = float(seconds)
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            n = int(seconds // size)
-            return f"{n} {unit}{'s' if n != 1 else ''}"
-    return f"{seconds:g} seconds"
-
-
-def _join_comments(status: dict[str, Any], verdict: str) -> str | None:
-    parts = [
-        f"{v['address']}: {v['comment']}" if v.get("comment") else v["address"]
-        for v in status.get("responders") or []
-        if v.get("verdict") == verdict
-    ]
-    if len(parts) == 1 and ": " in parts[0]:
-        return parts[0].split(": ", 1)[1]
-    return "; ".join(parts) or None
-
-
-def _first_option(status: dict[str, Any]) -> str | None:
-    for v in status.get("responders") or []:
-        if v.get("verdict") == "reject" and v.get("option"):
-            return v["option"]
-    return None
-
-
 _NOT_OUR_THREAD = (
     "Your email does not answer ours: its subject does not continue our request and it "
     "carries nothing of our email (no quote, no reference line, no approval code), so it was "
@@ -2064,11 +2031,6 @@ def _never_approves(
         return suggestion
 
     return guarded
-
-
-def _t(key: str, request: RequestRow, **params: Any) -> str:
-    """A sentence of ours in the language the request's route chose (English by default)."""
-    return message(key, request.route.get("language"), **params)
 
 
 class _Retry(Exception):
