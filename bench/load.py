@@ -3,7 +3,9 @@
 Runs the real stack (a private Dovecot + the aiosmtpd → LMTP relay from tests/integration) and
 one `hl-email serve` process:
   1. `--requests` function calls created over HTTP, `--concurrency` at once → creates/s
-     (goal >= 200/s);
+     (goal >= 200/s), beside a bare starlette+uvicorn app answering the same POSTs from the same
+     client at the same concurrency (the ceiling of this client on this machine), with the
+     server CPU per create of both;
   2. once every ask is in the human's mailbox, a reply to each is built the way a mail client
      builds one and all are delivered into the agent's mailbox at once (LMTP, bypassing SMTP);
      resolved/s = requests / (last resolution - first delivery) (goal >= 100/s);
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -54,6 +57,78 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# The baseline: starlette + uvicorn, JSON in, JSON out, nothing else (the same client drives it).
+BARE_APP = """
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def create(request):
+    body = await request.json()
+    return JSONResponse({"call_id": body["call_id"], "run_id": body["run_id"], "spec": body["spec"]})
+
+async def healthz(request):
+    return JSONResponse({"ok": True})
+
+app = Starlette(routes=[
+    Route("/humanlayer/v1/function_calls", create, methods=["POST"]),
+    Route("/healthz", healthz),
+])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+async def create_burst(base: str, n: int, concurrency: int, pid: int) -> tuple[float, float]:
+    """`n` function calls POSTed at `concurrency` at once → (creates/s, server CPU ms per create)."""
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    headers = {"Authorization": f"Bearer {KEY}"}
+    async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as http:
+        for _ in range(1200):
+            try:
+                if (await http.get(f"{base}/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def create(k: int) -> None:
+            body = {
+                "run_id": "load",
+                "call_id": f"load-{k}",
+                "spec": {
+                    "fn": "refund",
+                    "kwargs": {"n": k},
+                    "channel": {"email": {"address": ALICE}},
+                },
+            }
+            async with gate:
+                (await http.post(f"{base}{PREFIX}/function_calls", json=body)).raise_for_status()
+
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        await asyncio.gather(*(create(k) for k in range(n)))
+        elapsed = time.perf_counter() - t0
+        return n / elapsed, (cpu_seconds(pid) - cpu0) / n * 1000
+
+
+async def bare_burst(n: int, concurrency: int) -> tuple[float, float]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)])  # noqa: ASYNC220
+    try:
+        return await create_burst(f"http://127.0.0.1:{port}", n, concurrency, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
 def count(db: Path, sql: str) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
@@ -78,6 +153,7 @@ async def main() -> None:
     if dovecot_binary() is None:
         raise SystemExit("dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
     tmp = Path(tempfile.mkdtemp(prefix="hl-load-"))
+    bare, bare_cpu = await bare_burst(args.requests, args.concurrency)
     stack = await start_mail_stack(tmp)
     port = free_port()
     db = tmp / "load.db"
@@ -118,37 +194,7 @@ send_confirmations = false
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        limits = httpx.Limits(max_connections=args.concurrency * 2)
-        headers = {"Authorization": f"Bearer {KEY}"}
-        async with httpx.AsyncClient(timeout=120, limits=limits, headers=headers) as http:
-            for _ in range(1200):
-                try:
-                    if (await http.get(f"{base}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            gate = asyncio.Semaphore(args.concurrency)
-
-            async def create(n: int) -> None:
-                body = {
-                    "run_id": "load",
-                    "call_id": f"load-{n}",
-                    "spec": {
-                        "fn": "refund",
-                        "kwargs": {"n": n},
-                        "channel": {"email": {"address": ALICE}},
-                    },
-                }
-                async with gate:
-                    (
-                        await http.post(f"{base}{PREFIX}/function_calls", json=body)
-                    ).raise_for_status()
-
-            t0 = time.perf_counter()
-            await asyncio.gather(*(create(n) for n in range(args.requests)))
-            creates = args.requests / (time.perf_counter() - t0)
-
+        creates, create_cpu = await create_burst(base, args.requests, args.concurrency, proc.pid)
         await until(
             lambda: count(db, "SELECT count(*) FROM outbox WHERE state = 'sent'") >= args.requests,
             600,
@@ -186,9 +232,15 @@ send_confirmations = false
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
         await stack.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"load on one gateway (SQLite): {args.requests} requests")
     print(
         f"  creates over HTTP, concurrency {args.concurrency}: {creates:8.1f}/s   (goal >= 200/s)"
+        f"   server CPU {create_cpu:.2f} ms/create (asks are sent meanwhile)"
+    )
+    print(
+        f"  bare starlette+uvicorn, same client:  {bare:8.1f}/s   server CPU {bare_cpu:.2f} ms/request"
+        f"   → ratio {creates / bare:.2f}×"
     )
     print(
         f"  replies delivered at once ({delivered:.1f} s to deliver):"
