@@ -7,17 +7,30 @@ import hashlib
 import logging
 from email.message import Message
 
-from ..core.outcomes import InboundOutcome, Retry
+from ..core.outcomes import (
+    AlreadyAnswered,
+    BadKey,
+    DmarcFailed,
+    InboundOutcome,
+    Malformed,
+    Outcome,
+    Refusal,
+    Retry,
+    SenderInvalid,
+    SenderMismatch,
+    UnknownKey,
+    not_human_answer,
+)
 from ..core.resolve import person
 from ..limits import InboundLimits, LimitRefusal, check_inbound
 from ..models import ResponseOption
-from ..replies import Decision, classify_message, decide, extract_reply_from_message
+from ..replies import Decision, MessageKind, classify_message, decide, extract_reply_from_message
 from ..replies.authorize import dmarc_verdict, sender_address
 from ..replies.match import REF_LINE, body_ref_keys, candidate_keys
 from ..replies.thread import answers_our_email
 from ..routing import may_answer
-from ..store import CommitResult, InboundRecord, RecipientRow
-from ..tokens import verify_reply_key
+from ..store import CommitResult, InboundRecord, RecipientRow, RequestRow
+from ..tokens import ReplyKey, verify_reply_key
 from .answers import Answers
 from .host import InboundHost, commit, lookup_key
 from .mail import RAW_KEEP_BYTES, audit_copy, parse_message, raw_header, safe_header
@@ -109,17 +122,14 @@ class Receiver:
         return InboundOutcome(refusal.outcome, refusal.detail)
 
     async def walk(self, raw: bytes) -> InboundOutcome:
+        """One pass over a parsed message; a Refusal anywhere ends it in its stored outcome."""
         now = self.host.clock()
-        msg: Message | None
-        try:
-            msg = await parse_message(raw)
-        except Exception as exc:
-            msg = None
-            parse_error = f"{type(exc).__name__}: {exc}"
+        msg, parse_error = await self.parse(raw)
         dedupe_key, message_id = inbound_key(msg, raw)
         if await self.host.store.inbound_seen(dedupe_key):
-            return InboundOutcome("duplicate", f"already processed {message_id or dedupe_key}")
-
+            return InboundOutcome(
+                Outcome.DUPLICATE, f"already processed {message_id or dedupe_key}"
+            )
         record = InboundRecord(
             dedupe_key=dedupe_key,
             message_id=message_id,
@@ -129,18 +139,30 @@ class Receiver:
             outcome="",
             raw=audit_copy(raw),
         )
-
-        async def finish(outcome: str, detail: str = "") -> InboundOutcome:
-            """Record an outcome that changes nothing else."""
-            record.outcome = outcome
-            record.detail = detail
+        try:
+            if msg is None:
+                raise Malformed(f"cannot parse message: {parse_error}")
+            return await self.classify_and_match(msg, record, raw)
+        except Refusal as refusal:
+            # Recorded, and nothing else changes.
+            record.outcome = str(refusal.outcome)
+            record.detail = refusal.detail
             if not await commit(self.host.store, inbound=record):
-                return InboundOutcome("duplicate", "processed concurrently")
-            return InboundOutcome(outcome, detail)
+                return InboundOutcome(Outcome.DUPLICATE, "processed concurrently")
+            return InboundOutcome(record.outcome, refusal.detail)
 
-        if msg is None:
-            return await finish("malformed", f"cannot parse message: {parse_error}")
+    @staticmethod
+    async def parse(raw: bytes) -> tuple[Message | None, str]:
+        """The parse step: (message, "") or (None, why it cannot be parsed)."""
+        try:
+            return await parse_message(raw), ""
+        except Exception as exc:
+            return None, f"{type(exc).__name__}: {exc}"
 
+    async def classify_and_match(
+        self, msg: Message, record: InboundRecord, raw: bytes
+    ) -> InboundOutcome:
+        """Classify (bounce, automatic, agent-inbox mail, reply) and match the reply key."""
         # Our own subject ("Vacation request", "Parcel not delivered") must not make a reply in
         # our thread look automatic, so the classifier learns the thread's subject.
         # One lookup serves classification and matching. The body `Ref:` line (from our mailto
@@ -149,66 +171,88 @@ class Receiver:
         keys = header_keys or body_ref_keys(msg)
         target = await lookup_key(self.host.store, keys)
         kind = str(classify_message(msg, thread_subject=target[0].subject if target else None))
-        if kind == "bounce":
+        if kind == MessageKind.BOUNCE:
             return await bounce(self.host, msg, record)
-        if kind != "human":
+        if kind != MessageKind.HUMAN:
             if header_keys and target is not None:
                 record.request_id, record.recipient_seq = target[0].id, target[1].seq
-                if kind == "auto_reply":
+                if kind == MessageKind.AUTO_REPLY:
                     return await auto_reply(self.host, msg, record, target[0], target[1])
-            return await finish(kind, f"not a human answer ({kind}); ignored")
-
+            raise not_human_answer(kind)
         sender, why = sender_address(msg)
         if not keys:
             return await self.agent_inbox.handle(msg, record, sender, why, raw)
         if target is None:
-            return await finish("unknown_key", f"reply key {keys[0]} matches no request")
+            raise UnknownKey(f"reply key {keys[0]} matches no request")
         request, recipient, recipients = target
         record.request_id, record.recipient_seq = request.id, recipient.seq
+        key = self.match_key(keys, request, recipient)
+        if sender is None:
+            raise SenderInvalid(why)
+        responder = self.authorize(msg, sender, request, recipient, recipients)
+        if request.state != "pending":
+            return await self.answers.late(request, responder, msg, record)
+        me = person(sender)
+        if any(person(v.get("address", "")) == me for v in request.status.get("responders") or []):
+            raise AlreadyAnswered(f"{sender} has already answered")
+        return await self.read(msg, record, request, recipient, responder, recipients, key)
+
+    def match_key(
+        self, keys: list[ReplyKey], request: RequestRow, recipient: RecipientRow
+    ) -> ReplyKey:
+        """The key that named this request and recipient, if its signature is ours."""
         key = next(
             k for k in keys if k.request_id == request.id and k.recipient_seq == recipient.seq
         )
         if not verify_reply_key(self.host.config.security.secret, key, recipient.address):
-            return await finish("bad_key", f"reply key {key} has an invalid signature")
+            raise BadKey(f"reply key {key} has an invalid signature")
+        return key
 
-        if sender is None:
-            return await finish("sender_invalid", why)
+    def authorize(
+        self,
+        msg: Message,
+        sender: str,
+        request: RequestRow,
+        recipient: RecipientRow,
+        recipients: list[RecipientRow],
+    ) -> RecipientRow:
+        """The one who answered, if they may (route responders, DMARC); refused otherwise."""
         responders = request.route.get("responders") or []
         if responders:
             # Listed responders, plus anyone the request was sent to (escalation recipients and
             # out-of-office delegates are asked by the route, so they may answer too).
             addresses = [r.address for r in recipients if r.state != "failed"]
-            allowed = sender in addresses or may_answer(responders, addresses, sender)
-            refusal = f"{sender} is not among those who may answer ({', '.join(responders)})"
-        else:
-            allowed = sender == recipient.address
-            refusal = f"reply from {sender}, but this reply key belongs to {recipient.address}"
-        if not allowed:
-            return await finish("sender_mismatch", refusal)
-        if self.host.config.security.trusted_authserv_id:
-            auth = dmarc_verdict(msg, self.host.config.security.trusted_authserv_id, sender)
-            if not auth.ok:
-                return await finish("dmarc_failed", auth.reason)
-        # The one who answered: the bound recipient, another recipient, or (with route
-        # responders) someone else allowed, who then joins the thread as a recipient.
-        responder = next((r for r in recipients if r.address == sender), None)
-        if responder is None:
-            responder = RecipientRow(
-                request.id,
-                max(r.seq for r in recipients) + 1,
-                sender,
-                field="responder",
-                state="sent",
-                thread=list(recipient.thread),
-                message_count=0,
+            if not (sender in addresses or may_answer(responders, addresses, sender)):
+                raise SenderMismatch(
+                    f"{sender} is not among those who may answer ({', '.join(responders)})"
+                )
+        elif sender != recipient.address:
+            raise SenderMismatch(
+                f"reply from {sender}, but this reply key belongs to {recipient.address}"
             )
+        trusted = self.host.config.security.trusted_authserv_id
+        if trusted:
+            auth = dmarc_verdict(msg, trusted, sender)
+            if not auth.ok:
+                raise DmarcFailed(auth.reason)
+        # The bound recipient, another recipient, or (with route responders) someone else
+        # allowed, who then joins the thread as a recipient.
+        responder = next((r for r in recipients if r.address == sender), None)
+        if responder is not None:
+            return responder
+        return RecipientRow(
+            request.id,
+            max(r.seq for r in recipients) + 1,
+            sender,
+            field="responder",
+            state="sent",
+            thread=list(recipient.thread),
+            message_count=0,
+        )
 
-        if request.state != "pending":
-            return await self.answers.late(request, responder, msg, record)
-        me = person(sender)
-        if any(person(v.get("address", "")) == me for v in request.status.get("responders") or []):
-            return await finish("already_answered", f"{sender} has already answered")
-
+    @staticmethod
+    def extract(msg: Message) -> tuple[str, str]:
+        """(the text the decision reads, the answer the agent is handed)."""
         try:
             # the decision reads the new text with signatures kept (a retraction under them
             # counts) and every quote and <blockquote> removed; the agent gets the new text
@@ -218,10 +262,22 @@ class Receiver:
         except Exception as exc:
             text = answer = ""
             log.warning("extraction failed: %s", exc)
-        text = REF_LINE.sub("", text).strip()
-        answer = REF_LINE.sub("", answer).strip()
-        spec = request.spec
+        return REF_LINE.sub("", text).strip(), REF_LINE.sub("", answer).strip()
+
+    async def read(
+        self,
+        msg: Message,
+        record: InboundRecord,
+        request: RequestRow,
+        recipient: RecipientRow,
+        responder: RecipientRow,
+        recipients: list[RecipientRow],
+        key: ReplyKey,
+    ) -> InboundOutcome:
+        """Extract and decide, then resolve: the answer counts, or the person is asked again."""
+        text, answer = self.extract(msg)
         approval = request.kind == "function_call"
+        spec = request.spec
         options = [
             ResponseOption.model_validate(o)
             for o in (
@@ -237,21 +293,7 @@ class Receiver:
             return await self.answers.ask_again(
                 request, responder, msg, record, text, decision, options, in_thread=False
             )
-        # issue 9: the closed grammar reads the whole new text (signatures kept); numbers are
-        # checked against the call's arguments; a code route needs the approval code
-        read_as = {"arguments": spec.get("kwargs") or {}, "approval_code": code}
-        decision = decide(
-            text,
-            kind="approval" if approval else "question",
-            options=options,
-            classifier=never_approves(self.host.classifier),
-            **read_as,
-        )
-        if decision.verdict == "approve":
-            decision = every_reading_approves(decision, msg, text, options, read_as)
-        decision = comment_from_answer(
-            decision, text, answer, "approval" if approval else "question", options, read_as
-        )
+        decision = self.decide(msg, request, text, answer, options, code)
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
         ):
@@ -259,8 +301,33 @@ class Receiver:
                 request, responder, msg, record, text, decision, options
             )
         return await self.answers.apply(
-            request, responder, sender, recipients, msg, record, text, decision, options
+            request, responder, responder.address, recipients, msg, record, text, decision, options
         )
+
+    def decide(
+        self,
+        msg: Message,
+        request: RequestRow,
+        text: str,
+        answer: str,
+        options: list[ResponseOption],
+        code: str | None,
+    ) -> Decision:
+        """The decide step: the closed grammar, every part agreeing, the agent's comment."""
+        kind = "approval" if request.kind == "function_call" else "question"
+        # issue 9: the closed grammar reads the whole new text (signatures kept); numbers are
+        # checked against the call's arguments; a code route needs the approval code
+        read_as = {"arguments": request.spec.get("kwargs") or {}, "approval_code": code}
+        decision = decide(
+            text,
+            kind=kind,
+            options=options,
+            classifier=never_approves(self.host.classifier),
+            **read_as,
+        )
+        if decision.verdict == "approve":
+            decision = every_reading_approves(decision, msg, text, options, read_as)
+        return comment_from_answer(decision, text, answer, kind, options, read_as)
 
     async def record_unfetched(
         self, heads: list[tuple[bytes, int, bool]]
