@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from email.message import Message
 
-from ..core.outcomes import InboundOutcome
+from ..core.outcomes import InboundOutcome, Outcome
 from ..core.records import iso
 from ..core.resolve import person, verdict_text
 from ..core.wording import first_option, join_comments, t
@@ -35,7 +35,7 @@ class Answers:
         self, request: RequestRow, responder: RecipientRow, msg: Message, record: InboundRecord
     ) -> InboundOutcome:
         """An answer after the request was decided: an in-thread note, and nothing changes."""
-        record.outcome = "late"
+        record.outcome = Outcome.LATE
         record.detail = f"request already {request.state}"
         outbox: list[OutboxRow] = []
         earlier = [
@@ -67,7 +67,9 @@ class Answers:
         )
         if ok:
             self.host.outbox.wake()
-        return InboundOutcome("late" if ok else "duplicate", record.detail, request.call_id)
+        return InboundOutcome(
+            Outcome.LATE if ok else Outcome.DUPLICATE, record.detail, request.call_id
+        )
 
     def approval_code(self, request: RequestRow, recipient: RecipientRow) -> str | None:
         """The approval code of this recipient's emails, when the route asks for codes."""
@@ -157,10 +159,12 @@ class Answers:
         approval = request.kind == "function_call"
         why = decision.reason or "the reply has no clear decision"
         if request.clarifications >= self.host.config.replies.max_clarifications:
-            record.outcome = "unclear"
+            record.outcome = Outcome.UNCLEAR
             record.detail = f"{why}; clarification limit reached, not asking again"
             ok = await commit(self.host.store, inbound=record)
-            return InboundOutcome("unclear" if ok else "duplicate", record.detail, request.call_id)
+            return InboundOutcome(
+                Outcome.UNCLEAR if ok else Outcome.DUPLICATE, record.detail, request.call_id
+            )
         if approval:
             message = t("clarify_approval", request)
         else:
@@ -182,7 +186,7 @@ class Answers:
             options=options,
             purpose="clarify",
         )
-        record.outcome = "unclear_asked_again"
+        record.outcome = Outcome.UNCLEAR_ASKED_AGAIN
         record.detail = why
         ok = await commit(
             self.host.store,
@@ -198,7 +202,7 @@ class Answers:
         if ok:
             self.host.outbox.wake()
         return InboundOutcome(
-            record.outcome if ok else "duplicate", why, request.call_id, "unclear"
+            record.outcome if ok else Outcome.DUPLICATE, why, request.call_id, "unclear"
         )
 
     async def apply(
@@ -334,7 +338,7 @@ class Answers:
                     )
                 )
                 changed.append(other)
-        record.outcome = "applied" if resolved else "vote_recorded"
+        record.outcome = Outcome.APPLIED if resolved else Outcome.VOTE_RECORDED
         record.detail = f"{decision.verdict}" + (
             f" option={decision.option}" if decision.option else ""
         )
@@ -348,7 +352,7 @@ class Answers:
             outbox=[o for o in outbox if o is not None],
         )
         if not ok:
-            return InboundOutcome("duplicate", "processed concurrently", request.call_id)
+            return InboundOutcome(Outcome.DUPLICATE, "processed concurrently", request.call_id)
         self.host.outbox.wake()
         if resolved:
             self.host._notify(request.call_id, "done")

@@ -10,7 +10,7 @@ from email.message import Message
 from typing import Any
 
 from ..config import normalize_address
-from ..core.outcomes import InboundOutcome, Retry
+from ..core.outcomes import InboundOutcome, Outcome, Retry
 from ..core.wording import t
 from ..models import EmailMessage, EmailPayload
 from ..replies import bounce_original_message_ids, extract_reply_from_message
@@ -40,7 +40,7 @@ async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> Inbo
     # anyone who saw one of our emails can write.
     keys = find_reply_keys(*ids)
     target = await lookup_key(host.store, keys)
-    record.outcome = "bounce_unverified"
+    record.outcome = Outcome.BOUNCE_UNVERIFIED
     if target is None:
         record.detail = "bounce names none of our Message-IDs in its report part; ignored"
         await host.store.commit(inbound=record)
@@ -68,7 +68,7 @@ async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> Inbo
             record.detail = f"bounce not authenticated ({auth.reason if auth else why}); ignored"
             await host.store.commit(inbound=record)
             return InboundOutcome(record.outcome, record.detail, request.call_id)
-    record.outcome = "bounce"
+    record.outcome = Outcome.BOUNCE
     record.detail = f"delivery to {recipient.address} bounced"
     ok = await host._fail_recipient(
         request.id,
@@ -78,7 +78,9 @@ async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> Inbo
     )
     if ok is CommitResult.CONFLICT:
         raise Retry()
-    return InboundOutcome("bounce" if ok else "duplicate", record.detail, request.call_id)
+    return InboundOutcome(
+        Outcome.BOUNCE if ok else Outcome.DUPLICATE, record.detail, request.call_id
+    )
 
 
 async def auto_reply(
@@ -89,7 +91,7 @@ async def auto_reply(
     recipient: RecipientRow,
 ) -> InboundOutcome:
     """Out-of-office: recorded on the recipient; a route's delegate is asked instead."""
-    record.outcome = "auto_reply"
+    record.outcome = Outcome.AUTO_REPLY
     record.detail = f"automatic reply from {recipient.address}; not an answer"
     sender, _ = sender_address(msg)
     delegate = (request.route.get("delegates") or {}).get(recipient.address)
@@ -121,12 +123,14 @@ async def auto_reply(
         if result is CommitResult.CONFLICT:
             raise Retry()
         return InboundOutcome(
-            "auto_reply" if result else "duplicate", record.detail, request.call_id
+            Outcome.AUTO_REPLY if result else Outcome.DUPLICATE, record.detail, request.call_id
         )
     ok = await commit(
         host.store, inbound=record, request=unchanged(request), recipients=[recipient]
     )
-    return InboundOutcome("auto_reply" if ok else "duplicate", record.detail, request.call_id)
+    return InboundOutcome(
+        Outcome.AUTO_REPLY if ok else Outcome.DUPLICATE, record.detail, request.call_id
+    )
 
 
 class AgentInbox:
@@ -143,22 +147,25 @@ class AgentInbox:
         """Mail to the agent that answers no request: a new conversation (the outer loop)."""
         inbox = self.host.config.agent_inbox
         if not inbox.enabled:
-            record.outcome, record.detail = "unmatched", "no reply key; the agent inbox is off"
+            record.outcome, record.detail = (
+                Outcome.UNMATCHED,
+                "no reply key; the agent inbox is off",
+            )
         elif sender is None:
-            record.outcome, record.detail = "agent_email_refused", why
+            record.outcome, record.detail = Outcome.AGENT_EMAIL_REFUSED, why
         elif not may_answer(inbox.allowed_senders, [], sender) if inbox.allowed_senders else True:
-            record.outcome = "agent_email_refused"
+            record.outcome = Outcome.AGENT_EMAIL_REFUSED
             record.detail = f"{sender} is not in agent_inbox.allowed_senders"
         else:
-            record.outcome, record.detail = "agent_email", f"new conversation from {sender}"
+            record.outcome, record.detail = Outcome.AGENT_EMAIL, f"new conversation from {sender}"
             if self.host.config.security.trusted_authserv_id:
                 auth = dmarc_verdict(msg, self.host.config.security.trusted_authserv_id, sender)
                 if not auth.ok:
-                    record.outcome, record.detail = "agent_email_refused", auth.reason
+                    record.outcome, record.detail = Outcome.AGENT_EMAIL_REFUSED, auth.reason
         ok = await commit(self.host.store, inbound=record)
         if not ok:
-            return InboundOutcome("duplicate", "processed concurrently")
-        if record.outcome == "agent_email" and sender is not None:
+            return InboundOutcome(Outcome.DUPLICATE, "processed concurrently")
+        if record.outcome == Outcome.AGENT_EMAIL and sender is not None:
             try:
                 text = REF_LINE.sub("", extract_reply_from_message(msg)).strip()
             except Exception:

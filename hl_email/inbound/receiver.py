@@ -79,7 +79,7 @@ class Receiver:
                 received_at=self.host.clock(),
                 from_address=None,
                 subject=None,
-                outcome="error",
+                outcome=Outcome.ERROR,
                 detail=f"{type(exc).__name__}: {exc}"[:1000],
                 raw=raw[:RAW_KEEP_BYTES],
             )
@@ -87,7 +87,7 @@ class Receiver:
                 await self.host.store.commit(inbound=record)
             except Exception:
                 log.exception("could not record the failure")
-            return InboundOutcome("error", record.detail)
+            return InboundOutcome(Outcome.ERROR, record.detail)
 
     def limits(self) -> InboundLimits:
         limits = self.host.config.inbound
@@ -103,7 +103,7 @@ class Receiver:
         """A message over an [inbound] limit: recorded (headers only), never parsed."""
         dedupe_key = "sha256:" + hashlib.sha256(raw).hexdigest()
         if await self.host.store.inbound_seen(dedupe_key):
-            return InboundOutcome("duplicate", f"already processed {dedupe_key}")
+            return InboundOutcome(Outcome.DUPLICATE, f"already processed {dedupe_key}")
         record = InboundRecord(
             dedupe_key=dedupe_key,
             message_id=None,
@@ -345,7 +345,9 @@ class Receiver:
         for view, size, hit in views:
             kind = None if view.dedupe_key in seen else unfetched_kind(view, size, limits, hit)
             if view.dedupe_key in seen and view.dedupe_key in trusted:
-                results.append(InboundOutcome("duplicate", f"already processed {view.message_id}"))
+                results.append(
+                    InboundOutcome(Outcome.DUPLICATE, f"already processed {view.message_id}")
+                )
             elif kind is None or view.dedupe_key is None:
                 results.append(None)
             else:
@@ -360,5 +362,7 @@ class Receiver:
                     raw=view.block,  # the body was not fetched: the headers are the audit copy
                 )
                 ok = await self.host.store.commit(inbound=record) is CommitResult.OK
-                results.append(InboundOutcome(record.outcome if ok else "duplicate", record.detail))
+                results.append(
+                    InboundOutcome(record.outcome if ok else Outcome.DUPLICATE, record.detail)
+                )
         return results
