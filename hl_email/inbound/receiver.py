@@ -90,6 +90,7 @@ class Receiver:
             return InboundOutcome(Outcome.ERROR, record.detail)
 
     def limits(self) -> InboundLimits:
+        """The [inbound] limits checked before a message is parsed."""
         limits = self.host.config.inbound
         return InboundLimits(
             max_message_bytes=limits.max_message_bytes,
