@@ -5,11 +5,12 @@ server-side body search per chunk; mail that cannot answer a request, whose outc
 cannot change, is recorded without fetching its body. Everything else is fetched and walks the
 full inbound path. When in doubt, fetch: a needless fetch costs time, a wrong guess an outcome.
 
-Why the outcome then equals the full path's (``Gateway._handle_inbound``):
+Why the outcome then equals the full path's (``Receiver.walk`` in inbound/receiver.py):
 - No reply key in any header (raw or decoded) and none in the body (the server's SEARCH BODY
   for ``hl1-`` did not match): the full path's keys are empty, so the classifier runs without a
-  thread subject, no request is looked up, and the outcome is ``finish(kind)`` for any kind that
-  is not human or bounce (human goes to the agent inbox, bounce to ``_handle_bounce``).
+  thread subject, no request is looked up, and the outcome is ``not_human_answer(kind)`` for any
+  kind that is not human or bounce (human goes to the agent inbox, bounce to
+  ``mail_kinds.bounce``).
 - The classifier, run on the header block alone, found such a kind, and no body rule can come
   first: one text part (the part types are the header's), a sender and subject that are no
   bounce's (bounce rules read the body), and no ``notificationType`` in the body (the no-reply

@@ -1,0 +1,252 @@
+"""Applying one reading of a reply: a vote or an answer, a late answer, asking again, notes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email.message import Message
+
+from ..core import resolve
+from ..core.outcomes import InboundOutcome, Outcome
+from ..models import ResponseOption
+from ..render import FollowupContext
+from ..replies import Decision
+from ..store import InboundRecord, OutboxRow, RecipientRow, RequestRow, RequestUpdate
+from ..tokens import approval_code as code_for
+from ..tokens import make_message_id, mint_reply_key
+from .host import InboundHost, commit
+from .mail import clean_msgid, safe_header
+
+__all__ = ["Answers"]
+
+log = logging.getLogger("hl_email.gateway")
+
+
+class Answers:
+    """What a read reply does to its request: recorded, confirmed, asked again, or noted late."""
+
+    def __init__(self, host: InboundHost) -> None:
+        self.host = host
+
+    def approval_code(self, request: RequestRow, recipient: RecipientRow) -> str | None:
+        """The approval code of this recipient's emails, when the route asks for codes."""
+        if request.kind != "function_call":
+            return None
+        mode = request.route.get("approval") or self.host.config.replies.approval
+        if mode != "code":
+            return None
+        return code_for(
+            self.host.config.security.secret, request.id, recipient.seq, recipient.address
+        )
+
+    def followup(
+        self,
+        request: RequestRow,
+        recipient: RecipientRow,
+        reply: Message | None,
+        *,
+        kind: str,
+        message: str,
+        quoted: str | None,
+        options: list[ResponseOption],
+        purpose: str,
+    ) -> OutboxRow | None:
+        key = mint_reply_key(
+            self.host.config.security.secret, request.id, recipient.seq, recipient.address
+        )
+        recipient.message_count += 1
+        identity = self.host._identity(request)
+        message_id = make_message_id(key, recipient.message_count, identity.domain)
+        reply_id = clean_msgid(safe_header(reply, "Message-ID"))
+        thread = list(recipient.thread)
+        if reply_id and reply_id not in thread:
+            thread.append(reply_id)
+        ctx = FollowupContext(
+            kind=kind,  # type: ignore[arg-type]
+            call_id=request.call_id,
+            agent_name=identity.name,
+            agent_address=identity.address,
+            reply_address=self.host._reply_address(key, identity.address),
+            to=[recipient.address],
+            thread_subject=request.subject,
+            message=message,
+            quoted_reply=quoted,
+            options=options,
+            kind_of_request="approval" if request.kind == "function_call" else "question",
+            language=request.route.get("language"),
+            template_set=request.route.get("template_set"),
+            message_id=message_id,
+            in_reply_to=thread[-1] if thread else None,
+            references=thread[-20:],
+            date=datetime.fromtimestamp(self.host.clock(), tz=UTC),
+            approval_code=self.approval_code(request, recipient),
+        )
+        try:
+            rendered = self.host.renderer.render_followup_raw(ctx)
+        except Exception:
+            # Never let a follow-up we cannot render cost the answer it follows up on.
+            log.exception("cannot render the %s email for %s", kind, request.call_id)
+            return None
+        recipient.thread = [*thread, message_id]
+        now = self.host.clock()
+        return OutboxRow(
+            request_id=request.id,
+            recipient_seq=recipient.seq,
+            purpose=purpose,
+            mail_from=identity.address,
+            rcpt_to=[recipient.address],
+            message=rendered.data,
+            message_id=message_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+    async def late(
+        self, request: RequestRow, responder: RecipientRow, msg: Message, record: InboundRecord
+    ) -> InboundOutcome:
+        """An answer after the request was decided: an in-thread note, and nothing changes."""
+        earlier = [
+            o
+            for o in await self.host.store.outbox_for_request(request.id)
+            if o.purpose == "already_decided" and o.recipient_seq == responder.seq
+        ]
+        effects = resolve.late_answer(request, responder.seq, len(earlier))
+        ok = await self.commit_effects(effects, request, responder, [], msg, record)
+        return InboundOutcome(
+            effects.outcome if ok else Outcome.DUPLICATE, effects.detail, request.call_id
+        )
+
+    async def ask_again(
+        self,
+        request: RequestRow,
+        recipient: RecipientRow,
+        msg: Message,
+        record: InboundRecord,
+        text: str,
+        decision: Decision,
+        options: list[ResponseOption],
+        *,
+        in_thread: bool = True,
+    ) -> InboundOutcome:
+        """An unclear answer: a clarification in the thread (up to max_clarifications)."""
+        effects = resolve.ask_again(
+            request,
+            recipient.seq,
+            decision,
+            text,
+            options,
+            max_clarifications=self.host.config.replies.max_clarifications,
+            in_thread=in_thread,
+        )
+        ok = await self.commit_effects(effects, request, recipient, [], msg, record)
+        outcome = effects.outcome if ok else Outcome.DUPLICATE
+        if effects.change is None:
+            return InboundOutcome(outcome, effects.detail, request.call_id)
+        return InboundOutcome(outcome, effects.detail, request.call_id, "unclear")
+
+    async def apply(
+        self,
+        request: RequestRow,
+        responder: RecipientRow,
+        sender: str,
+        recipients: list[RecipientRow],
+        msg: Message,
+        record: InboundRecord,
+        text: str,
+        decision: Decision,
+        options: list[ResponseOption],
+    ) -> InboundOutcome:
+        """Record one person's decisive answer; resolve the request when its policy is met."""
+        effects = resolve.resolve_vote(
+            request,
+            sender,
+            responder.seq,
+            recipients,
+            decision,
+            options,
+            text,
+            self.host.clock(),
+            send_confirmations=self.host.config.replies.send_confirmations,
+        )
+        if not await self.commit_effects(effects, request, responder, recipients, msg, record):
+            return InboundOutcome(Outcome.DUPLICATE, "processed concurrently", request.call_id)
+        if effects.notify:
+            self.host._notify(request.call_id, effects.notify)
+        return InboundOutcome(effects.outcome, effects.detail, request.call_id, decision.verdict)
+
+    async def commit_effects(
+        self,
+        effects: resolve.Effects,
+        request: RequestRow,
+        responder: RecipientRow,
+        recipients: list[RecipientRow],
+        reply: Message,
+        record: InboundRecord,
+    ) -> bool:
+        """Store the inbound row with what the answer does, in one transaction: the request's
+        change, the recipients' rows, the emails (rendered here) in the outbox."""
+        record.outcome, record.detail = effects.outcome, effects.detail
+        if effects.change is None:
+            return bool(await commit(self.host.store, inbound=record))
+        if effects.answered:
+            responder.state = "answered"
+        people = {r.seq: r for r in recipients}
+        people[responder.seq] = responder
+        changed = [responder]
+        rows: list[OutboxRow | None] = []
+        for email in effects.emails:
+            recipient = people[email.recipient_seq]
+            rows.append(
+                self.followup(
+                    request,
+                    recipient,
+                    reply if email.in_reply else None,
+                    kind=email.kind,
+                    message=email.message,
+                    quoted=email.quoted,
+                    options=list(email.options),
+                    purpose=email.kind,
+                )
+            )
+            if recipient not in changed:
+                changed.append(recipient)
+        ok = await commit(
+            self.host.store,
+            inbound=record,
+            request=_update(request, effects.change),
+            recipients=changed,
+            outbox=[row for row in rows if row is not None],
+        )
+        if ok:
+            self.host.outbox.wake()
+        return bool(ok)
+
+    def note(
+        self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str = "note"
+    ) -> OutboxRow | None:
+        """An in-thread message that needs no answer (no reply it provokes is an answer)."""
+        return self.followup(
+            request,
+            recipient,
+            None,
+            kind=kind,
+            message=message,
+            quoted=None,
+            options=[],
+            purpose=kind,
+        )
+
+    # -- timers ---------------------------------------------------------------------------------
+
+
+def _update(request: RequestRow, change: resolve.RequestChange) -> RequestUpdate:
+    """The store's update for a change, landing only while the request is at the version read."""
+    return RequestUpdate(
+        request.id,
+        status=change.status,
+        state=change.state,
+        resolved_at=change.resolved_at,
+        clarifications=change.clarifications,
+        expect_state=None if change.any_state else "pending",
+        expect_version=request.version,
+    )

@@ -1,0 +1,92 @@
+"""Reading a reply into a decision: the classifier hook that cannot approve, every part must
+agree with an approval, and the comment the agent is handed."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from email.message import Message
+from typing import Any
+
+from ..models import ResponseOption
+from ..replies import Decision, decide, decision_readings, strip_signoff
+from ..replies.match import REF_LINE
+
+__all__ = ["NOT_OUR_THREAD", "comment_from_answer", "every_reading_approves", "never_approves"]
+
+log = logging.getLogger("hl_email.gateway")
+
+NOT_OUR_THREAD = (
+    "Your email does not answer ours: its subject does not continue our request and it "
+    "carries nothing of our email (no quote, no reference line, no approval code), so it was "
+    "not counted. Please answer this email instead."
+)
+
+
+def never_approves(
+    classifier: Callable[[str], Decision | None] | None,
+) -> Callable[[str], Decision | None] | None:
+    """The classifier hook, unable to approve: it may reject, answer or ask better, and an
+    approval from it is dropped here as well as in decide() (the promise has two locks)."""
+    if classifier is None:
+        return None
+
+    def guarded(text: str) -> Decision | None:
+        suggestion = classifier(text)
+        if isinstance(suggestion, Decision) and suggestion.verdict == "approve":
+            log.warning("the classifier hook returned an approval; ignored (it may not approve)")
+            return None
+        return suggestion
+
+    return guarded
+
+
+def comment_from_answer(
+    decision: Decision,
+    text: str,
+    answer: str,
+    kind: str,
+    options: list[ResponseOption],
+    read_as: dict[str, Any] | None = None,
+) -> Decision:
+    """The decision with its comment (what the agent is handed) read from ``answer``, the new
+    text without signatures, and without a hand-written closing ("Thanks,\nLena", "-Sam").
+    The verdict and option stay those read from ``text``, the decision's text; the comment
+    changes only when the answer gives the same verdict and option."""
+    if not decision.comment or decision.verdict == "unclear":
+        return decision
+    trimmed = strip_signoff(answer)
+    if trimmed == text.strip():
+        return decision
+    again = decide(trimmed, kind=kind, options=options, **(read_as or {}))
+    if again.verdict != decision.verdict or again.option != decision.option:
+        return decision
+    return dataclasses.replace(decision, comment=again.comment)
+
+
+_PARTS_DISAGREE = (
+    "The parts of your email say different things (its text and its formatted version, or the "
+    "text around an image), so I did not take it as an approval."
+)
+
+
+def every_reading_approves(
+    decision: Decision,
+    msg: Message,
+    text: str,
+    options: list[ResponseOption],
+    read_as: dict[str, Any],
+) -> Decision:
+    """An approval holds only if every part a reader may see approves as well: a plain part
+    saying "Approve" must not hide an HTML part or a second text part that says "no"."""
+    seen = {" ".join(text.split())}
+    for reading in decision_readings(msg):
+        reading = REF_LINE.sub("", reading).strip()
+        key = " ".join(reading.split())
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        if decide(reading, kind="approval", options=options, **read_as).verdict != "approve":
+            return Decision("unclear", reason=_PARTS_DISAGREE)
+    return decision
