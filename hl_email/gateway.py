@@ -15,7 +15,6 @@ import re
 import secrets
 import socket
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,11 +22,11 @@ from email.message import Message
 from typing import Any
 
 from .config import ConfigError, GatewayConfig, normalize_address
+from .core.durations import schedule
 from .core.records import Kind, iso
-from .core.wording import duration_text, first_option, join_comments, t
+from .core.wording import first_option, join_comments, t
 from .credentials import credential_problems
 from .errors import NotFoundError, RequestInvalidError
-from .header_values import header_problem
 from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
 from .inbound.lmtp import LmtpListener
@@ -69,6 +68,11 @@ from .replies.authorize import dmarc_verdict, sender_address
 from .replies.match import REF_LINE, body_ref_keys, candidate_keys
 from .replies.thread import answers_our_email
 from .routing import RouteError, Router, RoutingConfig, may_answer
+from .service.escalation import Escalations
+from .service.locks import RequestLocks
+from .service.requests import check_allowed_recipient, check_header_free
+from .service.timers import Timers, purge_raw_mail, retention_loop
+from .service.waiters import Waiters
 from .store import (
     CommitResult,
     DuplicateCallError,
@@ -97,8 +101,6 @@ log = logging.getLogger("hl_email.gateway")
 
 # Raw inbound mail is kept for audit up to this size; larger messages keep their headers only.
 _RAW_KEEP_BYTES = 2_000_000
-# Seconds a claimed timer stays with this gateway before another may take it over.
-_TIMER_LEASE = 60.0
 
 
 @dataclass(frozen=True)
@@ -220,18 +222,9 @@ class Gateway:
             mailbox_watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
         self.lmtp = _lmtp_listener(config, self.handle_inbound)
         self.domain = config.agent.address.rpartition("@")[2]
-        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
-        self._listeners: set[Callable[[str, str], None]] = set()
-        # One lock per request (not one for the gateway): changes to different requests run
-        # concurrently; every commit is versioned besides, which is what orders the writers of
-        # several gateways (and the inbound path, which retries on a conflict).
-        self._request_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopping = False
-        self._timer_wake = asyncio.Event()
         self._email_handlers: set[Callable[[EmailPayload], Any]] = set()
         self._handler_tasks: set[asyncio.Future[Any]] = set()
         self._last_subject = ""
@@ -248,6 +241,28 @@ class Gateway:
                 groups=dict(config.groups),
             )
         )
+        # -- request services (gwreq)
+        self.locks = RequestLocks()
+        self.waiters = Waiters(self.store)
+        self.escalations = Escalations(
+            self.store,
+            config,
+            clock=clock,
+            asks=self._asks,
+            lock_for=self.locks,
+            notify=self.waiters.notify,
+            wake_outbox=self.outbox.wake,
+        )
+        self.timers = Timers(
+            self.store,
+            clock=clock,
+            owner=self.instance_id,
+            lock_for=self.locks,
+            note=self._note,
+            escalate=self.escalations.escalate,
+            notify=self.waiters.notify,
+            wake_outbox=self.outbox.wake,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -259,17 +274,26 @@ class Gateway:
             # An empty or example secret lets anyone who read our docs forge a reply key.
             raise ConfigError("refusing to start: " + "; ".join(problems))
         await self.store.open()
-        await self.store.listen_changes(self._on_remote_change)
+        await self.store.listen_changes(self.waiters.on_remote_change)
         self._stopping = False
         if outbox:
             self._tasks.append(asyncio.create_task(self.outbox.run(), name="hl-email-outbox"))
         if inbound if inbound is not None else self.config.imap.enabled:
             self._tasks.append(asyncio.create_task(self._watch_mailbox(), name="hl-email-imap"))
         if timers:
-            self._tasks.append(asyncio.create_task(self._timer_loop(), name="hl-email-timers"))
+            self._tasks.append(
+                asyncio.create_task(self.timers.run(lambda: self._stopping), name="hl-email-timers")
+            )
             if self.config.store.keep_raw_mail:
                 self._tasks.append(
-                    asyncio.create_task(self._retention_loop(), name="hl-email-retention")
+                    asyncio.create_task(
+                        retention_loop(
+                            self.purge_raw_mail,
+                            self.config.store.keep_raw_mail,
+                            lambda: self._stopping,
+                        ),
+                        name="hl-email-retention",
+                    )
                 )
         if inbound is not False:
             for name, watcher in self.mailbox_watchers.items():
@@ -313,11 +337,7 @@ class Gateway:
         await self.smtp.close()
         for pool in self.mailbox_smtp.values():
             await pool.close()
-        for futures in self._waiters.values():
-            for future in futures:
-                if not future.done():
-                    future.cancel()
-        self._waiters.clear()
+        self.waiters.cancel_all()
         if self._started:
             await self.store.close()
         self._started = False
@@ -414,16 +434,7 @@ class Gateway:
         )
         outbox = self._asks(row, recipients, channel=channel, purpose="ask")
         row.subject = self._last_subject
-        timers = [
-            TimerRow(request_id, "reminder", _in_working_hours(route, now + delay), {"n": i + 1})
-            for i, delay in enumerate(route.get("reminders") or [])
-        ]
-        timers += [
-            TimerRow(request_id, "escalation", now + step["after"], step)
-            for step in route.get("escalations") or []
-        ]
-        if route.get("timeout"):
-            timers.append(TimerRow(request_id, "timeout", now + route["timeout"], {}))
+        timers = [TimerRow(request_id, *timer) for timer in schedule(route, now)]
         try:
             await self.store.create_request(row, recipients, outbox, timers)
         except DuplicateCallError:
@@ -435,7 +446,7 @@ class Gateway:
             return existing  # idempotent: the same call re-submitted after a restart
         self.outbox.wake()
         if timers:
-            self._timer_wake.set()
+            self.timers.wake.set()
         return row
 
     def _route(
@@ -458,7 +469,7 @@ class Gateway:
                     normalized = normalize_address(address, field=where)
                 except ValueError as exc:
                     raise RequestInvalidError(str(exc)) from None
-                _check_allowed_recipient(self.config, normalized, where)
+                check_allowed_recipient(self.config, normalized, where)
                 channel_addresses.append((normalized, field))
         try:
             decision = self.router.resolve(
@@ -664,73 +675,14 @@ class Gateway:
 
     def subscribe(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
         """Call `listener(call_id, state)` whenever a request changes; returns an unsubscribe."""
-        self._listeners.add(listener)
-        return lambda: self._listeners.discard(listener)
+        return self.waiters.subscribe(listener)
 
     def _notify(self, call_id: str, state: str) -> None:
-        """A request changed here: wake this gateway's waiters and tell the other gateways."""
-        self._wake_local(call_id, state)
-        task = asyncio.ensure_future(self._publish(call_id, state))
-        self._handler_tasks.add(task)
-        task.add_done_callback(self._handler_tasks.discard)
-
-    async def _publish(self, call_id: str, state: str) -> None:
-        try:
-            await self.store.publish_change(call_id, state)
-        except Exception:
-            # Waiters elsewhere still wake: their long-polls re-read at their timeout.
-            log.warning("could not publish the change of %s", call_id, exc_info=True)
-
-    def _on_remote_change(self, call_id: str, state: str) -> None:
-        """Another gateway on the store changed a request (LISTEN/NOTIFY with PostgreSQL)."""
-        if call_id == "*":  # notifications may have been missed: every waiter re-reads
-            for futures in list(self._waiters.values()):
-                for future in futures:
-                    if not future.done():
-                        future.set_result(None)
-            self._waiters.clear()
-            return
-        self._wake_local(call_id, state)
-
-    def _wake_local(self, call_id: str, state: str) -> None:
-        for future in self._waiters.pop(call_id, set()):
-            if not future.done():
-                future.set_result(None)
-        for listener in list(self._listeners):
-            try:
-                listener(call_id, state)
-            except Exception:
-                log.exception("listener failed")
+        self.waiters.notify(call_id, state)
 
     async def wait(self, call_id: str, timeout: float | None = None) -> RequestRow:
         """Until the request is done or failed; woken by the gateway, never by polling."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            future: asyncio.Future[None] = loop.create_future()
-            self._waiters.setdefault(call_id, set()).add(future)
-            row = await self.store.get_request(call_id=call_id)
-            if row is None:
-                self._waiters.get(call_id, set()).discard(future)
-                raise NotFoundError(f"no request with call_id {call_id!r}")
-            if row.state != "pending":
-                self._waiters.get(call_id, set()).discard(future)
-                return row
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                self._waiters.get(call_id, set()).discard(future)
-                raise TimeoutError(f"no answer to {call_id} within {timeout:g} s")
-            try:
-                await asyncio.wait_for(future, remaining)
-            except TimeoutError:
-                raise TimeoutError(f"no answer to {call_id} within {timeout:g} s") from None
-            finally:
-                # Also when the waiter goes away (cancelled): leave nothing behind for it.
-                waiters = self._waiters.get(call_id)
-                if waiters is not None:
-                    waiters.discard(future)
-                    if not waiters:
-                        self._waiters.pop(call_id, None)
+        return await self.waiters.wait(call_id, timeout)
 
     async def wait_function_call(self, call_id: str, timeout: float | None = None) -> FunctionCall:
         await self._row(call_id, "function_call")
@@ -765,12 +717,7 @@ class Gateway:
         return await self.get_human_contact(call_id)
 
     def _lock_for(self, request_id: str) -> asyncio.Lock:
-        """The in-process lock of one request (kept while anyone holds or waits for it)."""
-        lock = self._request_locks.get(request_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._request_locks[request_id] = lock
-        return lock
+        return self.locks(request_id)
 
     async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
         """An answer given through the API instead of by email; the first answer still wins."""
@@ -811,7 +758,7 @@ class Gateway:
         thread that it is no longer needed. Cancelling a cancelled request is a no-op; a
         decided one cannot be cancelled. Only an explicit call cancels: a waiter that goes away
         (a dropped long-poll, a killed agent) leaves the request open."""
-        _check_header_free("reason", reason, allow_newlines=True)
+        check_header_free("reason", reason, allow_newlines=True)
         reason = reason.strip()[:500]
         found = await self.store.get_request(call_id=call_id)
         async with self._lock_for(found.id if found is not None else call_id):
@@ -874,40 +821,7 @@ class Gateway:
         self, call_id: str, escalation: Escalation
     ) -> FunctionCall | HumanContact:
         """HumanLayer's escalate_email: re-ask in the same thread, adding recipients or a channel."""
-        _check_header_free("escalation_msg", escalation.escalation_msg, allow_newlines=True)
-        additions: list[tuple[str, str]] = []
-        extra: list[Any] = []
-        if escalation.channel is not None and escalation.channel.email is not None:
-            extra.append(escalation.channel.email)
-            extra.extend(escalation.channel.email.additional_recipients or [])
-        extra.extend(escalation.additional_recipients or [])
-        for i, recipient in enumerate(extra):
-            try:
-                address = normalize_address(
-                    recipient.address, field=f"additional_recipients[{i}].address"
-                )
-            except ValueError as exc:
-                raise RequestInvalidError(str(exc)) from None
-            _check_allowed_recipient(self.config, address, f"additional_recipients[{i}].address")
-            additions.append((address, getattr(recipient, "field", None) or "to"))
-        row = await self.store.get_request(call_id=call_id)
-        if row is None:
-            raise NotFoundError(f"no request with call_id {call_id!r}")
-        async with self._lock_for(row.id):
-            row = await self.store.get_request(call_id=call_id)
-            assert row is not None  # requests are never deleted
-            if row.state != "pending":
-                raise RequestInvalidError(f"{call_id} is already {row.state}; nothing to escalate")
-            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
-                if await self._escalate(row, add=additions, message=escalation.escalation_msg):
-                    break
-                row = await self.store.get_request(call_id=call_id)
-                if row is None or row.state != "pending":
-                    raise RequestInvalidError(
-                        f"{call_id} was decided meanwhile; nothing to escalate"
-                    )
-            else:
-                raise RequestInvalidError(f"{call_id} kept changing; escalate again")
+        await self.escalations.escalate_email(call_id, escalation)
         return await self.get_request(call_id)
 
     async def _escalate(
@@ -921,53 +835,18 @@ class Gateway:
         inbound: InboundRecord | None = None,
         only_new: bool = False,
     ) -> CommitResult:
-        """Add recipients (or hand over to them) and ask in the thread; one transaction, which
-        lands only while the request is still at the version read (CONFLICT otherwise)."""
-        existing = await self.store.get_recipients(request.id)
-        known = {r.address for r in existing}
-        new: list[RecipientRow] = []
-        for address, field in add:
-            if address not in known:
-                known.add(address)
-                new.append(RecipientRow(request.id, len(existing) + len(new), address, field=field))
-        changed: list[RecipientRow] = []
-        if handover:
-            for r in existing:
-                if r.state in ("pending", "sent"):
-                    r.state = "handed_over"
-                    changed.append(r)
-            targets = new
-        elif only_new:
-            targets = new
-        else:
-            targets = [r for r in existing if r.state in ("pending", "sent")] + new
-        outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
-        ok = await self.store.commit(
-            inbound=inbound,
-            request=RequestUpdate(request.id, expect_version=request.version),
-            recipients=changed + targets,
-            outbox=[o for o in outbox if o is not None],
+        return await self.escalations.escalate(
+            request,
+            add=add,
+            message=message,
+            handover=handover,
             timer_done=timer_done,
+            inbound=inbound,
+            only_new=only_new,
         )
-        if ok:
-            self.outbox.wake()
-        return ok
-
-    # -- delivery failures ----------------------------------------------------------------------
 
     async def _outbox_failed(self, row: OutboxRow, reason: str) -> None:
-        assert row.id is not None
-        async with self._lock_for(row.request_id):
-            for _ in range(5):  # CONFLICT: another gateway changed the request; read it again
-                result = await self._fail_recipient(
-                    row.request_id,
-                    row.recipient_seq,
-                    reason,
-                    outbox_failed=(row.id, reason),
-                    count_as_delivery=row.purpose in ("ask", "escalation"),
-                )
-                if result is not CommitResult.CONFLICT:
-                    break
+        await self.escalations.outbox_failed(row, reason)
 
     async def _fail_recipient(
         self,
@@ -979,57 +858,14 @@ class Gateway:
         inbound: InboundRecord | None = None,
         count_as_delivery: bool = True,
     ) -> CommitResult:
-        """Mark one recipient undeliverable; when nobody is left to answer, the call fails."""
-        request = await self.store.get_request(id=request_id)
-        recipients = await self.store.get_recipients(request_id)
-        target = next((r for r in recipients if r.seq == seq), None)
-        update = None
-        if request is not None and target is not None and count_as_delivery:
-            target.state = "failed"
-            target.error = reason
-            votes = [
-                Vote(v["address"], "reject" if v["verdict"] == "reject" else "approve")
-                for v in request.status.get("responders") or []
-            ]
-            reachable = sum(1 for r in recipients if r.state not in ("failed", "handed_over"))
-            approval = request.kind == "function_call"
-            result = tally(
-                request.route.get("policy", "any") if approval else "any",
-                int(request.route.get("quorum") or 1),
-                votes,
-                max(reachable, len(votes)),
-            )
-            if request.state == "pending" and result.outcome in ("unreachable", "reject"):
-                now = self.clock()
-                failed = [r for r in recipients if r.state == "failed"]
-                detail = "; ".join(f"{r.address}: {r.error}" for r in failed)
-                status = {**request.status, "responded_at": iso(now)}
-                if result.outcome == "reject" and approval:
-                    status.update(
-                        approved=False,
-                        comment=(join_comments(status, "reject") or "rejected")
-                        + f" (and email delivery failed: {detail})",
-                    )
-                    update = RequestUpdate(request_id, status=status, state="done", resolved_at=now)
-                else:
-                    status["error"] = f"email delivery failed, nobody left who can answer: {detail}"
-                    update = RequestUpdate(
-                        request_id, status=status, state="failed", resolved_at=now
-                    )
-        if request is not None and count_as_delivery:
-            if update is None:
-                update = self._unchanged(request)
-            else:
-                update.expect_version = request.version
-        ok = await self.store.commit(
-            inbound=inbound,
-            request=update,
-            recipients=[target] if target is not None and count_as_delivery else None,
+        return await self.escalations.fail_recipient(
+            request_id,
+            seq,
+            reason,
             outbox_failed=outbox_failed,
+            inbound=inbound,
+            count_as_delivery=count_as_delivery,
         )
-        if ok and update is not None and request is not None:
-            self._notify(request.call_id, update.state or "failed")
-        return ok
 
     # -- inbound --------------------------------------------------------------------------------
 
@@ -1819,144 +1655,11 @@ class Gateway:
 
     async def run_timers_once(self) -> int:
         """Run every timer that is due; a step missed while the gateway was down runs once."""
-        # Claimed: with several gateways on one store, one of them runs each timer (and a
-        # crashed one's claim runs out after _TIMER_LEASE seconds).
-        timers = await self.store.claim_timers(
-            self.clock(), owner=self.instance_id, lease=_TIMER_LEASE
-        )
-        for timer in timers:
-            async with self._lock_for(timer.request_id):
-                try:
-                    # CONFLICT: the request changed since the timer read it (another gateway
-                    # applied an answer) or the timer was run elsewhere: read again and redo the
-                    # step, which then finds the request decided or the timer done.
-                    for _ in range(3):
-                        if await self._run_timer(timer) is not CommitResult.CONFLICT:
-                            break
-                except Exception:
-                    log.exception("timer %s (%s) failed", timer.id, timer.kind)
-                    await self.store.commit(timer_done=timer.id)
-        return len(timers)
-
-    async def _run_timer(self, timer: TimerRow) -> CommitResult:
-        """One step; every effect commits only while the request is at the version read here."""
-        request = await self.store.get_request(id=timer.request_id)
-        if request is None or request.state != "pending":
-            return await self.store.commit(timer_done=timer.id)
-        recipients = await self.store.get_recipients(request.id)
-        waiting = [r for r in recipients if r.state in ("pending", "sent")]
-        now = self.clock()
-        if timer.kind == "reminder" and (due := _in_working_hours(request.route, now)) > now:
-            # Due outside working hours (the gateway was down, or hours changed): wait for them.
-            later = TimerRow(request.id, "reminder", due, dict(timer.payload))
-            await self.store.commit(timer_done=timer.id, timers=[later])
-            self._timer_wake.set()
-            return
-        if timer.kind == "reminder":
-            outbox = [
-                self._note(
-                    request,
-                    r,
-                    t(
-                        "reminder_approval"
-                        if request.kind == "function_call"
-                        else "reminder_question",
-                        request,
-                    ),
-                    kind="reminder",
-                )
-                for r in waiting
-            ]
-            result = await self.store.commit(
-                request=RequestUpdate(request.id, expect_version=request.version),
-                timer_done=timer.id,
-                recipients=waiting,
-                outbox=[o for o in outbox if o is not None],
-            )
-            if result:
-                self.outbox.wake()
-            return result
-        elif timer.kind == "escalation":
-            step = timer.payload
-            adds = [(normalize_address(a), "to") for a in step.get("add") or []]
-            handover = [(normalize_address(a), "to") for a in step.get("handover") or []]
-            return await self._escalate(
-                request,
-                add=adds + handover,
-                message=step.get("message") or t("escalated", request),
-                handover=bool(handover),
-                timer_done=timer.id,
-            )
-        elif timer.kind == "timeout":
-            now = self.clock()
-            seconds = request.route.get("timeout") or 0
-            reason = f"no decision within {duration_text(seconds)}: timed out (fail closed)"
-            status = {**request.status, "responded_at": iso(now), "timed_out": True}
-            if request.kind == "function_call":
-                status.update(approved=False, comment=reason)
-                state = "done"
-            else:
-                status["error"] = reason
-                state = "failed"
-            notes = [self._note(request, r, t("timed_out_note", request)) for r in waiting]
-            result = await self.store.commit(
-                request=RequestUpdate(
-                    request.id,
-                    status=status,
-                    state=state,
-                    resolved_at=now,
-                    expect_version=request.version,
-                ),
-                recipients=waiting,
-                outbox=[n for n in notes if n is not None],
-                timer_done=timer.id,
-            )
-            if result:
-                self.outbox.wake()
-                self._notify(request.call_id, state)
-            return result
-        return await self.store.commit(timer_done=timer.id)
+        return await self.timers.run_once()
 
     async def purge_raw_mail(self) -> tuple[int, int]:
         """`[store] keep_raw_mail`: drop raw mail older than that; outcomes stay."""
-        from .retention import purge_raw_mail
-
-        keep = self.config.store.keep_raw_mail
-        if not keep:
-            return 0, 0
-        return await purge_raw_mail(self.store, older_than=keep, now=self.clock())
-
-    async def _retention_loop(self) -> None:
-        keep = float(self.config.store.keep_raw_mail or 0)
-        while not self._stopping:
-            try:
-                inbound, outbox = await self.purge_raw_mail()
-                if inbound or outbox:
-                    log.info("retention: purged %d raw replies, %d sent bodies", inbound, outbox)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("retention purge failed; trying again later")
-            await asyncio.sleep(min(3600.0, max(60.0, keep / 24)))
-
-    async def _timer_loop(self) -> None:
-        while not self._stopping:
-            try:
-                await self.run_timers_once()
-                due = await self.store.next_timer_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("timer loop error; continuing")
-                due = self.clock() + 1.0
-            delay = None if due is None else max(0.0, due - self.clock())
-            if delay == 0.0:
-                continue
-            try:
-                await asyncio.wait_for(self._timer_wake.wait(), min(delay or 60.0, 60.0))
-            except TimeoutError:
-                pass
-            self._timer_wake.clear()
+        return await purge_raw_mail(self.store, self.config, self.clock())
 
     # imap triage glue (moves to receiver)
     async def record_unfetched(
@@ -1992,20 +1695,6 @@ class Gateway:
                 ok = await self.store.commit(inbound=record) is CommitResult.OK
                 results.append(InboundOutcome(record.outcome if ok else "duplicate", record.detail))
         return results
-
-
-def _in_working_hours(route: dict[str, Any], ts: float) -> float:
-    """`ts`, or the start of the route's next working hours when `ts` is outside them."""
-    if not route.get("working_hours"):
-        return ts
-    from .hours import next_working_time, parse_tz, parse_working_hours
-
-    try:
-        hours = parse_working_hours(route["working_hours"])
-        tz = parse_tz(route.get("tz") or "UTC")
-    except ValueError:
-        return ts  # a stored route from an older config: remind rather than never
-    return next_working_time(ts, hours, tz)
 
 
 _NOT_OUR_THREAD = (
@@ -2089,27 +1778,6 @@ def _audit_copy(raw: bytes) -> bytes:
         if end >= 0:
             return raw[: end + len(separator)]
     return raw[:65536]
-
-
-def _check_header_free(field: str, value: str, *, allow_newlines: bool = False) -> None:
-    if "\0" in value or (not allow_newlines and ("\r" in value or "\n" in value)):
-        raise RequestInvalidError(f"{field} must not contain line breaks or NUL")
-    if not allow_newlines and header_problem(value) is not None:
-        # Decoded too: an RFC 2047 word hiding a CR/LF is a line break once in a header.
-        raise RequestInvalidError(
-            f"{field} must not contain control characters (also not inside an RFC 2047 "
-            "encoded word)"
-        )
-
-
-def _check_allowed_recipient(config: GatewayConfig, address: str, where: str) -> None:
-    """`[security] allowed_recipients`: an address the agent supplies must be on the list (an
-    LLM told to "also ask mallory@evil.test" must not get the reply key to an accomplice)."""
-    allowed = config.security.allowed_recipients
-    if allowed and not may_answer(allowed, [], address):
-        raise RequestInvalidError(
-            f"{where}: {address} is not allowed by [security] allowed_recipients"
-        )
 
 
 def _raw_header(raw: bytes, name: bytes) -> str | None:
