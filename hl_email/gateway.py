@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import email
 import email.policy
@@ -22,38 +21,32 @@ from email.message import Message
 from typing import Any
 
 from .config import ConfigError, GatewayConfig, normalize_address
-from .core.durations import schedule
 from .core.records import Kind, iso
 from .core.wording import first_option, join_comments, t
 from .credentials import credential_problems
-from .errors import NotFoundError, RequestInvalidError
+from .errors import RequestInvalidError
 from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
 from .inbound.lmtp import LmtpListener
 from .limits import InboundLimits, LimitRefusal, check_inbound
 from .models import (
-    EmailContactChannel,
     EmailMessage,
     EmailPayload,
     Escalation,
     FunctionCall,
-    FunctionCallSpec,
     FunctionCallStatus,
     HumanContact,
-    HumanContactSpec,
     HumanContactStatus,
     ResponseOption,
 )
 from .oauth import mail_token_providers, token_provider
+from .outbound.compose import Composer, Identity, identity, reply_address
 from .outbox import OutboxWorker, SmtpPool
 from .policy import Tally, Vote, tally
 from .render import (
-    AskContext,
     FollowupContext,
-    HeaderInjectionError,
     Renderer,
     TemplateError,
-    reply_subject,
 )
 from .replies import (
     Decision,
@@ -67,22 +60,20 @@ from .replies import (
 from .replies.authorize import dmarc_verdict, sender_address
 from .replies.match import REF_LINE, body_ref_keys, candidate_keys
 from .replies.thread import answers_our_email
-from .routing import RouteError, Router, RoutingConfig, may_answer
+from .routing import Router, RoutingConfig, may_answer
 from .service.escalation import Escalations
 from .service.locks import RequestLocks
-from .service.requests import check_allowed_recipient, check_header_free
+from .service.requests import Requests, as_model, function_call, human_contact
 from .service.timers import Timers, purge_raw_mail, retention_loop
 from .service.waiters import Waiters
 from .store import (
     CommitResult,
-    DuplicateCallError,
     InboundRecord,
     OutboxRow,
     RecipientRow,
     RequestRow,
     RequestUpdate,
     Store,
-    TimerRow,
     open_store,
 )
 from .tokens import (
@@ -91,7 +82,6 @@ from .tokens import (
     find_reply_keys,
     make_message_id,
     mint_reply_key,
-    plus_address,
     verify_reply_key,
 )
 
@@ -111,11 +101,6 @@ class InboundOutcome:
     detail: str = ""
     call_id: str | None = None
     verdict: str | None = None
-
-
-def _new_request_id() -> str:
-    # 60 random bits as 12 lowercase base32 characters (letters and 2-7).
-    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()[:12]
 
 
 def _dedupe_key(msg: Message | None, raw: bytes) -> tuple[str, str | None]:
@@ -139,16 +124,6 @@ def _safe_header(msg: Message | None, name: str) -> str | None:
     except Exception:
         return None
     return str(value)[:500] if value is not None else None
-
-
-@dataclass(frozen=True)
-class _Identity:
-    address: str
-    name: str
-
-    @property
-    def domain(self) -> str:
-        return self.address.rpartition("@")[2]
 
 
 def _lmtp_listener(config: GatewayConfig, handle: Any) -> LmtpListener | None:
@@ -227,7 +202,6 @@ class Gateway:
         self._stopping = False
         self._email_handlers: set[Callable[[EmailPayload], Any]] = set()
         self._handler_tasks: set[asyncio.Future[Any]] = set()
-        self._last_subject = ""
         for route in [*config.routes, *([config.default_route] if config.default_route else [])]:
             if route.language or route.template_set:
                 try:
@@ -242,13 +216,19 @@ class Gateway:
             )
         )
         # -- request services (gwreq)
+        self._wire_request_services()
+
+    def _wire_request_services(self) -> None:
+        """The request side: create/read/answer/cancel, escalation, timers, waiters."""
+        config, clock = self.config, self.clock
         self.locks = RequestLocks()
         self.waiters = Waiters(self.store)
+        self.composer = Composer(config, self.renderer)
         self.escalations = Escalations(
             self.store,
             config,
             clock=clock,
-            asks=self._asks,
+            composer=self.composer,
             lock_for=self.locks,
             notify=self.waiters.notify,
             wake_outbox=self.outbox.wake,
@@ -262,6 +242,18 @@ class Gateway:
             escalate=self.escalations.escalate,
             notify=self.waiters.notify,
             wake_outbox=self.outbox.wake,
+        )
+        self.requests = Requests(
+            self.store,
+            config,
+            router=self.router,
+            composer=self.composer,
+            clock=clock,
+            lock_for=self.locks,
+            note=self._note,
+            notify=self.waiters.notify,
+            wake_outbox=self.outbox.wake,
+            wake_timers=self.timers.wake.set,
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -383,293 +375,38 @@ class Gateway:
         await pool.send(mail_from, rcpt_to, message)
 
     async def _outbox_retry_window(self, row: OutboxRow) -> float | None:
-        """How long the outbox retries a transient failure: the request's own timeout."""
-        request = await self.store.get_request(id=row.request_id)
-        timeout = request.route.get("timeout") if request is not None else None
-        return float(timeout) if timeout else None
+        return await self.requests.retry_window(row)
 
     # -- submitting -----------------------------------------------------------------------------
 
     async def create_function_call(self, call: FunctionCall) -> FunctionCall:
         """Store the request and its emails in one transaction, then let the outbox send them."""
-        row = await self._create("function_call", call.call_id, call.run_id, call.spec)
-        return self._function_call(row)
+        row = await self.requests.create("function_call", call.call_id, call.run_id, call.spec)
+        return function_call(row)
 
     async def create_human_contact(self, contact: HumanContact) -> HumanContact:
-        row = await self._create("human_contact", contact.call_id, contact.run_id, contact.spec)
-        return self._human_contact(row)
-
-    async def _create(
-        self, kind: Kind, call_id: str, run_id: str, spec: FunctionCallSpec | HumanContactSpec
-    ) -> RequestRow:
-        if not call_id or len(call_id) > 200:
-            raise RequestInvalidError("call_id must be 1-200 characters")
-        channel = spec.channel.email if spec.channel is not None else None
-        if spec.channel is not None and channel is None:
-            raise RequestInvalidError(
-                "spec.channel: this gateway delivers email only; set channel.email "
-                "(EmailContactChannel(address=...))"
-            )
-        route = self._route(kind, run_id, spec, channel)
-        now = self.clock()
-        request_id = _new_request_id()
-        recipients: list[RecipientRow] = []
-        for field, addresses in (("to", route["to"]), ("cc", route["cc"]), ("bcc", route["bcc"])):
-            for address in addresses:
-                if address not in {r.address for r in recipients}:
-                    recipients.append(
-                        RecipientRow(request_id, len(recipients), address, field=field)
-                    )
-        if not recipients:
-            raise RequestInvalidError("no recipients: the route or channel names no address")
-        row = RequestRow(
-            id=request_id,
-            call_id=call_id,
-            run_id=run_id,
-            kind=kind,
-            spec=spec.model_dump(mode="json"),
-            status={"requested_at": iso(now)},
-            created_at=now,
-            route=route,
+        row = await self.requests.create(
+            "human_contact", contact.call_id, contact.run_id, contact.spec
         )
-        outbox = self._asks(row, recipients, channel=channel, purpose="ask")
-        row.subject = self._last_subject
-        timers = [TimerRow(request_id, *timer) for timer in schedule(route, now)]
-        try:
-            await self.store.create_request(row, recipients, outbox, timers)
-        except DuplicateCallError:
-            existing = await self.store.get_request(call_id=call_id)
-            if existing is None or existing.kind != kind or existing.spec != row.spec:
-                raise RequestInvalidError(
-                    f"call_id {call_id!r} already exists with a different request"
-                ) from None
-            return existing  # idempotent: the same call re-submitted after a restart
-        self.outbox.wake()
-        if timers:
-            self.timers.wake.set()
-        return row
-
-    def _route(
-        self,
-        kind: Kind,
-        run_id: str,
-        spec: FunctionCallSpec | HumanContactSpec,
-        channel: EmailContactChannel | None,
-    ) -> dict[str, Any]:
-        """Who is asked and under which policy, as a JSON-able dict stored with the request."""
-        channel_addresses: list[tuple[str, str]] = []
-        if channel is not None:
-            pairs = [(channel.address, "to", "spec.channel.email.address")]
-            for i, extra in enumerate(channel.additional_recipients or []):
-                pairs.append(
-                    (extra.address, extra.field or "to", f"additional_recipients[{i}].address")
-                )
-            for address, field, where in pairs:
-                try:
-                    normalized = normalize_address(address, field=where)
-                except ValueError as exc:
-                    raise RequestInvalidError(str(exc)) from None
-                check_allowed_recipient(self.config, normalized, where)
-                channel_addresses.append((normalized, field))
-        try:
-            decision = self.router.resolve(
-                kind="approval" if kind == "function_call" else "question",
-                fn=spec.fn if isinstance(spec, FunctionCallSpec) else None,
-                kwargs=spec.kwargs if isinstance(spec, FunctionCallSpec) else {},
-                run_id=run_id,
-                agent=self.config.agent.name,
-                channel_addresses=channel_addresses,
-            )
-        except RouteError as exc:
-            raise RequestInvalidError(str(exc)) from None
-        return {
-            "source": decision.source,
-            "rule": decision.rule,
-            "to": list(decision.to),
-            "cc": list(decision.cc),
-            "bcc": list(decision.bcc),
-            "responders": list(decision.responders),
-            "policy": decision.policy if kind == "function_call" else "any",
-            "quorum": decision.quorum,
-            "timeout": decision.timeout,
-            "reminders": list(decision.reminders),
-            "escalations": [
-                step.model_dump() if hasattr(step, "model_dump") else dict(step)
-                for step in decision.escalations
-            ],
-            "delegates": dict(decision.delegates),
-            "why": list(decision.why),
-            "language": getattr(decision, "language", None),
-            "template_set": getattr(decision, "template_set", None),
-            "mailbox": self._mailbox_name(channel, decision),
-            "approval": getattr(decision, "approval", None),
-            "working_hours": getattr(decision, "working_hours", None),
-            "tz": getattr(decision, "tz", None),
-        }
-
-    def _mailbox_name(self, channel: EmailContactChannel | None, decision: Any) -> str | None:
-        name = (channel.mailbox if channel is not None else None) or getattr(
-            decision, "mailbox", None
-        )
-        if name is None:
-            return None
-        try:
-            self.config.mailbox(name)
-        except KeyError:
-            known = ", ".join(m.name for m in self.config.mailboxes) or "none configured"
-            raise RequestInvalidError(
-                f"mailbox {name!r} is not configured in [[mailboxes]] (known: {known})"
-            ) from None
-        return name
-
-    def _asks(
-        self,
-        request: RequestRow,
-        recipients: list[RecipientRow],
-        *,
-        channel: EmailContactChannel | None = None,
-        escalation_msg: str | None = None,
-        purpose: str = "ask",
-    ) -> list[OutboxRow]:
-        """Render the ask for each recipient (each gets an own email and own reply key)."""
-        spec = request.spec
-        approval = request.kind == "function_call"
-        options = [
-            ResponseOption.model_validate(o)
-            for o in (spec.get("reject_options" if approval else "response_options") or [])
-        ]
-        now = self.clock()
-        outbox: list[OutboxRow] = []
-        for recipient in recipients:
-            key = mint_reply_key(
-                self.config.security.secret, request.id, recipient.seq, recipient.address
-            )
-            recipient.reply_key = str(key)
-            recipient.message_count += 1
-            identity = self._identity(request)
-            message_id = make_message_id(key, recipient.message_count, identity.domain)
-            if recipient.thread:
-                references = list(recipient.thread[-20:])
-                in_reply_to: str | None = recipient.thread[-1]
-                subject: str | None = reply_subject(request.subject) if request.subject else None
-            else:
-                in_reply_to = channel.in_reply_to_message_id if channel else None
-                references = []
-                if channel and channel.references_message_id:
-                    references = channel.references_message_id.split()
-                elif in_reply_to:
-                    references = [in_reply_to]
-                subject = (spec.get("subject") or None) or (channel.subject if channel else None)
-                if subject is None and request.subject:
-                    subject = request.subject
-            ctx = AskContext(
-                kind="approval" if approval else "question",
-                call_id=request.call_id,
-                run_id=request.run_id,
-                agent_name=identity.name,
-                agent_address=identity.address,
-                reply_address=self._reply_address(key, identity.address),
-                to=[recipient.address],
-                recipient=recipient.address,
-                fn=spec.get("fn") if approval else None,
-                kwargs=spec.get("kwargs") if approval else None,
-                msg=spec.get("msg") if not approval else None,
-                subject=subject,
-                options=options,
-                context_about_user=channel.context_about_user if channel else None,
-                html_template=channel.template if channel else None,
-                escalation_msg=escalation_msg,
-                description=spec.get("description") if approval else None,
-                language=request.route.get("language"),
-                template_set=request.route.get("template_set"),
-                message_id=message_id,
-                in_reply_to=in_reply_to,
-                references=references,
-                date=datetime.fromtimestamp(now, tz=UTC),
-                approval_code=self._approval_code(request, recipient),
-            )
-            try:
-                # PERF: rendering (~0.9 ms) is half of creating a request; bench/outbound.py is
-                # at 0.73-0.77x of a bare aiosmtplib loop (goal 0.8x). A process pool would help.
-                rendered = self.renderer.render_ask_raw(ctx)
-                self._last_subject = request.subject or rendered.subject
-            except (HeaderInjectionError, TemplateError, ValueError) as exc:
-                raise RequestInvalidError(str(exc)) from None
-            thread = list(recipient.thread) or [
-                *references,
-                *([in_reply_to] if in_reply_to and in_reply_to not in references else []),
-            ]
-            recipient.thread = [*thread, message_id]
-            outbox.append(
-                OutboxRow(
-                    request_id=request.id,
-                    recipient_seq=recipient.seq,
-                    purpose=purpose,
-                    mail_from=identity.address,
-                    rcpt_to=[recipient.address],
-                    message=rendered.data,
-                    message_id=message_id,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
-        return outbox
+        return human_contact(row)
 
     def _reply_address(self, key: ReplyKey, address: str | None = None) -> str:
-        address = address or self.config.agent.address
-        if self.config.agent.plus_addressing:
-            return plus_address(address, key, self.config.agent.plus_separator)
-        return address
+        return reply_address(self.config, key, address)
 
-    def _identity(self, request: RequestRow) -> _Identity:
+    def _identity(self, request: RequestRow) -> Identity:
         """Who asks: the request's [[mailboxes]] entry, or the default [agent]."""
-        name = request.route.get("mailbox")
-        entry = None
-        if name:
-            try:
-                entry = self.config.mailbox(name)
-            except KeyError:  # removed from the config since: keep asking as [agent]
-                log.warning("request %s names unknown mailbox %r", request.call_id, name)
-        if entry is None:
-            return _Identity(self.config.agent.address, self.config.agent.name)
-        return _Identity(entry.address, entry.display_name or self.config.agent.name)
+        return identity(self.config, request)
 
     # -- reading --------------------------------------------------------------------------------
 
-    async def _row(self, call_id: str, kind: Kind) -> RequestRow:
-        row = await self.store.get_request(call_id=call_id)
-        if row is None or row.kind != kind:
-            label = "function call" if kind == "function_call" else "human contact"
-            raise NotFoundError(f"no {label} with call_id {call_id!r}")
-        return row
-
-    def _function_call(self, row: RequestRow) -> FunctionCall:
-        return FunctionCall(
-            run_id=row.run_id,
-            call_id=row.call_id,
-            spec=FunctionCallSpec.model_validate(row.spec),
-            status=FunctionCallStatus.model_validate(row.status),
-        )
-
-    def _human_contact(self, row: RequestRow) -> HumanContact:
-        return HumanContact(
-            run_id=row.run_id,
-            call_id=row.call_id,
-            spec=HumanContactSpec.model_validate(row.spec),
-            status=HumanContactStatus.model_validate(row.status),
-        )
-
     async def get_function_call(self, call_id: str) -> FunctionCall:
-        return self._function_call(await self._row(call_id, "function_call"))
+        return function_call(await self.requests.row(call_id, "function_call"))
 
     async def get_human_contact(self, call_id: str) -> HumanContact:
-        return self._human_contact(await self._row(call_id, "human_contact"))
+        return human_contact(await self.requests.row(call_id, "human_contact"))
 
     async def get_request(self, call_id: str) -> FunctionCall | HumanContact:
-        row = await self.store.get_request(call_id=call_id)
-        if row is None:
-            raise NotFoundError(f"no request with call_id {call_id!r}")
-        return self._function_call(row) if row.kind == "function_call" else self._human_contact(row)
+        return as_model(await self.requests.get(call_id))
 
     # -- waiting --------------------------------------------------------------------------------
 
@@ -685,12 +422,12 @@ class Gateway:
         return await self.waiters.wait(call_id, timeout)
 
     async def wait_function_call(self, call_id: str, timeout: float | None = None) -> FunctionCall:
-        await self._row(call_id, "function_call")
-        return self._function_call(await self.wait(call_id, timeout))
+        await self.requests.row(call_id, "function_call")
+        return function_call(await self.wait(call_id, timeout))
 
     async def wait_human_contact(self, call_id: str, timeout: float | None = None) -> HumanContact:
-        await self._row(call_id, "human_contact")
-        return self._human_contact(await self.wait(call_id, timeout))
+        await self.requests.row(call_id, "human_contact")
+        return human_contact(await self.wait(call_id, timeout))
 
     # -- answering through the API (HumanLayer's respond endpoints) --------------------------------
 
@@ -704,7 +441,7 @@ class Gateway:
             "comment": status.comment,
             "reject_option_name": status.reject_option_name,
         }
-        await self._respond(call_id, "function_call", fields)
+        await self.requests.respond(call_id, "function_call", fields)
         return await self.get_function_call(call_id)
 
     async def respond_to_human_contact(
@@ -713,107 +450,23 @@ class Gateway:
         if status.response is None:
             raise RequestInvalidError("status.response is required")
         fields = {"response": status.response, "response_option_name": status.response_option_name}
-        await self._respond(call_id, "human_contact", fields)
+        await self.requests.respond(call_id, "human_contact", fields)
         return await self.get_human_contact(call_id)
 
     def _lock_for(self, request_id: str) -> asyncio.Lock:
         return self.locks(request_id)
 
-    async def _respond(self, call_id: str, kind: Kind, fields: dict[str, Any]) -> None:
-        """An answer given through the API instead of by email; the first answer still wins."""
-        async with self._lock_for((await self._row(call_id, kind)).id):
-            for _ in range(5):  # CONFLICT: changed meanwhile (a vote, a reminder): read again
-                row = await self._row(call_id, kind)
-                if row.state != "pending":
-                    raise RequestInvalidError(f"{call_id} is already {row.state}")
-                now = self.clock()
-                status = {
-                    **row.status,
-                    **fields,
-                    "responded_at": iso(now),
-                    "user_info": {"via": "api"},
-                }
-                ok = await self.store.commit(
-                    request=RequestUpdate(
-                        row.id,
-                        status=status,
-                        state="done",
-                        resolved_at=now,
-                        expect_version=row.version,
-                    )
-                )
-                if ok:
-                    break
-        if not ok:
-            raise RequestInvalidError(f"{call_id} was answered meanwhile")
-        self._notify(call_id, "done")
-
-    # -- cancelling (an agent-scope action: the agent withdraws its own request) -------------------
-
     async def cancel(
         self, call_id: str, reason: str = "", *, kind: Kind | None = None, by: str = "the agent"
     ) -> RequestRow:
-        """Withdraw a pending request: it fails closed (a function call reads as denied to an
-        SDK that knows no cancel), its timers stop, and everyone still asked is told in the
-        thread that it is no longer needed. Cancelling a cancelled request is a no-op; a
-        decided one cannot be cancelled. Only an explicit call cancels: a waiter that goes away
-        (a dropped long-poll, a killed agent) leaves the request open."""
-        check_header_free("reason", reason, allow_newlines=True)
-        reason = reason.strip()[:500]
-        found = await self.store.get_request(call_id=call_id)
-        async with self._lock_for(found.id if found is not None else call_id):
-            for _ in range(5):
-                row = await self.store.get_request(call_id=call_id)
-                if row is None or (kind is not None and row.kind != kind):
-                    label = {"function_call": "function call", "human_contact": "human contact"}
-                    raise NotFoundError(
-                        f"no {label.get(kind or '', 'request')} with call_id {call_id!r}"
-                    )
-                if row.status.get("cancelled"):
-                    return row
-                if row.state != "pending":
-                    raise RequestInvalidError(
-                        f"{call_id} is already {row.state}; nothing to cancel"
-                    )
-                now = self.clock()
-                text = f"cancelled by {by}" + (f": {reason}" if reason else "")
-                status = {
-                    **row.status,
-                    "responded_at": iso(now),
-                    "cancelled": True,
-                    "error": text,
-                }
-                if row.kind == "function_call":
-                    status.update(approved=False, comment=text)
-                recipients = await self.store.get_recipients(row.id)
-                waiting = [r for r in recipients if r.state in ("pending", "sent")]
-                notes = [self._note(row, r, t("cancelled_note", row)) for r in waiting]
-                ok = await self.store.commit(
-                    request=RequestUpdate(
-                        row.id,
-                        status=status,
-                        state="failed",
-                        resolved_at=now,
-                        expect_version=row.version,  # no vote or answer landed meanwhile
-                    ),
-                    recipients=waiting,
-                    outbox=[n for n in notes if n is not None],
-                )
-                if ok:
-                    break
-                # CONFLICT: changed meanwhile (a reminder, a vote, a decision): read it again.
-            else:
-                raise RequestInvalidError(f"{call_id} kept changing; nothing cancelled, try again")
-            await self.store.cancel_timers(row.id)
-        self.outbox.wake()
-        self._notify(call_id, "failed")
-        return await self.store.get_request(call_id=call_id) or row
+        """Withdraw a pending request (see Requests.cancel): it fails closed, its timers stop."""
+        return await self.requests.cancel(call_id, reason, kind=kind, by=by)
 
     async def cancel_function_call(self, call_id: str, reason: str = "") -> FunctionCall:
-        return self._function_call(await self.cancel(call_id, reason, kind="function_call"))
+        return function_call(await self.cancel(call_id, reason, kind="function_call"))
 
     async def cancel_human_contact(self, call_id: str, reason: str = "") -> HumanContact:
-        return self._human_contact(await self.cancel(call_id, reason, kind="human_contact"))
+        return human_contact(await self.cancel(call_id, reason, kind="human_contact"))
 
     # -- escalation -----------------------------------------------------------------------------
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from ..config import GatewayConfig, normalize_address
 from ..core.expiry import undeliverable
 from ..errors import NotFoundError, RequestInvalidError
 from ..models import Escalation
+from ..outbound.compose import Composer
 from ..store import (
     CommitResult,
     InboundRecord,
@@ -24,17 +25,6 @@ from .requests import check_allowed_recipient, check_header_free
 __all__ = ["Escalations"]
 
 
-class Asks(Protocol):
-    def __call__(
-        self,
-        request: RequestRow,
-        recipients: list[RecipientRow],
-        *,
-        escalation_msg: str | None = None,
-        purpose: str = "ask",
-    ) -> list[OutboxRow]: ...
-
-
 class Escalations:
     """Adds recipients to a pending request, and fails the recipients mail cannot reach."""
 
@@ -44,7 +34,7 @@ class Escalations:
         config: GatewayConfig,
         *,
         clock: Callable[[], float],
-        asks: Asks,
+        composer: Composer,
         lock_for: Callable[[str], asyncio.Lock],
         notify: Callable[[str, str], None],
         wake_outbox: Callable[[], None],
@@ -52,7 +42,7 @@ class Escalations:
         self.store = store
         self.config = config
         self.clock = clock
-        self._asks = asks
+        self._composer = composer
         self._lock_for = lock_for
         self._notify = notify
         self._wake_outbox = wake_outbox
@@ -129,7 +119,9 @@ class Escalations:
             targets = new
         else:
             targets = [r for r in existing if r.state in ("pending", "sent")] + new
-        outbox = self._asks(request, targets, escalation_msg=message, purpose="escalation")
+        outbox = self._composer.asks(
+            request, targets, now=self.clock(), escalation_msg=message, purpose="escalation"
+        ).outbox
         ok = await self.store.commit(
             inbound=inbound,
             request=RequestUpdate(request.id, expect_version=request.version),
