@@ -27,7 +27,7 @@ from .credentials import credential_problems
 from .errors import RequestInvalidError
 from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
-from .inbound.lmtp import LmtpListener
+from .inbound.lmtp import listener_for
 from .limits import InboundLimits, LimitRefusal, check_inbound
 from .models import (
     EmailMessage,
@@ -126,21 +126,6 @@ def _safe_header(msg: Message | None, name: str) -> str | None:
     return str(value)[:500] if value is not None else None
 
 
-def _lmtp_listener(config: GatewayConfig, handle: Any) -> LmtpListener | None:
-    """The `[inbound] lmtp` listener, accepting the agent's address (and its plus forms)."""
-    if not config.inbound.lmtp:
-        return None
-    ours = {config.agent.address.lower(), *(m.address.lower() for m in config.mailboxes)}
-    sep = config.agent.plus_separator
-
-    def accepts(address: str) -> bool:
-        a_local, _, a_domain = address.lower().rpartition("@")
-        base = a_local.split(sep, 1)[0] if sep else a_local
-        return f"{base}@{a_domain}" in ours
-
-    return LmtpListener(config.inbound.lmtp, config.lmtp_spool_dir, handle, accepts=accepts)
-
-
 class Gateway:
     """One gateway: a store, an outbox worker, an inbound watcher and the waiting callers."""
 
@@ -195,7 +180,7 @@ class Gateway:
         self.watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
         for mailbox_watcher in self.mailbox_watchers.values():
             mailbox_watcher.max_fetch_bytes = config.inbound.max_message_bytes + 1
-        self.lmtp = _lmtp_listener(config, self.handle_inbound)
+        self.lmtp = listener_for(config, self.handle_inbound)
         self.domain = config.agent.address.rpartition("@")[2]
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -242,6 +227,7 @@ class Gateway:
             escalate=self.escalations.escalate,
             notify=self.waiters.notify,
             wake_outbox=self.outbox.wake,
+            lease=float(config.store.timer_lease),
         )
         self.requests = Requests(
             self.store,
