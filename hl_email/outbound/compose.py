@@ -17,7 +17,7 @@ from ..render import AskContext, HeaderInjectionError, Renderer, TemplateError, 
 from ..store import OutboxRow, RecipientRow, RequestRow
 from ..tokens import ReplyKey, approval_code, make_message_id, mint_reply_key, plus_address
 
-__all__ = ["Asks", "Composer", "Identity", "identity", "reply_address"]
+__all__ = ["Asks", "Composer", "Identity", "approval_code_for", "identity", "reply_address"]
 
 log = logging.getLogger("hl_email.gateway")
 
@@ -61,7 +61,7 @@ def reply_address(config: GatewayConfig, key: ReplyKey, address: str | None = No
     return address
 
 
-def _approval_code(
+def approval_code_for(
     config: GatewayConfig, request: RequestRow, recipient: RecipientRow
 ) -> str | None:
     """The approval code of this recipient's emails, when the route asks for codes."""
@@ -196,5 +196,5 @@ class Composer:
             in_reply_to=in_reply_to,
             references=references,
             date=datetime.fromtimestamp(now, tz=UTC),
-            approval_code=_approval_code(self.config, request, recipient),
+            approval_code=approval_code_for(self.config, request, recipient),
         )
