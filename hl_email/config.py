@@ -128,6 +128,9 @@ class StoreConfig(_Section):
     # Retention: raw inbound messages (and the bodies of sent emails) older than this are
     # purged; outcomes, decisions and headers' summary stay. "90d", "12h"; empty keeps all.
     keep_raw_mail: Duration | None = None
+    # Scale-out: a timer one gateway claimed is taken over by another this long after the
+    # claim when the first did not finish it (it crashed). "60s" (default), "5m".
+    timer_lease: Duration = 60.0
 
     @field_validator("url")
     @classmethod

@@ -9,10 +9,10 @@ from email.message import Message
 from ..core import resolve
 from ..core.outcomes import InboundOutcome, Outcome
 from ..models import ResponseOption
+from ..outbound.compose import approval_code_for
 from ..render import FollowupContext
 from ..replies import Decision
 from ..store import InboundRecord, OutboxRow, RecipientRow, RequestRow, RequestUpdate
-from ..tokens import approval_code as code_for
 from ..tokens import make_message_id, mint_reply_key
 from .host import InboundHost, commit
 from .mail import clean_msgid, safe_header
@@ -30,14 +30,7 @@ class Answers:
 
     def approval_code(self, request: RequestRow, recipient: RecipientRow) -> str | None:
         """The approval code of this recipient's emails, when the route asks for codes."""
-        if request.kind != "function_call":
-            return None
-        mode = request.route.get("approval") or self.host.config.replies.approval
-        if mode != "code":
-            return None
-        return code_for(
-            self.host.config.security.secret, request.id, recipient.seq, recipient.address
-        )
+        return approval_code_for(self.host.config, request, recipient)
 
     def followup(
         self,

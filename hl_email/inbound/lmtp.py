@@ -17,11 +17,14 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.lmtp import LMTP
 
-__all__ = ["LmtpListener", "parse_listen"]
+if TYPE_CHECKING:
+    from ..config import GatewayConfig
+
+__all__ = ["LmtpListener", "listener_for", "parse_listen"]
 
 log = logging.getLogger("hl_email.inbound.lmtp")
 
@@ -178,3 +181,18 @@ class LmtpListener:
             await asyncio.wait(set(self._tasks), timeout=5)
         for task in list(self._tasks):
             task.cancel()
+
+
+def listener_for(config: GatewayConfig, handle: Handler) -> LmtpListener | None:
+    """The `[inbound] lmtp` listener, accepting the agent's address (and its plus forms)."""
+    if not config.inbound.lmtp:
+        return None
+    ours = {config.agent.address.lower(), *(m.address.lower() for m in config.mailboxes)}
+    sep = config.agent.plus_separator
+
+    def accepts(address: str) -> bool:
+        a_local, _, a_domain = address.lower().rpartition("@")
+        base = a_local.split(sep, 1)[0] if sep else a_local
+        return f"{base}@{a_domain}" in ours
+
+    return LmtpListener(config.inbound.lmtp, config.lmtp_spool_dir, handle, accepts=accepts)

@@ -136,18 +136,18 @@ async def test_a_vanished_waiter_cancels_nothing(served, mail_client):
         )
         waiter = asyncio.create_task(hl.wait_for_approval(call.call_id, timeout=60))
         for _ in range(400):  # the long-poll is parked on the gateway
-            if gateway._waiters.get(call.call_id):
+            if gateway.waiters.futures.get(call.call_id):
                 break
             await asyncio.sleep(0.01)
-        assert gateway._waiters.get(call.call_id)
+        assert gateway.waiters.futures.get(call.call_id)
         waiter.cancel()  # the agent process goes away mid-wait
         with pytest.raises(asyncio.CancelledError):
             await waiter
         for _ in range(400):
-            if not gateway._waiters.get(call.call_id):
+            if not gateway.waiters.futures.get(call.call_id):
                 break
             await asyncio.sleep(0.01)
-        assert not gateway._waiters.get(call.call_id)
+        assert not gateway.waiters.futures.get(call.call_id)
         assert (await gateway.store.get_request(call_id=call.call_id)).state == "pending"
         # ... and waiting resumes by call_id, then an answer decides as usual.
         alice = mail_client(ALICE)

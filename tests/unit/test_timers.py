@@ -146,3 +146,14 @@ async def test_a_reminder_due_outside_hours_is_moved_not_sent(make_gateway):
         assert await purposes(gateway, row.id) == ["ask", "reminder"]
     finally:
         await gateway.stop()
+
+
+def test_timer_lease_comes_from_store_config(tmp_path):
+    config = load_config(
+        None,
+        agent={"address": "agent@example.test"},
+        imap={"enabled": False},
+        store={"url": f"sqlite:///{tmp_path / 'hl.db'}", "timer_lease": "5m"},
+        security={"secret": "unit-secret-for-timers-0123456789ab"},
+    )
+    assert Gateway(config).timers.lease == 300.0

@@ -1,0 +1,1 @@
+"""Request services: create, read, answer and cancel requests; escalation, timers, waiters."""
