@@ -1,0 +1,1 @@
+"""Outbound mail: templates, rendering, composition, the outbox and SMTP."""
