@@ -62,6 +62,8 @@ class Sink:
 
 
 CONNECTIONS = 4  # the gateway's default smtp.connections
+# Process CPU seconds per side of one measure(): steadier than rates on a loaded machine.
+CPU: dict[str, float] = {}
 
 
 async def baseline(port: int, messages: list[bytes], connections: int = 1) -> float:
@@ -78,9 +80,11 @@ async def baseline(port: int, messages: list[bytes], connections: int = 1) -> fl
         while queue:
             await client.sendmail(AGENT, ["alice@corp.test"], queue.pop())
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(loop(c) for c in clients))
     elapsed = time.perf_counter() - start
+    key = f"bare {connections}"
+    CPU[key] = CPU.get(key, 0.0) + time.process_time() - cpu
     for client in clients:
         await client.quit()
     return elapsed
@@ -99,7 +103,7 @@ async def ours(port: int, n: int, sink: Sink, db: str) -> tuple[float, list[byte
     await gateway.start(inbound=False)
     channel = ContactChannel(email=EmailContactChannel(address="alice@corp.test"))
     sink.expect(n)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         await gateway.create_function_call(
             FunctionCall(
@@ -112,6 +116,7 @@ async def ours(port: int, n: int, sink: Sink, db: str) -> tuple[float, list[byte
         )
     await asyncio.get_running_loop().run_in_executor(None, sink.done.wait, 120)
     elapsed = time.perf_counter() - start
+    CPU["ours"] = CPU.get("ours", 0.0) + time.process_time() - cpu
     rows = await gateway.store.list_requests(limit=n)
     messages = []
     for row in rows:
@@ -170,8 +175,9 @@ def _serve_sink(port, count, target, done, ready) -> None:  # runs in the child 
     threading.Event().wait()
 
 
-async def measure(sink, port: int, n: int, tmp: str) -> tuple[float, float, float, int]:
+async def measure(sink, port: int, n: int, tmp: str) -> tuple[float, float, float, int, dict]:
     """Interleaved rounds (ours, bare N, bare 1, then the other order) to even out warm-up."""
+    CPU.clear()
     t_ours, messages = await ours(port, n, sink, f"{tmp}/bench1.db")
     sink.expect(0)
     messages = messages[:n]
@@ -182,7 +188,8 @@ async def measure(sink, port: int, n: int, tmp: str) -> tuple[float, float, floa
     t_ours2, _ = await ours(port, n, sink, f"{tmp}/bench2.db")
     size = sum(len(m) for m in messages) // max(1, len(messages))
     rate = 2 * n
-    return rate / (t_ours + t_ours2), rate / (t_many + t_many2), rate / (t_one + t_one2), size
+    cpu = {k: v * 1000 / rate for k, v in CPU.items()}  # ms per message
+    return rate / (t_ours + t_ours2), rate / (t_many + t_many2), rate / (t_one + t_one2), size, cpu
 
 
 async def main(n: int) -> None:
@@ -206,7 +213,7 @@ async def main(n: int) -> None:
             psink.stop()
     size = rows[0][4] / 1024
     print(f"bench/outbound.py: {n} requests x 2 rounds, ~{size:.1f} KiB per message")
-    for name, ours_rate, many_rate, one_rate, _ in rows:
+    for name, ours_rate, many_rate, one_rate, _, cpu in rows:
         print(f"  {name}:")
         print(f"    bare aiosmtplib, {CONNECTIONS} connections  {many_rate:8.1f} msg/s")
         print(f"    bare aiosmtplib, 1 connection   {one_rate:8.1f} msg/s")
@@ -216,6 +223,11 @@ async def main(n: int) -> None:
             "   (goal ≥ 0.8x, like for like)"
         )
         print(f"    ratio vs 1 connection           {ours_rate / one_rate:8.2f}x")
+        many, one = cpu[f"bare {CONNECTIONS}"], cpu["bare 1"]
+        print(
+            f"    CPU per message: ours {cpu['ours']:.2f} ms, bare {CONNECTIONS} {many:.2f} ms,"
+            f" bare 1 {one:.2f} ms (this process; bare/ours {many / cpu['ours']:.2f}x)"
+        )
 
 
 if __name__ == "__main__":
