@@ -2,7 +2,7 @@
 in-thread sentences, in English (the default), German, French and Spanish.
 
 `message(key, language, **params)` returns one text with its `{params}` filled in. The templates
-call the same catalog through `t(key, **params)` (see hl_email.render). An unknown language falls
+call the same catalog through `t(key, **params)` (see hl_email.outbound.templates). An unknown language falls
 back to English (a warning is logged once per language); a regional variant such as `de-AT` or
 `pt-BR` uses its base language (`de`, `pt`) when the catalog has no entry for the variant.
 

@@ -102,7 +102,7 @@ def _attribution(original: Message) -> str:
 
 def reply_subject(subject: str) -> str:
     """The subject a reply to `subject` gets (`Re: …`, never doubled)."""
-    from ..render import reply_subject as render_reply_subject
+    from ..outbound.render import reply_subject as render_reply_subject
 
     return render_reply_subject(subject) if subject else "Re:"
 
@@ -131,7 +131,7 @@ def build_reply(
     `Re: …`, In-Reply-To the original's Message-ID, References its References plus that ID, and
     the original's text quoted below the new text under an attribution line.
     """
-    from ..render import reply_subject as render_reply_subject
+    from ..outbound.render import reply_subject as render_reply_subject
 
     reply = EmailMessage(policy=email.policy.SMTP)
     reply["From"] = Address(display_name=from_name, addr_spec=from_address)

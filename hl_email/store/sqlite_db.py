@@ -7,12 +7,19 @@ and the writes of a batch share one transaction (one commit), each inside a save
 so that one failing write rolls back only itself. An operation's result is handed back only after
 its transaction committed: a write that returned is stored. A crash mid-batch loses only writes
 that had not returned.
+
+Small bounded operations on the request path (creating or committing one request, the outbox's
+claim and marks) run inline on the event loop when the store is idle: a WAL commit without fsync
+costs less than the thread hop (the hop and its GIL hand-over were ~1 ms per request, a third of
+the outbound CPU). Inline never waits for a lock: a database locked by another process, or a
+batch already queued, sends the operation to the thread as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future as ThreadFuture
@@ -27,6 +34,7 @@ __all__ = ["SqliteDb"]
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 Outcome = tuple[bool, Any]  # (True, result) or (False, the exception it raised)
+_BUSY_TIMEOUT_MS = 5000  # how long the thread waits for another process's write lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -149,6 +157,9 @@ class SqliteDb:
         self.path = str(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hl-email-sqlite")
         self._conn: sqlite3.Connection | None = None
+        # Held while the connection is used (a batch on the thread, or an inline operation).
+        self._using = threading.Lock()
+        self._closing = False
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
             weakref.WeakKeyDictionary()
         )
@@ -160,7 +171,7 @@ class SqliteDb:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
         # Databases made by an earlier version get the columns added since (before the
         # schema script, whose indexes may name them).
@@ -169,13 +180,17 @@ class SqliteDb:
             if columns and column not in columns:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
         conn.executescript(_SCHEMA)
+        # 0: an inline write never waits on the event loop; the thread sets it per batch.
+        conn.execute("PRAGMA busy_timeout=0")
         self._conn = conn
 
     async def open(self) -> None:
+        self._closing = False
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._connect)
 
     async def close(self) -> None:
+        self._closing = True  # what comes now goes over the thread, and fails once closed
         if self._conn is not None:
             await self._run(lambda _conn: None)  # what was queued before close() runs first
             conn = self._conn
@@ -200,12 +215,33 @@ class SqliteDb:
         """Run `fn(conn)` in a write transaction: all of it is stored, or (it raised) none."""
         return await self._submit(fn, write=True)
 
-    def _submit(self, fn: Job, *, write: bool) -> asyncio.Future[Any]:
+    async def _run_quick(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`_run` for a small bounded read: inline when the store is idle."""
+        return await self._submit(fn, write=False, inline=True)
+
+    async def _tx_quick(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`_tx` for a small bounded write (one request, a few outbox rows): inline when the
+        store is idle, committed before this returns, as on the thread."""
+        return await self._submit(fn, write=True, inline=True)
+
+    def _submit(self, fn: Job, *, write: bool, inline: bool = False) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
         if queue is None:
             queue = self._queues[loop] = _Queue()
         future = loop.create_future()
+        if inline and not queue.busy and not self._closing and self._using.acquire(False):
+            try:
+                outcome = self._run_inline(fn, write)
+            finally:
+                self._using.release()
+            if outcome is not None:
+                ok, value = outcome
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+                return future
         queue.jobs.append((fn, write, future))
         if not queue.busy:
             queue.busy = True
@@ -255,8 +291,42 @@ class SqliteDb:
         else:
             queue.busy = False
 
+    def _run_inline(self, fn: Job, write: bool) -> Outcome | None:
+        """One job on the caller's thread, in its own transaction if it writes; None (nothing
+        done) when the database is locked by another process: the thread waits for it."""
+        conn = self._conn
+        if conn is None:
+            return None
+        if write:
+            try:
+                conn.execute("BEGIN IMMEDIATE")  # busy_timeout is 0 outside the thread's batches
+            except sqlite3.OperationalError:
+                return None
+        try:
+            outcome = _one(conn, fn, savepoint=False)
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if not isinstance(exc, Exception):
+                raise
+            outcome = (False, exc)
+        return outcome
+
     def _run_batch(self, work: list[tuple[Job, bool]]) -> list[Outcome]:
         """On the thread: the jobs in order; the writes in one transaction, a savepoint each."""
+        with self._using:
+            conn = self._conn
+            if conn is not None:
+                conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            try:
+                return self._run_batch_locked(work)
+            finally:
+                if conn is not None and self._conn is conn:
+                    conn.execute("PRAGMA busy_timeout=0")
+
+    def _run_batch_locked(self, work: list[tuple[Job, bool]]) -> list[Outcome]:
         conn = self._conn
         if conn is None:
             return [(False, RuntimeError("store is not open"))] * len(work)
@@ -304,7 +374,7 @@ class SqliteDb:
 
     async def _write(self, writes: list[Write]) -> None:
         """`writes` in one transaction; rows get their ids once it committed."""
-        assign_ids(await self._tx(lambda conn: self._apply(conn, writes)))
+        assign_ids(await self._tx_quick(lambda conn: self._apply(conn, writes)))
 
 
 def _one(conn: sqlite3.Connection, fn: Job, *, savepoint: bool) -> Outcome:

@@ -29,7 +29,7 @@ class SqliteQueues(SqliteDb):
             )
             return [outbox_from_row(r) for r in rows]
 
-        return await self._run(q)
+        return await self._run_quick(q)
 
     async def claim_outbox(
         self, now: float, *, owner: str, lease: float, limit: int = 50
@@ -47,7 +47,7 @@ class SqliteQueues(SqliteDb):
             ).fetchone()
             return row[0]
 
-        return await self._run(q)
+        return await self._run_quick(q)
 
     async def outbox_for_request(self, request_id: str) -> list[OutboxRow]:
         def q(conn: sqlite3.Connection) -> list[OutboxRow]:
@@ -81,10 +81,10 @@ class SqliteQueues(SqliteDb):
                         (row["request_id"], row["recipient_seq"]),
                     )
 
-        await self._tx(tx)
+        await self._tx_quick(tx)
 
     async def outbox_retry(self, outbox_id: int, attempts: int, next_at: float, error: str) -> None:
-        await self._tx(
+        await self._tx_quick(
             lambda conn: conn.execute(
                 "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
                 (attempts, next_at, error, outbox_id),

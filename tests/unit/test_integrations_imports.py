@@ -24,7 +24,7 @@ def test_adapter_imports_no_mail_code(module: str, needs: str) -> None:
     pytest.importorskip(needs)
     code = (
         f"import sys, {module}\n"
-        "mail = ('aiosmtplib', 'aioimaplib', 'aiosmtpd', 'hl_email.gateway', 'hl_email.outbox',"
+        "mail = ('aiosmtplib', 'aioimaplib', 'aiosmtpd', 'hl_email.gateway', 'hl_email.outbox', 'hl_email.outbound',"
         " 'hl_email.inbound')\n"
         "print(sorted(m for m in sys.modules if m.startswith(mail)))\n"
     )

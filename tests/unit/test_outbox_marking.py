@@ -8,7 +8,7 @@ import contextlib
 from pathlib import Path
 
 from hl_email.config import SmtpConfig
-from hl_email.outbox import OutboxWorker, PermanentDeliveryError, TransientDeliveryError
+from hl_email.outbound.outbox import OutboxWorker, PermanentDeliveryError, TransientDeliveryError
 from hl_email.store.base import OutboxRow, RecipientRow, RequestRow
 from hl_email.store.sqlite import SqliteStore
 
@@ -124,7 +124,7 @@ def test_threads_go_in_parallel_and_each_thread_stays_in_order(tmp_path: Path) -
 
 
 def test_smtp_pool_uses_at_most_its_size(tmp_path: Path) -> None:
-    from hl_email.outbox import SmtpPool
+    from hl_email.outbound.smtp import SmtpPool
 
     async def run() -> None:
         pool = SmtpPool(SmtpConfig(connections=2))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import aiosmtplib
 
-from hl_email.outbox import PermanentDeliveryError, TransientDeliveryError, _classify, backoff_delay
+from hl_email.outbound.outbox import backoff_delay
+from hl_email.outbound.smtp import PermanentDeliveryError, TransientDeliveryError
+from hl_email.outbound.smtp import classify as _classify
 
 
 def test_backoff_grows_and_is_capped():
@@ -29,7 +31,7 @@ def test_4xx_is_transient_5xx_permanent():
 
 
 def test_certificate_and_login_problems_pause_instead_of_failing_a_row():
-    from hl_email.outbox import PausingDeliveryError
+    from hl_email.outbound.smtp import PausingDeliveryError
 
     assert isinstance(
         _classify(aiosmtplib.SMTPAuthenticationError(535, "5.7.8 bad credentials")),

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from hl_email.config import SmtpConfig
-from hl_email.outbox import OutboxWorker, TransientDeliveryError
+from hl_email.outbound.outbox import OutboxWorker, TransientDeliveryError
 from hl_email.store.base import OutboxRow, RecipientRow, RequestRow
 from hl_email.store.sqlite import SqliteStore
 

@@ -1,4 +1,4 @@
-"""Unit tests for hl_email.render: escaping, headers, threading, templates, mailto buttons."""
+"""Unit tests for hl_email.outbound.render: escaping, headers, threading, templates, mailto buttons."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from hl_email.models import ResponseOption
-from hl_email.render import (
+from hl_email.outbound.render import (
     REPLY_MARKER,
     AskContext,
     FollowupContext,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hl_email.models import ResponseOption
-from hl_email.render import HeaderInjectionError, Renderer
+from hl_email.outbound.render import HeaderInjectionError, Renderer
 from tests.unit.test_render import approval, followup, question
 
 LONG_ASCII = "Refund for order A-17 " * 12

@@ -13,7 +13,7 @@ import pytest
 
 from hl_email import i18n
 from hl_email.i18n import CATALOG, message, params_of
-from hl_email.render import (
+from hl_email.outbound.render import (
     REPLY_MARKER,
     Renderer,
     TemplateError,

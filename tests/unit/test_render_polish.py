@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hl_email.render import AskContext, Renderer, arguments_summary, subject_for
+from hl_email.outbound.render import AskContext, Renderer, arguments_summary, subject_for
 
 
 def ask(**kw) -> AskContext:
@@ -65,7 +65,7 @@ def test_docstring_is_shown_in_text_and_html():
 
 
 def test_confirmations_and_notes_carry_the_reply_marker():
-    from hl_email.render import REPLY_MARKER, FollowupContext
+    from hl_email.outbound.render import REPLY_MARKER, FollowupContext
 
     for kind in ("confirm", "note", "already_decided", "clarify", "reminder"):
         msg = Renderer().render_followup(

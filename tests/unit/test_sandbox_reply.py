@@ -11,7 +11,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from hl_email.inbound.maildir import Maildir
-from hl_email.render import mailto
+from hl_email.outbound.render import mailto
 from hl_email.sandbox import (
     build_reply,
     mailbox_name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 
@@ -295,11 +296,15 @@ async def test_sqlite_operations_run_in_the_order_they_were_made(store):
 async def test_sqlite_a_create_cancelled_before_its_batch_started_is_not_stored(store):
     if not isinstance(store, SqliteStore):
         pytest.skip("SQLite-only: the queue to the store's thread")
+    # An idle store runs a create inline; behind a batch on the thread it waits in the queue.
+    busy = asyncio.ensure_future(store.list_requests())
+    await asyncio.sleep(0)  # the read's batch is on the thread now
     create = asyncio.ensure_future(store.create_request(req(1), [rcpt()], [mail()]))
     await asyncio.sleep(0)  # one turn: the create is queued, its batch not yet started
     create.cancel()
     with pytest.raises(asyncio.CancelledError):
         await create
+    await busy
     assert await store.get_request(call_id="call-1") is None
     await store.create_request(req(2), [rcpt("r2")], [mail("r2")])  # the queue goes on
     assert (await store.get_request(call_id="call-2")).id == "r2"
@@ -730,3 +735,21 @@ async def test_inbound_seen_keys_answers_for_a_batch(store):
     asked = ["mid:<a@x>", "mid:<c@x>", "nul\x00key", "mid:<a@x>"] + [f"k{i}" for i in range(700)]
     assert await store.inbound_seen_keys(asked) == {"mid:<a@x>", "nul\x00key"}
     assert await store.inbound_seen_keys([]) == set()
+
+
+async def test_sqlite_a_write_waits_for_another_process_holding_the_lock(store, tmp_path):
+    """Inline writes never wait for a lock: locked by another connection, the create goes to
+    the store's thread, which waits (busy_timeout) and stores it once the lock is released."""
+    if not isinstance(store, SqliteStore):
+        pytest.skip("SQLite-only: the inline path")
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        create = asyncio.ensure_future(store.create_request(req(1), [rcpt()], [mail()]))
+        await asyncio.sleep(0.05)
+        assert not create.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(create, 10)
+    finally:
+        other.close()
+    assert (await store.get_request(call_id="call-1")).id == "r1"

@@ -13,7 +13,7 @@ from hl_email.config import load_config
 from hl_email.errors import RequestInvalidError
 from hl_email.gateway import Gateway
 from hl_email.models import ContactChannel, EmailContactChannel, FunctionCall, FunctionCallSpec
-from hl_email.template_budget import (
+from hl_email.outbound.template_budget import (
     BudgetedSandbox,
     TemplateBudget,
     TemplateBudgetError,

@@ -1,0 +1,315 @@
+"""Durable send queue: rows stored with their request are delivered over SMTP, retried, or failed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from hl_email.config import SmtpConfig
+from hl_email.outbound.smtp import (
+    DeliveryError,
+    PausingDeliveryError,
+    PermanentDeliveryError,
+    SmtpPool,
+    SmtpSender,
+    TransientDeliveryError,
+    classify,
+)
+from hl_email.store.base import OutboxRow, Store
+
+__all__ = [
+    "DeliveryError",
+    "MAX_RETRY_FOR",
+    "OutboxWorker",
+    "PausingDeliveryError",
+    "PermanentDeliveryError",
+    "SmtpPool",
+    "SmtpSender",
+    "TransientDeliveryError",
+    "backoff_delay",
+]
+
+log = logging.getLogger("hl_email.outbox")
+
+
+MAX_RETRY_FOR = 86400.0  # transient failures are never retried for longer than a day
+MARK_WINDOW = 0.005  # seconds delivered rows wait to be marked sent together
+
+
+def backoff_delay(attempt: int, *, initial: float, maximum: float, jitter: float) -> float:
+    """Exponential backoff with jitter; `attempt` counts from 1, `jitter` is a draw in [0, 1)."""
+    base = min(maximum, initial * (2 ** max(0, attempt - 1)))
+    # "Equal jitter": never less than half the base, so retries don't stampede nor spin.
+    return base / 2 + base / 2 * jitter
+
+
+Sender = Callable[[str, list[str], bytes], Awaitable[None]]
+
+
+RetryWindow = Callable[[OutboxRow], Awaitable[float | None]]
+
+
+class OutboxWorker:
+    """Sends due outbox rows; wakes when the gateway adds rows, sleeps until the next retry.
+
+    Retry policy: a transient failure (4xx, connection trouble) is retried with backoff for
+    `smtp.retry_for` seconds after the row was queued (default: the request's own timeout,
+    else a day; never more than a day). A certificate, login or TLS-mode problem pauses the
+    whole outbox (`paused` says why) instead of failing rows: it is tried again every
+    `smtp.pause_retry` seconds, and at once on `resume()` or when `smtp.ca_file` changes.
+    When the server comes back after an outage, every row waiting for a retry is sent at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        send: Sender,
+        config: SmtpConfig,
+        *,
+        on_permanent_failure: Callable[[OutboxRow, str], Awaitable[None]],
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+        retry_window: RetryWindow | None = None,
+        owner: str = "",
+        lease: float = 120.0,
+    ) -> None:
+        self.store = store
+        # Rows are claimed for `lease` seconds (renewed while sending): with several gateways on
+        # one PostgreSQL store, exactly one sends each row; a crashed one's rows are taken over
+        # when its lease runs out.
+        self.owner = owner or f"outbox-{random.getrandbits(48):012x}"
+        self.lease = lease
+        self.send = send
+        self.config = config
+        self.on_permanent_failure = on_permanent_failure
+        self.clock = clock
+        self.rand = rand
+        self.retry_window = retry_window
+        self._wake = asyncio.Event()
+        self._resume = asyncio.Event()  # new rows wake the worker; only this ends a pause early
+        self.last_error: str | None = None
+        self.paused: str | None = None  # why sending is paused (certificate, login, TLS mode)
+        self.stopping = False
+        # Set by a transient failure, cleared by the next success: that success means "SMTP is
+        # back", and every row backing off is then sent at once instead of at its own time.
+        self._outage = False
+        self._drain = False
+        # Delivered rows waiting to be marked sent, and the task marking them (group commit).
+        self._sent: list[tuple[int, float]] = []
+        self._marking: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Try a paused outbox again now (the configuration or the server was fixed)."""
+        self._resume.set()
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Send every row that is due now; returns how many were attempted. Every delivered
+        row is marked sent when this returns."""
+        rows = await self.store.claim_outbox(self.clock(), owner=self.owner, lease=self.lease)
+        if not rows:
+            return 0
+        # One sequence per thread (request and recipient) keeps each thread in order; other
+        # threads are sent in parallel (as many at once as the send callable allows: the
+        # SmtpPool's size).
+        by_recipient: dict[tuple[str, int], list[OutboxRow]] = {}
+        for row in rows:
+            by_recipient.setdefault((row.request_id, row.recipient_seq), []).append(row)
+        unsent: list[OutboxRow] = []
+
+        async def in_order(group: list[OutboxRow]) -> None:
+            for i, row in enumerate(group):
+                if self.paused is not None:
+                    unsent.extend(group[i:])  # sent when the pause ends
+                    return
+                if not await self._deliver(row):
+                    unsent.append(row)
+
+        renewing = asyncio.create_task(self._renew([r.id for r in rows if r.id is not None]))
+        try:
+            if len(by_recipient) == 1:
+                await in_order(rows)
+            else:
+                await asyncio.gather(*(in_order(group) for group in by_recipient.values()))
+        finally:
+            renewing.cancel()
+            await self._marked()
+        if unsent:
+            # Paused: give the claimed rows back untouched (no attempt counted, no failure).
+            now = self.clock()
+            for row in unsent:
+                assert row.id is not None
+                await self.store.outbox_retry(
+                    row.id, row.attempts, now, self.last_error or "outbox paused"
+                )
+        return len(rows)
+
+    async def _renew(self, ids: list[int]) -> None:
+        """Keep the claim on rows still being sent (a slow server must not let another gateway
+        take them over and send them a second time)."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self.store.renew_outbox(
+                    ids, owner=self.owner, until=self.clock() + self.lease
+                )
+            except Exception:
+                log.warning("could not renew the outbox lease", exc_info=True)
+
+    def _mark_sent(self, row_id: int) -> None:
+        """Queue a row the server accepted to be marked sent. The SMTP connection goes on with
+        the next row meanwhile; rows accepted while one transaction commits share the next one
+        (a crash in between re-sends them, as a crash between accept and commit always could)."""
+        self._sent.append((row_id, self.clock()))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_pending())
+
+    async def _mark_pending(self) -> None:
+        # Rows accepted within a few ms share the commit (a small commit runs inline now, so
+        # without this wait every row would get one of its own).
+        await asyncio.sleep(MARK_WINDOW)
+        while self._sent:
+            batch, self._sent = self._sent, []
+            await self.store.outbox_sent_many(batch)
+
+    async def _marked(self) -> None:
+        """Wait until every queued row is marked sent (raises if marking failed)."""
+        while self._marking is not None:
+            task = self._marking
+            try:
+                await asyncio.shield(task)  # a cancelled worker leaves the commit running
+            finally:
+                if self._marking is task and task.done():
+                    self._marking = None
+
+    async def _deliver(self, row: OutboxRow) -> bool:
+        """Send one row; False when it was not attempted for good (the outbox paused)."""
+        assert row.id is not None
+        try:
+            await self.send(row.mail_from, row.rcpt_to, row.message)
+        except Exception as exc:  # never let one row kill the worker
+            err = classify(exc, self.config.security)
+            if isinstance(err, PausingDeliveryError):
+                self._pause(err)
+                return False
+            await self._failed(row, err)
+            return True
+        self.last_error = None
+        if self._outage:
+            self._outage = False
+            self._drain = True  # SMTP is back: the rows backing off need not wait
+            self._wake.set()
+        self._mark_sent(row.id)
+        return True
+
+    def _pause(self, err: PausingDeliveryError) -> None:
+        reason = f"{err} (fix: {err.fix})" if err.fix else str(err)
+        if self.paused != reason:
+            log.error("outbox paused: %s; retrying every %gs", reason, self.config.pause_retry)
+        self.paused = reason
+        self.last_error = f"outbox paused: {reason}"
+
+    async def _window(self, row: OutboxRow) -> float:
+        window = self.config.retry_for
+        if window is None and self.retry_window is not None:
+            window = await self.retry_window(row)
+        return min(window or MAX_RETRY_FOR, MAX_RETRY_FOR)
+
+    async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
+        assert row.id is not None
+        attempts = row.attempts + 1
+        self.last_error = str(exc)
+        now = self.clock()
+        if exc.transient:
+            self._outage = True
+            give_up_at = (row.created_at or now) + await self._window(row)
+            capped = self.config.max_attempts is not None and attempts >= self.config.max_attempts
+            if now < give_up_at and not capped:
+                delay = backoff_delay(
+                    attempts,
+                    initial=self.config.backoff_initial,
+                    maximum=self.config.backoff_max,
+                    jitter=self.rand(),
+                )
+                next_at = min(now + delay, give_up_at)
+                log.warning(
+                    "outbox %s to %s: %s; retry %d in %.1fs",
+                    row.id,
+                    row.rcpt_to,
+                    exc,
+                    attempts,
+                    next_at - now,
+                )
+                await self.store.outbox_retry(row.id, attempts, next_at, str(exc))
+                return
+        if not exc.transient:
+            reason = str(exc)
+        else:
+            reason = f"gave up after {attempts} attempts over {now - (row.created_at or now):.0f}s: {exc}"
+        log.error("outbox %s to %s failed: %s", row.id, row.rcpt_to, reason)
+        await self.on_permanent_failure(row, reason)
+
+    def _ca_stamp(self) -> float | None:
+        if not self.config.ca_file:
+            return None
+        try:
+            return os.stat(self.config.ca_file).st_mtime
+        except OSError:
+            return None
+
+    async def _wait_paused(self) -> None:
+        """Sleep while paused: until pause_retry passes, resume() is called, or ca_file changes."""
+        stamp = self._ca_stamp()
+        deadline = self.clock() + self.config.pause_retry
+        while not self.stopping:
+            step = min(2.0, max(0.0, deadline - self.clock()))
+            try:
+                await asyncio.wait_for(self._resume.wait(), step)
+            except TimeoutError:
+                pass
+            if self._resume.is_set() or self._ca_stamp() != stamp or self.clock() >= deadline:
+                break
+        self._resume.clear()
+        self._wake.clear()
+        self.paused = None  # try again; the next failure pauses again
+
+    async def run(self) -> None:
+        while not self.stopping:
+            if self.paused is not None:
+                await self._wait_paused()
+                continue
+            attempted = 0
+            try:
+                attempted = await self.run_once()
+                if self._drain and self.paused is None:
+                    self._drain = False
+                    # Every row backing off is due now (on every gateway sharing the store).
+                    if await self.store.outbox_retry_now(self.clock()):
+                        continue
+                due = await self.store.next_outbox_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox worker error; continuing")
+                due = self.clock() + 1.0
+            if self.paused is not None:
+                continue
+            timeout = None if due is None else max(0.0, due - self.clock())
+            if timeout == 0.0:
+                if attempted:
+                    continue
+                # Due but not ours to claim (another gateway holds an earlier row of its
+                # thread): look again soon rather than spin.
+                timeout = 0.5
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+            self._wake.clear()
