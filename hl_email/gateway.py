@@ -30,11 +30,12 @@ from .models import (
 )
 from .oauth import mail_token_providers, token_provider
 from .outbound.compose import Composer, Identity, identity, reply_address
-from .outbox import OutboxWorker, SmtpPool
-from .render import (
+from .outbound.outbox import OutboxWorker
+from .outbound.render import (
     Renderer,
     TemplateError,
 )
+from .outbound.smtp import SmtpPool
 from .replies import (
     Decision,
 )

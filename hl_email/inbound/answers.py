@@ -10,7 +10,7 @@ from ..core import resolve
 from ..core.outcomes import InboundOutcome, Outcome
 from ..models import ResponseOption
 from ..outbound.compose import approval_code_for
-from ..render import FollowupContext
+from ..outbound.render import FollowupContext
 from ..replies import Decision
 from ..store import InboundRecord, OutboxRow, RecipientRow, RequestRow, RequestUpdate
 from ..tokens import make_message_id, mint_reply_key

@@ -10,8 +10,8 @@ from ..store import CommitResult, RecipientRow, RequestRow, RequestUpdate, Store
 
 if TYPE_CHECKING:
     from ..config import GatewayConfig
-    from ..outbox import OutboxWorker
-    from ..render import Renderer
+    from ..outbound.outbox import OutboxWorker
+    from ..outbound.render import Renderer
     from ..replies import Decision
     from ..tokens import ReplyKey
 

@@ -13,9 +13,9 @@ from typing import NamedTuple
 from ..config import GatewayConfig
 from ..errors import RequestInvalidError
 from ..models import EmailContactChannel, ResponseOption
-from ..render import AskContext, HeaderInjectionError, Renderer, TemplateError, reply_subject
 from ..store import OutboxRow, RecipientRow, RequestRow
 from ..tokens import ReplyKey, approval_code, make_message_id, mint_reply_key, plus_address
+from .render import AskContext, HeaderInjectionError, Renderer, TemplateError, reply_subject
 
 __all__ = ["Asks", "Composer", "Identity", "approval_code_for", "identity", "reply_address"]
 
@@ -126,8 +126,8 @@ class Composer:
                 request, recipient, channel, escalation_msg, asker, key, message_id, threading, now
             )
             try:
-                # PERF: rendering (~0.9 ms) is half of creating a request; bench/outbound.py is
-                # at 0.73-0.77x of a bare aiosmtplib loop (goal 0.8x). A process pool would help.
+                # PERF: rendering (~0.45 ms, half of it the HTML template) is the largest part
+                # of a create; bench/outbound.py prints where the CPU per message goes.
                 rendered = self.renderer.render_ask_raw(ctx)
             except (HeaderInjectionError, TemplateError, ValueError) as exc:
                 raise RequestInvalidError(str(exc)) from None
