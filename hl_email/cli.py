@@ -1,23 +1,29 @@
-"""`hl-email serve | requests list | requests show` (and more as the gateway grows)."""
+"""`hl-email serve | dev | mcp | doctor | requests … | routes test | oauth login`.
+
+Start-up matters here (`--help`, `dev`): this module imports only the standard library at import
+time; each command imports what it needs when it runs (config and pydantic included).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, GatewayConfig, load_config
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from .config import GatewayConfig
 
 __all__ = ["main"]
 
 
 def _load(path: str | None) -> GatewayConfig:
+    from .config import ConfigError, load_config
+
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -27,6 +33,9 @@ def _load(path: str | None) -> GatewayConfig:
 
 async def _serve(config: GatewayConfig, *, with_api: bool) -> int:
     """Run until a signal; a part that cannot start is a non-zero exit that names it."""
+    import asyncio
+    import signal
+
     from .gateway import Gateway
 
     try:
@@ -85,6 +94,12 @@ async def _serve(config: GatewayConfig, *, with_api: bool) -> int:
             await server.stop()
         await gateway.stop()
     return 0
+
+
+def _arun(main: Coroutine[Any, Any, int]) -> int:
+    import asyncio
+
+    return asyncio.run(main)
 
 
 def _fmt_time(ts: float | None) -> str:
@@ -322,6 +337,8 @@ async def _cancel(config: GatewayConfig, args: argparse.Namespace) -> int:
     """`requests cancel ID`: through the running gateway's API when one answers (its outbox
     tells the people asked at once, and its waiters wake); otherwise in the store, and the
     "no longer needed" emails go out when the gateway next runs."""
+    from urllib.parse import quote
+
     import httpx
 
     from .api import API_PREFIX
@@ -488,7 +505,7 @@ def _mcp(args: argparse.Namespace) -> int:
         if problems:
             print("hl-email: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 2
-    return asyncio.run(
+    return _arun(
         run_stdio(
             config,
             api_base_url=args.api_base_url,
@@ -514,35 +531,35 @@ def _store_args(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hl-email",
-        description="Self-hosted gateway that lets AI agents ask humans for approval by email.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    parser.add_argument(
-        "--log-json", action="store_true", help="log JSON lines (ts, level, logger, message)"
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+_CONFIG_HELP = "TOML config file (env HL_EMAIL_* overrides it)"
 
+
+def _add_serve(sub: Any) -> None:
     serve = sub.add_parser(
         "serve", help="run the gateway (outbox, IMAP watcher, HTTP API) until Ctrl-C"
     )
-    serve.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    serve.add_argument("--config", "-c", help=_CONFIG_HELP)
     serve.add_argument("--no-api", action="store_true", help="do not start the HTTP API")
+    serve.set_defaults(run=_run_serve)
 
+
+def _add_mcp(sub: Any) -> None:
     mcp = sub.add_parser(
         "mcp", help="run the MCP server on stdin/stdout (for Claude Code and other MCP clients)"
     )
-    mcp.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    mcp.add_argument("--config", "-c", help=_CONFIG_HELP)
     mcp.add_argument(
         "--api-base-url",
         help="use a running `hl-email serve` (e.g. http://127.0.0.1:8040/humanlayer/v1) instead "
         "of a gateway in this process; the key comes from HUMANLAYER_API_KEY",
     )
+    mcp.set_defaults(run=_mcp)
 
+
+def _add_requests(sub: Any) -> None:
     requests = sub.add_parser("requests", help="inspect, cancel and export stored requests")
     _store_args(requests, top=True)
+    requests.set_defaults(run=_run_requests)
     rsub = requests.add_subparsers(dest="requests_cmd", required=True, metavar="ACTION")
     lst = rsub.add_parser("list", help="list recent requests")
     _store_args(lst)
@@ -577,6 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox's http://127.0.0.1:8040/humanlayer/v1)",
     )
 
+
+def _add_dev(sub: Any) -> None:
     dev = sub.add_parser(
         "dev", help="run a sandbox: gateway, local SMTP capture, web inbox and API; no mail account"
     )
@@ -600,33 +619,45 @@ def build_parser() -> argparse.ArgumentParser:
         "languages the sandbox uses (its SMTP, IMAP and store settings are replaced by the "
         "sandbox's)",
     )
+    dev.set_defaults(run=_run_dev)
 
+
+def _add_doctor(sub: Any) -> None:
     doctor = sub.add_parser("doctor", help="check SMTP, IMAP and a real round trip for a config")
-    doctor.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    doctor.add_argument("--config", "-c", help=_CONFIG_HELP)
     doctor.add_argument(
         "--timeout",
         type=float,
         default=60.0,
         help="seconds to wait for the test message (default 60)",
     )
+    doctor.set_defaults(run=_run_doctor)
+
+
+def _add_oauth(sub: Any) -> None:
     oauth = sub.add_parser("oauth", help="OAuth2 for IMAP/SMTP (Gmail, Microsoft 365)")
+    oauth.set_defaults(run=_run_oauth)
     oauth_sub = oauth.add_subparsers(dest="oauth_cmd", required=True, metavar="ACTION")
     login = oauth_sub.add_parser(
         "login", help="sign in once and store the refresh token (encrypted) in the store"
     )
-    login.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    login.add_argument("--config", "-c", help=_CONFIG_HELP)
     login.add_argument("--provider", choices=["google", "microsoft", "custom"], required=True)
     login.add_argument(
         "--flow",
         choices=["loopback", "device"],
         help="loopback redirect (default for google) or device code (default for microsoft)",
     )
+
+
+def _add_routes(sub: Any) -> None:
     routes = sub.add_parser("routes", help="check routing rules ([[routes]]) without sending mail")
+    routes.set_defaults(run=_routes_test)
     routes_sub = routes.add_subparsers(dest="routes_cmd", required=True, metavar="ACTION")
     rtest = routes_sub.add_parser(
         "test", help="show who would be asked for a call, under which policy, and why"
     )
-    rtest.add_argument("--config", "-c", help="TOML config file (env HL_EMAIL_* overrides it)")
+    rtest.add_argument("--config", "-c", help=_CONFIG_HELP)
     rtest.add_argument("--fn", help="function name (required for approvals)")
     rtest.add_argument("--kwargs", default="{}", help="the call's arguments as a JSON object")
     rtest.add_argument("--kind", choices=["approval", "question"], default="approval")
@@ -639,53 +670,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="an explicit contact channel address (repeatable; prefix cc: or bcc: for those)",
     )
     rtest.add_argument("--json", action="store_true", help="print the decision as JSON")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hl-email",
+        description="Self-hosted gateway that lets AI agents ask humans for approval by email.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--log-json", action="store_true", help="log JSON lines (ts, level, logger, message)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (
+        _add_serve,
+        _add_mcp,
+        _add_requests,
+        _add_dev,
+        _add_doctor,
+        _add_oauth,
+        _add_routes,
+    ):
+        add(sub)
     return parser
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    from .credentials import credential_problems
+
+    problems = credential_problems(config)
+    if problems:
+        print("hl-email: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
+    return _arun(_serve(config, with_api=not args.no_api))
+
+
+def _run_requests(args: argparse.Namespace) -> int:
+    return _arun(_requests(_store_config(args), args))
+
+
+def _run_dev(args: argparse.Namespace) -> int:
+    from .sandbox import run_dev
+
+    return _arun(
+        run_dev(
+            port=args.port,
+            data_dir=args.data_dir,
+            agent_address=args.agent_address,
+            config=args.config,
+        )
+    )
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_doctor
+
+    config = _load(args.config)
+    return _arun(run_doctor(config, wait_seconds=args.timeout))
+
+
+def _run_oauth(args: argparse.Namespace) -> int:
+    from .oauth import run_login
+
+    config = _load(args.config)
+    return _arun(run_login(config, provider=args.provider, flow=args.flow))
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     from .logs import setup_logging
 
     setup_logging(verbose=args.verbose, json_lines=args.log_json)
-    if args.command == "serve":
-        config = _load(args.config)
-        from .credentials import credential_problems
-
-        problems = credential_problems(config)
-        if problems:
-            print("hl-email: refusing to start:\n  " + "\n  ".join(problems), file=sys.stderr)
-            return 2
-        return asyncio.run(_serve(config, with_api=not args.no_api))
-    if args.command == "mcp":
-        return _mcp(args)
-    if args.command == "requests":
-        return asyncio.run(_requests(_store_config(args), args))
-    if args.command == "dev":
-        from .sandbox import run_dev
-
-        return asyncio.run(
-            run_dev(
-                port=args.port,
-                data_dir=args.data_dir,
-                agent_address=args.agent_address,
-                config=args.config,
-            )
-        )
-    if args.command == "doctor":
-        from .doctor import run_doctor
-
-        config = _load(args.config)
-        return asyncio.run(run_doctor(config, wait_seconds=args.timeout))
-    if args.command == "routes":
-        return _routes_test(args)
-    if args.command == "oauth":
-        from .oauth import run_login
-
-        config = _load(args.config)
-        return asyncio.run(run_login(config, provider=args.provider, flow=args.flow))
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return args.run(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 __all__ = [
     "ContactChannel",
@@ -31,7 +31,13 @@ __all__ = [
 ]
 
 
-class SlackContactChannel(BaseModel):
+class _WireModel(BaseModel):
+    # Validators are built on first use, not at import: `import hl_email_sdk` pays ~20 ms less
+    # (bench/startup.py), and an agent that never sees a Slack channel never builds its schema.
+    model_config = ConfigDict(defer_build=True)
+
+
+class SlackContactChannel(_WireModel):
     """Accepted for wire compatibility; this gateway only delivers email."""
 
     channel_or_user_id: str
@@ -42,27 +48,27 @@ class SlackContactChannel(BaseModel):
     thread_ts: str | None = None
 
 
-class SMSContactChannel(BaseModel):
+class SMSContactChannel(_WireModel):
     """Accepted for wire compatibility; this gateway only delivers email."""
 
     phone_number: str
     context_about_user: str | None = None
 
 
-class WhatsAppContactChannel(BaseModel):
+class WhatsAppContactChannel(_WireModel):
     """Accepted for wire compatibility; this gateway only delivers email."""
 
     phone_number: str
     context_about_user: str | None = None
 
 
-class EmailRecipient(BaseModel):
+class EmailRecipient(_WireModel):
     address: str
     context_about_user: str | None = None
     field: Literal["to", "cc", "bcc"] | None = None
 
 
-class EmailContactChannel(BaseModel):
+class EmailContactChannel(_WireModel):
     """Where to send an email; `subject` / `in_reply_to_message_id` continue an existing thread."""
 
     address: str
@@ -111,7 +117,7 @@ class EmailContactChannel(BaseModel):
         )
 
 
-class ContactChannel(BaseModel):
+class ContactChannel(_WireModel):
     slack: SlackContactChannel | None = None
     sms: SMSContactChannel | None = None
     whatsapp: WhatsAppContactChannel | None = None
@@ -126,7 +132,7 @@ class ContactChannel(BaseModel):
         return None
 
 
-class ResponseOption(BaseModel):
+class ResponseOption(_WireModel):
     name: str
     title: str | None = None
     description: str | None = None
@@ -142,7 +148,7 @@ def _unique_option_names(options: list[ResponseOption] | None) -> list[ResponseO
     return options
 
 
-class FunctionCallSpec(BaseModel):
+class FunctionCallSpec(_WireModel):
     fn: str
     kwargs: dict[str, Any]
     channel: ContactChannel | None = None
@@ -156,7 +162,7 @@ class FunctionCallSpec(BaseModel):
     )
 
 
-class Responder(BaseModel):
+class Responder(_WireModel):
     """One person's answer on a request (an hl-email addition; HumanLayer has no such field)."""
 
     address: str
@@ -166,7 +172,7 @@ class Responder(BaseModel):
     at: datetime
 
 
-class FunctionCallStatus(BaseModel):
+class FunctionCallStatus(_WireModel):
     requested_at: datetime | None = None
     responded_at: datetime | None = None
     approved: bool | None = None
@@ -179,11 +185,11 @@ class FunctionCallStatus(BaseModel):
     error: str | None = None
     cancelled: bool | None = None  # true when the agent withdrew the request (then `error` says so)
 
-    class Approved(BaseModel):
+    class Approved(_WireModel):
         approved: Literal[True]
         comment: str | None
 
-    class Rejected(BaseModel):
+    class Rejected(_WireModel):
         approved: Literal[False]
         comment: str
 
@@ -195,13 +201,13 @@ class FunctionCallStatus(BaseModel):
         return FunctionCallStatus.Rejected(approved=False, comment=self.comment or "")
 
 
-class FunctionCall(BaseModel):
+class FunctionCall(_WireModel):
     run_id: str
     call_id: str
     spec: FunctionCallSpec
     status: FunctionCallStatus | None = None
 
-    class Completed(BaseModel):
+    class Completed(_WireModel):
         call: FunctionCall
 
         def as_completed(self) -> FunctionCallStatus.Approved | FunctionCallStatus.Rejected:
@@ -210,7 +216,7 @@ class FunctionCall(BaseModel):
             return self.call.status.as_completed()
 
 
-class HumanContactSpec(BaseModel):
+class HumanContactSpec(_WireModel):
     msg: str
     subject: str | None = None
     channel: ContactChannel | None = None
@@ -222,7 +228,7 @@ class HumanContactSpec(BaseModel):
     )
 
 
-class HumanContactStatus(BaseModel):
+class HumanContactStatus(_WireModel):
     requested_at: datetime | None = None
     responded_at: datetime | None = None
     response: str | None = None
@@ -233,13 +239,13 @@ class HumanContactStatus(BaseModel):
     cancelled: bool | None = None  # true when the agent withdrew the request (then `error` says so)
 
 
-class HumanContact(BaseModel):
+class HumanContact(_WireModel):
     run_id: str
     call_id: str
     spec: HumanContactSpec
     status: HumanContactStatus | None = None
 
-    class Completed(BaseModel):
+    class Completed(_WireModel):
         contact: HumanContact
 
         def as_completed(self) -> str:
@@ -248,17 +254,13 @@ class HumanContact(BaseModel):
             return self.contact.status.response
 
 
-class Escalation(BaseModel):
+class Escalation(_WireModel):
     escalation_msg: str
     additional_recipients: list[EmailRecipient] | None = None
     channel: ContactChannel | None = None
 
 
-FunctionCall.Completed.model_rebuild()
-HumanContact.Completed.model_rebuild()
-
-
-class EmailMessage(BaseModel):
+class EmailMessage(_WireModel):
     """A message in an email thread (HumanLayer's agent-webhook shape)."""
 
     from_address: str
@@ -270,7 +272,7 @@ class EmailMessage(BaseModel):
     datetime: str
 
 
-class EmailPayload(BaseModel):
+class EmailPayload(_WireModel):
     """An email to the agent that belongs to no request: a new conversation (the outer loop)."""
 
     from_address: str
@@ -283,13 +285,13 @@ class EmailPayload(BaseModel):
     is_test: bool | None = None
 
 
-class V1Beta2EmailEventReceived(BaseModel):
+class V1Beta2EmailEventReceived(_WireModel):
     is_test: bool | None = None
     type: Literal["agent_email.received"] = "agent_email.received"
     event: EmailPayload
 
 
-class V1Beta2FunctionCallCompleted(BaseModel):
+class V1Beta2FunctionCallCompleted(_WireModel):
     """The `function_call.completed` webhook body (HumanLayer's shape)."""
 
     is_test: bool | None = None
@@ -297,7 +299,7 @@ class V1Beta2FunctionCallCompleted(BaseModel):
     event: FunctionCall
 
 
-class V1Beta2HumanContactCompleted(BaseModel):
+class V1Beta2HumanContactCompleted(_WireModel):
     """The `human_contact.completed` webhook body (HumanLayer's shape)."""
 
     is_test: bool | None = None

@@ -27,7 +27,7 @@ from ..models import (
     HumanContactStatus,
 )
 from ..scopes import Action, KeyRing, Scope, refusal
-from .schema import openapi_schema
+from .schema import served_schema
 from .wire import (
     API_PREFIX,
     SSE_PING,
@@ -337,7 +337,6 @@ def _readiness(details: dict[str, Any], detailed: bool) -> tuple[dict[str, Any],
 def _service_routes(api: _Api) -> list[BaseRoute]:
     """/healthz, /readyz, /openapi.json and /metrics: no key needed."""
     gateway = api.gateway
-    schema = openapi_schema()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -360,7 +359,7 @@ def _service_routes(api: _Api) -> list[BaseRoute]:
         return JSONResponse(body, status_code=status)
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(schema)
+        return JSONResponse(served_schema())
 
     async def metrics(request: Request) -> Response:
         # Counts and ages only (no addresses, no texts), so no key, like /healthz.

@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 from ..models import Escalation, FunctionCall, FunctionCallStatus, HumanContact, HumanContactStatus
 from .wire import API_PREFIX, MAX_WAIT
 
-__all__ = ["openapi_schema"]
+__all__ = ["openapi_schema", "served_schema"]
 
 # The request and response bodies; their schemas (and those they refer to) come first in
 # components.schemas, ahead of the document's own error bodies.
@@ -35,8 +35,11 @@ def _document() -> dict[str, Any]:
     return json.loads(text)
 
 
-def openapi_schema() -> dict[str, Any]:
-    """The OpenAPI 3.1 document (a fresh copy each call)."""
+@functools.cache
+def served_schema() -> dict[str, Any]:
+    """The document /openapi.json serves, built on its first request (building the models'
+    JSON schemas costs tens of ms that `hl-email dev` and `serve` should not pay at start-up);
+    callers must not modify it."""
     document = copy.deepcopy(_document())
     _, defs = models_json_schema(
         [(m, "validation") for m in _MODELS], ref_template="#/components/schemas/{model}"
@@ -44,3 +47,8 @@ def openapi_schema() -> dict[str, Any]:
     components = document["components"]
     components["schemas"] = {**defs.get("$defs", {}), **components["schemas"]}
     return document
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a fresh copy each call)."""
+    return copy.deepcopy(served_schema())

@@ -82,6 +82,7 @@ class ApiServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            ws="none",  # the API has no WebSocket routes; this skips importing websockets
             timeout_graceful_shutdown=3,
         )
         self._server = _Server(uv_config)

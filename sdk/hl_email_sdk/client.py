@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import os
@@ -448,6 +447,8 @@ class _LoopThread:
     """A private event loop on a daemon thread: the sync twin runs the async core there."""
 
     def __init__(self) -> None:
+        import asyncio  # here, not at import: `import hl_email_sdk` stays cheap (bench/startup.py)
+
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="hl-email-sdk", daemon=True
@@ -457,6 +458,8 @@ class _LoopThread:
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         if threading.current_thread() is self.thread:
             raise HumanLayerException("sync HumanLayer called from its own event loop thread")
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def stop(self) -> None:
