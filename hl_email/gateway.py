@@ -14,6 +14,9 @@ from typing import Any
 from .config import ConfigError, GatewayConfig
 from .core.outcomes import InboundOutcome
 from .core.records import Kind
+from .core.tokens import (
+    ReplyKey,
+)
 from .credentials import credential_problems
 from .errors import RequestInvalidError
 from .inbound.imap import ImapWatcher
@@ -52,9 +55,6 @@ from .store import (
     RequestRow,
     Store,
     open_store,
-)
-from .tokens import (
-    ReplyKey,
 )
 
 __all__ = ["Gateway", "InboundOutcome"]

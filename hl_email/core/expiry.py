@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from ..policy import Vote, tally
+from .policy import Vote, tally
 from .records import Kind, iso
 from .wording import duration_text, join_comments
 

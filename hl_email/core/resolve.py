@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..policy import Tally, Vote, tally
 from .outcomes import Outcome
+from .policy import Tally, Vote, tally
 from .records import iso
 from .wording import first_option, join_comments, t
 

@@ -8,12 +8,12 @@ from email.message import Message
 
 from ..core import resolve
 from ..core.outcomes import InboundOutcome, Outcome
+from ..core.tokens import make_message_id, mint_reply_key
 from ..models import ResponseOption
 from ..outbound.compose import approval_code_for
 from ..outbound.render import FollowupContext
 from ..replies import Decision
 from ..store import InboundRecord, OutboxRow, RecipientRow, RequestRow, RequestUpdate
-from ..tokens import make_message_id, mint_reply_key
 from .host import InboundHost, commit
 from .mail import clean_msgid, safe_header
 

@@ -10,10 +10,10 @@ from ..store import CommitResult, RecipientRow, RequestRow, RequestUpdate, Store
 
 if TYPE_CHECKING:
     from ..config import GatewayConfig
+    from ..core.tokens import ReplyKey
     from ..outbound.outbox import OutboxWorker
     from ..outbound.render import Renderer
     from ..replies import Decision
-    from ..tokens import ReplyKey
 
 __all__ = ["InboundHost", "commit", "lookup_key", "unchanged"]
 

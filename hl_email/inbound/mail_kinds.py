@@ -11,6 +11,7 @@ from typing import Any
 
 from ..config import normalize_address
 from ..core.outcomes import InboundOutcome, Outcome, Retry
+from ..core.tokens import find_reply_keys, verify_reply_key
 from ..core.wording import t
 from ..models import EmailMessage, EmailPayload
 from ..replies import bounce_original_message_ids, extract_reply_from_message
@@ -18,7 +19,6 @@ from ..replies.authorize import dmarc_verdict, sender_address
 from ..replies.match import REF_LINE
 from ..routing import may_answer
 from ..store import CommitResult, InboundRecord, RecipientRow, RequestRow
-from ..tokens import find_reply_keys, verify_reply_key
 from .host import InboundHost, commit, lookup_key, unchanged
 from .mail import safe_header
 

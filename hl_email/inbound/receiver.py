@@ -22,6 +22,7 @@ from ..core.outcomes import (
     not_human_answer,
 )
 from ..core.resolve import person
+from ..core.tokens import ReplyKey, verify_reply_key
 from ..limits import InboundLimits, LimitRefusal, check_inbound
 from ..models import ResponseOption
 from ..replies import Decision, MessageKind, classify_message, decide, extract_reply_from_message
@@ -30,7 +31,6 @@ from ..replies.match import REF_LINE, body_ref_keys, candidate_keys
 from ..replies.thread import answers_our_email
 from ..routing import may_answer
 from ..store import CommitResult, InboundRecord, RecipientRow, RequestRow
-from ..tokens import ReplyKey, verify_reply_key
 from .answers import Answers
 from .host import InboundHost, commit, lookup_key
 from .mail import RAW_KEEP_BYTES, audit_copy, parse_message, raw_header, safe_header

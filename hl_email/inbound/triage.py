@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
+from ..core.tokens import find_reply_keys
 from ..limits import InboundLimits, check_inbound
 
 # The classifier's own patterns and header reader (private names on purpose): which senders
@@ -43,7 +44,6 @@ from ..replies.classify import (
     classify_message,
 )
 from ..replies.match import candidate_keys
-from ..tokens import find_reply_keys
 
 __all__ = [
     "BODY_SEARCH_TERMS",

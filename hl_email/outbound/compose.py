@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ..config import GatewayConfig
+from ..core.tokens import ReplyKey, approval_code, make_message_id, mint_reply_key, plus_address
 from ..errors import RequestInvalidError
 from ..models import EmailContactChannel, ResponseOption
 from ..store import OutboxRow, RecipientRow, RequestRow
-from ..tokens import ReplyKey, approval_code, make_message_id, mint_reply_key, plus_address
 from .render import AskContext, HeaderInjectionError, Renderer, TemplateError, reply_subject
 
 __all__ = ["Asks", "Composer", "Identity", "approval_code_for", "identity", "reply_address"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 
-from ..tokens import ReplyKey, find_reply_keys
+from ..core.tokens import ReplyKey, find_reply_keys
 from .parse import HeaderSource, header_strings
 
 __all__ = ["REF_LINE", "body_ref_keys", "candidate_keys"]

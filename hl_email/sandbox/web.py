@@ -24,7 +24,7 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
-from ..tokens import find_reply_keys
+from ..core.tokens import find_reply_keys
 from .mail_client import MailClient, parse_mailto, plain_text, reply_subject
 from .mailboxes import Mailboxes, header, mailbox_name, parse_message
 

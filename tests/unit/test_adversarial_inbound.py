@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from hl_email.config import load_config
+from hl_email.core.tokens import ReplyKey, find_reply_keys
 from hl_email.gateway import Gateway
 from hl_email.models import (
     ContactChannel,
@@ -25,7 +26,6 @@ from hl_email.models import (
     FunctionCallSpec,
 )
 from hl_email.store import OutboxRow
-from hl_email.tokens import ReplyKey, find_reply_keys
 
 ALICE = "alice@corp.test"
 BOB = "bob@corp.test"
@@ -1034,7 +1034,7 @@ async def test_approval_code_flow(make_gateway, where):
 
 
 async def test_approval_code_is_bound_to_request_and_recipient():
-    from hl_email.tokens import APPROVAL_CODE_ALPHABET, approval_code
+    from hl_email.core.tokens import APPROVAL_CODE_ALPHABET, approval_code
 
     codes = {
         approval_code("s", "req001", 1, ALICE),

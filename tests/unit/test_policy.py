@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hl_email.policy import Vote, tally
+from hl_email.core.policy import Vote, tally
 
 
 def votes(*pairs):

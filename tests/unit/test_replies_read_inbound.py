@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from hl_email.core.tokens import find_reply_keys
 from hl_email.replies import (
     bounce_original_message_ids,
     classify_message,
@@ -27,7 +28,6 @@ from hl_email.replies.match import body_ref_keys, candidate_keys
 from hl_email.replies.parse import header_strings, read_inbound
 from hl_email.replies.thread import answers_our_email
 from hl_email.thread import thread_message_ids
-from hl_email.tokens import find_reply_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = Path(os.environ.get("HL_EMAIL_CORPORA") or ROOT.parent / "shared" / "corpora")

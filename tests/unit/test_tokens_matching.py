@@ -5,15 +5,15 @@ from __future__ import annotations
 import email
 import email.policy
 
-from hl_email.replies.authorize import dmarc_verdict, sender_address
-from hl_email.replies.match import candidate_keys
-from hl_email.tokens import (
+from hl_email.core.tokens import (
     find_reply_keys,
     make_message_id,
     mint_reply_key,
     plus_address,
     verify_reply_key,
 )
+from hl_email.replies.authorize import dmarc_verdict, sender_address
+from hl_email.replies.match import candidate_keys
 
 SECRET = "unit-secret"
 
