@@ -9,7 +9,7 @@ import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, GatewayConfig
 from .core.outcomes import InboundOutcome
@@ -22,7 +22,6 @@ from .errors import RequestInvalidError
 from .inbound.imap import ImapWatcher
 from .inbound.leader import watch_while_leading
 from .inbound.lmtp import listener_for
-from .inbound.receiver import Receiver
 from .models import (
     EmailPayload,
     Escalation,
@@ -39,9 +38,6 @@ from .outbound.render import (
     TemplateError,
 )
 from .outbound.smtp import SmtpPool
-from .replies import (
-    Decision,
-)
 from .routing import Router, RoutingConfig
 from .service.escalation import Escalations
 from .service.locks import RequestLocks
@@ -56,6 +52,10 @@ from .store import (
     Store,
     open_store,
 )
+
+if TYPE_CHECKING:
+    from .inbound.receiver import Receiver
+    from .replies import Decision
 
 __all__ = ["Gateway", "InboundOutcome"]
 
@@ -137,8 +137,8 @@ class Gateway:
         )
         # -- request services (gwreq)
         self._wire_request_services()
-        # -- inbound (gwin)
-        self._receiver = Receiver(self)
+        # -- inbound (gwin): the receiver, built on first use (see _receiver)
+        self._inbound: Receiver | None = None
 
     def _wire_request_services(self) -> None:
         """The request side: create/read/answer/cancel, escalation, timers, waiters."""
@@ -413,7 +413,17 @@ class Gateway:
         """Escalations.fail_recipient (bounces and the outbox fail a recipient through it)."""
         return await self.escalations.fail_recipient(request_id, seq, reason, **kw)
 
-    # -- inbound (inbound/receiver.py walks each message) --------------------------------------
+    # -- inbound (inbound/receiver.py walks each message)
+
+    @property
+    def _receiver(self) -> Receiver:
+        """Built on first use: the inbound path loads the decision engine (its word tables take
+        about 0.1 s to compile), which a gateway that has not received mail yet need not pay."""
+        if self._inbound is None:
+            from .inbound.receiver import Receiver
+
+            self._inbound = Receiver(self)
+        return self._inbound
 
     async def handle_inbound(self, raw: bytes) -> InboundOutcome:
         """Walk one inbound message through classify → match → authorize → extract → decide.

@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
     "hl_email.gateway",
     "hl_email.store",
-    "hl_email.render",
-    "hl_email.outbox",
+    "hl_email.outbound",
     "hl_email.inbound",
     "hl_email.api",
     "hl_email.sandbox",
@@ -79,3 +78,27 @@ def test_subcommand_help_loads_only_argparse() -> None:
             f"    main({json.dumps(argv)})"
         )
         assert _heavy(_loaded(code), HEAVY_FOR_HELP) == [], argv
+
+
+def test_gateway_loads_the_decision_engine_with_its_first_message() -> None:
+    """Building a gateway (what `hl-email dev` and `serve` do before they are ready) compiles no
+    reply-reading word tables; the receiver loads them with the first inbound message."""
+    loaded = _loaded("import hl_email.gateway")
+    assert "hl_email.gateway" in loaded
+    assert _heavy(loaded, ("hl_email.replies.decide", "hl_email.inbound.receiver", "httpx")) == []
+
+
+def test_replies_public_names_are_the_functions_in_any_import_order() -> None:
+    """`decide` is a module and a function: whichever is imported first, the public name is the
+    function (as with eager imports), and the pinned names all resolve."""
+    for first in ("import hl_email.replies.decide", "import hl_email.replies.classify", "pass"):
+        code = (
+            f"{first}\n"
+            "import hl_email.replies as r\n"
+            "from hl_email.replies import decide, extract_reply, extract_reply_from_message, "
+            "classify_message\n"
+            "assert callable(decide) and decide is r.decide, decide\n"
+            "assert decide('Approved.').verdict == 'approve'\n"
+            "assert all(hasattr(r, name) for name in r.__all__)\n"
+        )
+        assert "hl_email.replies.decide" in _loaded(code)
