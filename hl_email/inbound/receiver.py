@@ -36,7 +36,7 @@ from .host import InboundHost, commit, lookup_key
 from .mail import RAW_KEEP_BYTES, audit_copy, parse_message, raw_header, safe_header
 from .mail import dedupe_key as inbound_key
 from .mail_kinds import AgentInbox, auto_reply, bounce
-from .reading import NOT_OUR_THREAD, comment_from_answer, every_reading_approves, never_approves
+from .verdicts import NOT_OUR_THREAD, comment_from_answer, every_reading_approves, never_approves
 
 __all__ = ["Receiver"]
 

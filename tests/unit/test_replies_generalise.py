@@ -624,7 +624,7 @@ def test_a_closing_never_swallows_words_that_decide(body: str) -> None:
 def test_the_gateway_hands_the_agent_comments_without_closings(
     body: str, kind: str, comment: str | None
 ) -> None:
-    from hl_email.inbound.reading import comment_from_answer as _comment_from_answer
+    from hl_email.inbound.verdicts import comment_from_answer as _comment_from_answer
     from hl_email.replies import decide
 
     decision = decide(extract_reply(body, for_decision=True), kind=kind)

@@ -1,4 +1,4 @@
-"""Reading a reply into a decision: the classifier hook that cannot approve, every part must
+"""From a reading to a verdict: the classifier hook that cannot approve, every part must
 agree with an approval, and the comment the agent is handed."""
 
 from __future__ import annotations
