@@ -121,7 +121,6 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._stopping = False
-        self._handler_tasks: set[asyncio.Future[Any]] = set()
         for route in [*config.routes, *([config.default_route] if config.default_route else [])]:
             if route.language or route.template_set:
                 try:
@@ -142,7 +141,8 @@ class Gateway:
 
     def _wire_request_services(self) -> None:
         """The request side: create/read/answer/cancel, escalation, timers, waiters."""
-        config, clock = self.config, self.clock
+        # The services read the gateway's clock at call time (as its own methods do).
+        config, clock = self.config, lambda: self.clock()
         self.locks = RequestLocks()
         self.waiters = Waiters(self.store)
         self.composer = Composer(config, self.renderer)
@@ -249,6 +249,7 @@ class Gateway:
             elif not task.cancelled() and task.exception() is not None:
                 log.error("task %s had failed: %r", task.get_name(), task.exception())
         self._tasks.clear()
+        await self.outbox.flush()
         await self.smtp.close()
         for pool in self.mailbox_smtp.values():
             await pool.close()
@@ -450,7 +451,7 @@ class Gateway:
         self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str = "note"
     ) -> OutboxRow | None:
         """An in-thread message that needs no answer (no reply it provokes is an answer)."""
-        return self._receiver.answers.note(request, recipient, message, kind=kind)
+        return self.composer.note(request, recipient, message, kind=kind, now=self.clock())
 
     # -- timers ---------------------------------------------------------------------------------
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from email.message import Message
 
 from ..core import resolve
 from ..core.outcomes import InboundOutcome, Outcome
-from ..core.tokens import make_message_id, mint_reply_key
 from ..models import ResponseOption
 from ..outbound.compose import approval_code_for
-from ..outbound.render import FollowupContext
 from ..replies import Decision
 from ..store import InboundRecord, OutboxRow, RecipientRow, RequestRow, RequestUpdate
 from .host import InboundHost, commit
@@ -44,54 +41,17 @@ class Answers:
         options: list[ResponseOption],
         purpose: str,
     ) -> OutboxRow | None:
-        key = mint_reply_key(
-            self.host.config.security.secret, request.id, recipient.seq, recipient.address
-        )
-        recipient.message_count += 1
-        identity = self.host._identity(request)
-        message_id = make_message_id(key, recipient.message_count, identity.domain)
-        reply_id = clean_msgid(safe_header(reply, "Message-ID"))
-        thread = list(recipient.thread)
-        if reply_id and reply_id not in thread:
-            thread.append(reply_id)
-        ctx = FollowupContext(
-            kind=kind,  # type: ignore[arg-type]
-            call_id=request.call_id,
-            agent_name=identity.name,
-            agent_address=identity.address,
-            reply_address=self.host._reply_address(key, identity.address),
-            to=[recipient.address],
-            thread_subject=request.subject,
+        """A follow-up in the recipient's thread, answering `reply` when given."""
+        return self.host.composer.followup(
+            request,
+            recipient,
+            reply_id=clean_msgid(safe_header(reply, "Message-ID")),
+            kind=kind,
             message=message,
-            quoted_reply=quoted,
+            quoted=quoted,
             options=options,
-            kind_of_request="approval" if request.kind == "function_call" else "question",
-            language=request.route.get("language"),
-            template_set=request.route.get("template_set"),
-            message_id=message_id,
-            in_reply_to=thread[-1] if thread else None,
-            references=thread[-20:],
-            date=datetime.fromtimestamp(self.host.clock(), tz=UTC),
-            approval_code=self.approval_code(request, recipient),
-        )
-        try:
-            rendered = self.host.renderer.render_followup_raw(ctx)
-        except Exception:
-            # Never let a follow-up we cannot render cost the answer it follows up on.
-            log.exception("cannot render the %s email for %s", kind, request.call_id)
-            return None
-        recipient.thread = [*thread, message_id]
-        now = self.host.clock()
-        return OutboxRow(
-            request_id=request.id,
-            recipient_seq=recipient.seq,
             purpose=purpose,
-            mail_from=identity.address,
-            rcpt_to=[recipient.address],
-            message=rendered.data,
-            message_id=message_id,
-            next_attempt_at=now,
-            created_at=now,
+            now=self.host.clock(),
         )
 
     async def late(
@@ -213,21 +173,6 @@ class Answers:
         if ok:
             self.host.outbox.wake()
         return bool(ok)
-
-    def note(
-        self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str = "note"
-    ) -> OutboxRow | None:
-        """An in-thread message that needs no answer (no reply it provokes is an answer)."""
-        return self.followup(
-            request,
-            recipient,
-            None,
-            kind=kind,
-            message=message,
-            quoted=None,
-            options=[],
-            purpose=kind,
-        )
 
     # -- timers ---------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from ..store import CommitResult, RecipientRow, RequestRow, RequestUpdate, Store
 if TYPE_CHECKING:
     from ..config import GatewayConfig
     from ..core.tokens import ReplyKey
+    from ..outbound.compose import Composer
     from ..outbound.outbox import OutboxWorker
     from ..outbound.render import Renderer
     from ..replies import Decision
@@ -27,6 +28,7 @@ class InboundHost(Protocol):
     outbox: OutboxWorker
     clock: Callable[[], float]
     classifier: Callable[[str], Decision | None] | None
+    composer: Composer
 
     def _identity(self, request: RequestRow) -> Any: ...
     def _reply_address(self, key: ReplyKey, address: str | None = None) -> str: ...

@@ -15,7 +15,14 @@ from ..core.tokens import ReplyKey, approval_code, make_message_id, mint_reply_k
 from ..errors import RequestInvalidError
 from ..models import EmailContactChannel, ResponseOption
 from ..store import OutboxRow, RecipientRow, RequestRow
-from .render import AskContext, HeaderInjectionError, Renderer, TemplateError, reply_subject
+from .render import (
+    AskContext,
+    FollowupContext,
+    HeaderInjectionError,
+    Renderer,
+    TemplateError,
+    reply_subject,
+)
 
 __all__ = ["Asks", "Composer", "Identity", "approval_code_for", "identity", "reply_address"]
 
@@ -97,6 +104,85 @@ class Composer:
     def __init__(self, config: GatewayConfig, renderer: Renderer) -> None:
         self.config = config
         self.renderer = renderer
+
+    def followup(
+        self,
+        request: RequestRow,
+        recipient: RecipientRow,
+        *,
+        reply_id: str | None,
+        kind: str,
+        message: str,
+        quoted: str | None,
+        options: list[ResponseOption],
+        purpose: str,
+        now: float,
+    ) -> OutboxRow | None:
+        """A follow-up (confirmation, clarification, note) in the recipient's thread, in reply
+        to `reply_id` when given; None when it cannot be rendered (logged): a follow-up never
+        costs the answer it follows up on. Advances the recipient's message count and thread."""
+        key = mint_reply_key(
+            self.config.security.secret, request.id, recipient.seq, recipient.address
+        )
+        recipient.message_count += 1
+        asker = identity(self.config, request)
+        message_id = make_message_id(key, recipient.message_count, asker.domain)
+        thread = list(recipient.thread)
+        if reply_id and reply_id not in thread:
+            thread.append(reply_id)
+        ctx = FollowupContext(
+            kind=kind,  # type: ignore[arg-type]
+            call_id=request.call_id,
+            agent_name=asker.name,
+            agent_address=asker.address,
+            reply_address=reply_address(self.config, key, asker.address),
+            to=[recipient.address],
+            thread_subject=request.subject,
+            message=message,
+            quoted_reply=quoted,
+            options=options,
+            kind_of_request="approval" if request.kind == "function_call" else "question",
+            language=request.route.get("language"),
+            template_set=request.route.get("template_set"),
+            message_id=message_id,
+            in_reply_to=thread[-1] if thread else None,
+            references=thread[-20:],
+            date=datetime.fromtimestamp(now, tz=UTC),
+            approval_code=approval_code_for(self.config, request, recipient),
+        )
+        try:
+            rendered = self.renderer.render_followup_raw(ctx)
+        except Exception:
+            log.exception("cannot render the %s email for %s", kind, request.call_id)
+            return None
+        recipient.thread = [*thread, message_id]
+        return OutboxRow(
+            request_id=request.id,
+            recipient_seq=recipient.seq,
+            purpose=purpose,
+            mail_from=asker.address,
+            rcpt_to=[recipient.address],
+            message=rendered.data,
+            message_id=message_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+    def note(
+        self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str, now: float
+    ) -> OutboxRow | None:
+        """An in-thread message that needs no answer (no reply it provokes is an answer)."""
+        return self.followup(
+            request,
+            recipient,
+            reply_id=None,
+            kind=kind,
+            message=message,
+            quoted=None,
+            options=[],
+            purpose=kind,
+            now=now,
+        )
 
     def asks(
         self,

@@ -189,6 +189,14 @@ class OutboxWorker:
                 if self._marking is task and task.done():
                     self._marking = None
 
+    async def flush(self) -> None:
+        """Mark sent every row the server has accepted (at stop, before the store closes): a
+        row left unmarked would be sent again at the next start."""
+        try:
+            await self._marked()
+        except Exception:
+            log.warning("could not mark delivered rows as sent; they will be sent again")
+
     async def _deliver(self, row: OutboxRow) -> bool:
         """Send one row; False when it was not attempted for good (the outbox paused)."""
         assert row.id is not None

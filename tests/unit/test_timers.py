@@ -157,3 +157,27 @@ def test_timer_lease_comes_from_store_config(tmp_path):
         security={"secret": "unit-secret-for-timers-0123456789ab"},
     )
     assert Gateway(config).timers.lease == 300.0
+
+
+async def test_timers_and_the_clock_need_no_inbound_side(make_gateway):
+    """Reminders and timeouts compose their notes on the outbound side: a gateway that has
+    received no mail (its receiver not built yet) still reminds and fails closed on time, and
+    the services read the gateway's clock at call time."""
+    clock = Clock()
+    gateway = make_gateway(clock, reminders=["1h"], timeout="2h")
+    await gateway.start(inbound=False, outbox=False, timers=False)
+    try:
+        call = FunctionCall(run_id="r", call_id="c9", spec=FunctionCallSpec(fn="deploy", kwargs={}))
+        await gateway.create_function_call(call)
+        row = await gateway.store.get_request(call_id="c9")
+        gateway.clock = later = Clock()  # a clock swapped after start is the one used
+        later.now = clock.now + 3600
+        assert await gateway.run_timers_once() == 1
+        later.now += 3600
+        assert await gateway.run_timers_once() == 1
+        assert await purposes(gateway, row.id) == ["ask", "reminder", "note"]
+        status = (await gateway.get_function_call("c9")).status
+        assert status.approved is False and "2 hours" in status.comment  # fails closed
+        assert gateway._inbound is None
+    finally:
+        await gateway.stop()
