@@ -222,4 +222,52 @@ def test_header_triage_reads_the_same_headers(name: str, raw: bytes) -> None:
         mail.header("Subject"),
     )
     assert view.dedupe_key == (mail.dedupe_key if mail.message_id else None)
-    assert candidate_keys(view.msg) == mail.header_keys
+    assert candidate_keys(view.headers) == mail.header_keys
+
+
+def _stdlib_view(block: bytes):  # type: ignore[no-untyped-def]
+    """read_headers as it was: the stdlib policy.default parse of the block."""
+    msg = email.message_from_bytes(block, policy=email.policy.default)
+    return msg, bool(msg.defects)
+
+
+def _blocks() -> list[bytes]:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+    from catchupmail import unrelated
+
+    blocks = []
+    for raw in [unrelated(n) for n in range(40)] + [raw for _, raw in MESSAGES]:
+        end = _HEADER_END.search(raw)
+        blocks.append(raw[: end.end()] if end else raw)
+    odd = [
+        b"From: a@corp.test\nContent-Type: multipart/mixed\n\n",
+        b"From: a@corp.test\nContent-Type: message/rfc822\n\n",
+        b"From a@corp.test Mon\nFrom: a@corp.test\n\n",
+        b"From: a@corp.test\nnot a header\n\n",
+        b" From: a@corp.test\n\n",
+        b"From: a@corp.test\nSubject: cut at the cap",
+        b"From: a@corp.test\r\nSubject: x\r\n\r\n",
+        b"From: a@corp.test\n: no name\n\n",
+    ]
+    return blocks + odd + list(_EDGE_CASES)
+
+
+@pytest.mark.parametrize("block", _blocks())
+def test_header_triage_fast_read_is_the_stdlib_read(block: bytes) -> None:
+    """read_headers reads plain header blocks with our parser: the same defects, Message-ID,
+    headers, keys, limits verdict and triage kind as the stdlib parse it replaced."""
+    from hl_email.inbound.triage import HeaderView, unfetched_kind, within_limits
+
+    view = read_headers(block)
+    msg, defective = _stdlib_view(block)
+    old = HeaderView(block, msg, msg, defective, view.dedupe_key, _dedupe_key(msg, b"")[1])
+    assert view.defective == defective
+    assert view.message_id == old.message_id
+    for name in ("From", "Subject", "To", "Message-ID", "In-Reply-To", "References"):
+        assert view.header(name) == old.header(name)
+    assert candidate_keys(view.headers) == candidate_keys(msg)
+    for size in (len(block) + 100, LIMITS.max_message_bytes):
+        assert within_limits(view, size, LIMITS) == within_limits(old, size, LIMITS)
+        assert unfetched_kind(view, size, LIMITS, False) == unfetched_kind(old, size, LIMITS, False)
