@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import email.message
+import email.policy
 import functools
 import hashlib
+import re
 from typing import Any
 
 from ..limits import InboundLimits, LimitRefusal, check_inbound
@@ -36,6 +38,41 @@ __all__ = ["PARSE_IN_THREAD_BYTES", "InboundMail", "read_message", "read_message
 # Above this size the parse runs in a worker thread (read_message_off_loop), so the event loop
 # (API, IDLE, timers) keeps running meanwhile.
 PARSE_IN_THREAD_BYTES = 256 * 1024
+
+
+@functools.lru_cache(maxsize=8192)
+def _header_object(name: str, value: str) -> Any:
+    return email.policy.default.header_fetch_parse(name, value)
+
+
+class _FieldHeaders:
+    """``get``/``get_all`` of our parser's tree as a ``policy.default`` message answers them.
+    A header object is immutable and a function of (name, value) alone, so each is made once
+    for all messages: one sender's mail repeats its From, and matching, the sender check,
+    DMARC and the thread ids read the same fields again."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, msg: email.message.Message) -> None:
+        self._fields = msg._headers  # noqa: SLF001 - the raw (name, value) pairs
+
+    @staticmethod
+    def _object(name: str, value: Any) -> Any:
+        if isinstance(value, str) and len(value) < 1024:
+            return _header_object(name, value)
+        return email.policy.default.header_fetch_parse(name, value)
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        for key, value in self._fields:
+            if key.lower() == name:
+                return self._object(key, value)
+        return failobj
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        found = [self._object(k, v) for k, v in self._fields if k.lower() == name]
+        return found or failobj
 
 
 class _MemoHeaders:
@@ -65,6 +102,29 @@ class _MemoHeaders:
         return list(values) if values else failobj
 
 
+# A `Ref: hl1-…` line in the body (match.body_ref_keys reads the decoded text of the body part)
+# shows in the raw bytes as "hl1-" unless an encoding hides it: base64 or uuencode, a
+# quoted-printable escape or soft line break, a charset in which ASCII letters are not their
+# ASCII bytes. Without any of these and without "hl1-", the body has no key: no need to walk it.
+_HIDING = re.compile(rb"base64|uue|utf-?16|utf-?32|utf-?7|ucs|ebcdic|ibm|cp0|cp5|charset\*", re.I)
+_CHARSET = re.compile(rb"charset\s*=\s*\"?([^\s\";]*)", re.I)
+_ASCII_LETTERS = re.compile(
+    rb"(?:us-)?ascii|utf-?8|iso-8859-\d{1,2}|(?:windows|cp)-?125\d|latin-?1|koi8-[ru]", re.I
+)
+_SOFT_BREAK = re.compile(rb"=\r?\n")
+_KEY_ESCAPE = re.compile(rb"=(?:68|6c|31|2d|48|4c)", re.I)  # h l 1 - H L
+
+
+def _no_body_key(raw: bytes) -> bool:
+    """True when no decoding of the body can yield "hl1-" (see above); False: look."""
+    if _HIDING.search(raw):
+        return False
+    if not all(_ASCII_LETTERS.fullmatch(c) for c in _CHARSET.findall(raw)):
+        return False
+    flat = _SOFT_BREAK.sub(b"", raw)
+    return b"hl1-" not in flat.lower() and _KEY_ESCAPE.search(flat) is None
+
+
 class InboundMail:
     """One inbound message as the receiver reads it (see the module docstring).
 
@@ -87,7 +147,11 @@ class InboundMail:
         except Exception as exc:
             self.parse_error = f"{type(exc).__name__}: {exc}"
             return
-        self.headers: HeaderSource = _MemoHeaders(self.parsed.headers)
+        self.headers: HeaderSource = (
+            _FieldHeaders(self.parsed.message)
+            if self.parsed.parser == "fast"
+            else _MemoHeaders(self.parsed.headers)
+        )
 
     # --- headers: de-duplication and the audit row ---------------------------------------
 
@@ -136,7 +200,9 @@ class InboundMail:
     @functools.cached_property
     def body_ref_keys(self) -> list[ReplyKey]:
         """Reply keys on the body's ``Ref:`` line (``body_ref_keys``)."""
-        return body_ref_keys(self.parsed.default_message()) if self.parsed is not None else []
+        if self.parsed is None or _no_body_key(self.raw):
+            return []
+        return body_ref_keys(self.parsed.default_message())
 
     @property
     def keys(self) -> list[ReplyKey]:

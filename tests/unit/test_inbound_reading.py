@@ -271,3 +271,33 @@ def test_header_triage_fast_read_is_the_stdlib_read(block: bytes) -> None:
     for size in (len(block) + 100, LIMITS.max_message_bytes):
         assert within_limits(view, size, LIMITS) == within_limits(old, size, LIMITS)
         assert unfetched_kind(view, size, LIMITS, False) == unfetched_kind(old, size, LIMITS, False)
+
+
+_KEY = "hl1-abcdefgh-1-aaaaaaaaaaaaaaaaaaaa"
+
+
+@pytest.mark.parametrize(
+    "cte,body",
+    [
+        ("7bit", f"Yes\nRef: {_KEY}\n"),
+        ("base64", "WWVzClJlZjogaGwxLWFiY2RlZmdoLTEtYWFhYWFhYWFhYWFhYWFhYWFhYWEK\n"),
+        ("quoted-printable", "Yes\nRef: =68l1-abcdefgh-1-aaaaaaaaaaaaaaaaaaaa\n"),
+        ("quoted-printable", "Yes\nRef: h=\nl1-abcdefgh-1-aaaaaaaaaaaaaaaaaaaa\n"),
+        ("quoted-printable", "Yes\nRef: HL1=2Dabcdefgh-1-aaaaaaaaaaaaaaaaaaaa\n"),
+    ],
+)
+def test_a_hidden_ref_line_is_still_read(cte: str, body: str) -> None:
+    """The raw-bytes shortcut (no "hl1-" that any encoding could hide: no body walk) never
+    loses a key the body walk finds."""
+    raw = (
+        "From: a@corp.test\nSubject: x\nMessage-ID: <m@corp.test>\n"
+        f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: {cte}\n\n{body}"
+    ).encode()
+    assert [str(k) for k in read_message(raw, LIMITS).body_ref_keys] == [_KEY]
+    assert _reading(raw) == _gateway_reads(raw)
+    utf16 = b"From: a@corp.test\nContent-Type: text/plain; charset=utf-16\n\n" + (
+        f"Ref: {_KEY}\n".encode("utf-16")
+    )
+    assert [str(k) for k in read_message(utf16, LIMITS).body_ref_keys] == [
+        str(k) for k in body_ref_keys(email.message_from_bytes(utf16, policy=email.policy.default))
+    ]
