@@ -110,6 +110,13 @@ class _FieldHeaders:
     def __init__(self, msg: Message) -> None:
         self._fields = msg._headers  # noqa: SLF001 - the raw (name, value) pairs
 
+    def raw(self, name: str) -> str | None:
+        """The first field's raw value (None: absent, or not a str)."""
+        for key, value in self._fields:
+            if key.lower() == name:
+                return value if isinstance(value, str) else None
+        return None
+
     def get(self, name: str, failobj: Any = None) -> Any:
         name = name.lower()
         for key, value in self._fields:
@@ -136,12 +143,21 @@ class HeaderView:
     message_id: str | None
 
     def header(self, name: str) -> str | None:
+        if isinstance(self.headers, _FieldHeaders) and name.lower() == "subject":
+            raw = self.headers.raw("subject")
+            if raw is not None and _PLAIN_TEXT.fullmatch(raw) and "=?" not in raw:
+                return raw[:500]  # an unstructured header of plain text reads as itself
         try:
             value = self.headers.get(name)
         except Exception:
             return None
         return str(value)[:500] if value is not None else None
 
+
+# Values whose policy.default reading is the raw value itself: plain printable ASCII (no
+# encoded word, no folding) for an unstructured header, a plain <local@domain> Message-ID.
+_PLAIN_TEXT = re.compile(r"[\x20-\x7e]*")
+_PLAIN_MESSAGE_ID = re.compile(r"<[A-Za-z0-9._%+=-]{1,200}@[A-Za-z0-9.-]{1,200}>")
 
 _MIME_CONTAINER = re.compile(r"multipart|message", re.I)
 
@@ -171,11 +187,15 @@ def read_headers(block: bytes) -> HeaderView:
         msg = email.message_from_bytes(block, policy=_POLICY)
         headers, defective = msg, bool(msg.defects)
     message_id = None
-    try:
-        value = headers.get("Message-ID")
-        message_id = str(value).strip() if value else None
-    except Exception:
-        message_id = None
+    plain = headers.raw("message-id") if isinstance(headers, _FieldHeaders) else None
+    if plain is not None and _PLAIN_MESSAGE_ID.fullmatch(plain):
+        message_id = plain
+    else:
+        try:
+            value = headers.get("Message-ID")
+            message_id = str(value).strip() if value else None
+        except Exception:
+            message_id = None
     key = "mid:" + message_id.lower() if message_id else None
     return HeaderView(block, msg, headers, defective, key, message_id)
 
