@@ -11,13 +11,15 @@ rest is unrelated mail in the shapes a real inbox gets (tests/integration/catchu
      are applied, and the time from its arrival to its resolution is printed.
 Goals (printed, not asserted): catch-up >= 1.0x the bare loop; the fresh reply <= 2 s.
 
-Usage: python bench/catchup.py [--messages 10000] [--replies 1000]
+Usage: python bench/catchup.py [--messages 10000] [--replies 1000] [--profile FILE]
+(--profile: a cProfile of the gateway's part, for `python -m pstats FILE`)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import email
 import email.policy
 import logging
@@ -93,7 +95,7 @@ async def bare_loop(stack, expected: int) -> tuple[float, float]:
 async def gateway_catch_up(config, stack, asks, fresh_id: str, total: int) -> tuple[float, ...]:
     """(seconds to every reply applied, to the checkpoint covering all, fresh reply latency,
     CPU seconds of this process until the checkpoint covered all)."""
-    gateway, _ = capturing_gateway(config)
+    gateway, _ = capturing_gateway(config, parse=False)  # an SMTP send parses nothing
     resolved: dict[str, float] = {}
     wanted = set(asks) - {fresh_id}
     quarter, all_done, fresh_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
@@ -129,7 +131,7 @@ async def gateway_catch_up(config, stack, asks, fresh_id: str, total: int) -> tu
         await gateway.stop()
 
 
-async def main(messages: int, replies: int) -> None:
+async def main(messages: int, replies: int, profile: str | None = None) -> None:
     logging.basicConfig(level=logging.ERROR)
     tmp = Path(tempfile.mkdtemp(prefix="hl-bench-catchup-"))
     stack = await start_mail_stack(tmp)
@@ -151,9 +153,15 @@ async def main(messages: int, replies: int) -> None:
         )
 
         bare, bare_cpu = await bare_loop(stack, len(mail))
+        profiler = cProfile.Profile() if profile else None
+        if profiler is not None:
+            profiler.enable()
         replies_done, caught_up, fresh, cpu = await gateway_catch_up(
             config, stack, asks, fresh_id, len(mail)
         )
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         bare_after, bare_cpu_after = await bare_loop(stack, len(mail) + 1)
         mean, mean_cpu = (bare + bare_after) / 2, (bare_cpu + bare_cpu_after) / 2
         print(
@@ -179,7 +187,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--replies", type=int, default=None, help="default: a tenth of --messages")
+    parser.add_argument("--profile", help="write a cProfile of the gateway's catch-up here")
     args = parser.parse_args()
-    asyncio.run(
-        main(args.messages, args.replies if args.replies is not None else args.messages // 10)
-    )
+    replies = args.replies if args.replies is not None else args.messages // 10
+    asyncio.run(main(args.messages, replies, args.profile))

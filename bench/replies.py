@@ -1,7 +1,7 @@
 """Reply-stage speed: extraction + classification + decision over the public corpora.
 
-Prints, first, the inbound path per message through ``read_inbound`` (the one parse the
-gateway's receiver calls) against the same reads on a stdlib ``email.policy.default`` parse
+Prints, first, the inbound path per message through ``inbound.reading.read_message`` (the
+receiver's one read: limits, one parse, every value its steps read) against the same reads on a stdlib ``email.policy.default`` parse
 (what the gateway did before), in ms per message and as a ratio; then messages/s over every
 corpus input, the slowest single input (corpus and generated adversarial bodies), and the
 same figures for email-reply-parser (MIT) on the same inputs as a same-process baseline.
@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from hl_email.inbound.reading import read_message  # noqa: E402
+from hl_email.limits import InboundLimits, check_inbound  # noqa: E402
 from hl_email.replies import (  # noqa: E402
     classify_message,
     decide,
@@ -32,8 +34,11 @@ from hl_email.replies import (  # noqa: E402
     extract_reply_from_message,
 )
 from hl_email.replies.authorize import sender_address  # noqa: E402
-from hl_email.replies.match import body_ref_keys, candidate_keys  # noqa: E402
-from hl_email.replies.parse import read_inbound  # noqa: E402
+from hl_email.replies.match import (  # noqa: E402
+    REF_LINE,
+    body_ref_keys,
+    candidate_keys,
+)
 from hl_email.replies.thread import answers_our_email  # noqa: E402
 
 CORPORA = Path(
@@ -123,13 +128,14 @@ def ours_body(body: str) -> None:
 
 
 def ours_message(raw: bytes) -> None:
-    # from raw bytes: parsed once by read_inbound (our parser's compat32 tree), the tree
+    # from raw bytes: read once by read_message (our parser's compat32 tree), the tree
     # passed to classification and extraction
-    message = read_inbound(raw).message
+    message = read_message(raw, _LIMITS).message
     classify_message(message)
     decide(extract_reply_from_message(message))
 
 
+_LIMITS = InboundLimits()
 _OUR_SUBJECT = "Approve refund of $40.00 for order 4711?"
 _REPLY_KEY = "hl1-abcdefgh-1-aaaaaaaaaaaaaaaaaaaa"
 
@@ -147,8 +153,8 @@ def _reads(message, headers, default) -> str:  # type: ignore[no-untyped-def]
     if kind != "human":
         return kind
     sender_address(headers)
-    text = extract_reply_from_message(message, for_decision=True)
-    extract_reply_from_message(message)
+    text = REF_LINE.sub("", extract_reply_from_message(message, for_decision=True)).strip()
+    REF_LINE.sub("", extract_reply_from_message(message)).strip()
     answers_our_email(default(), our_subject=_OUR_SUBJECT, reply_key=_REPLY_KEY)
     verdict = decide(text).verdict
     decision_readings(message)
@@ -156,11 +162,23 @@ def _reads(message, headers, default) -> str:  # type: ignore[no-untyped-def]
 
 
 def inbound_ours(raw: bytes) -> str:
-    inbound = read_inbound(raw)
-    return _reads(inbound.message, inbound.headers, inbound.default_message)
+    """The same reads through read_message, the receiver's one read (inbound/reading.py)."""
+    mail = read_message(raw, _LIMITS)
+    _ = mail.dedupe_key, mail.header("From"), mail.header("Subject"), mail.keys
+    kind = mail.kind(_OUR_SUBJECT)
+    if kind != "human":
+        return kind
+    _ = mail.sender
+    text, _answer = mail.reply_texts
+    mail.answers_our_email(our_subject=_OUR_SUBJECT, reply_key=_REPLY_KEY, approval_code=None)
+    verdict = decide(text).verdict
+    _ = mail.readings
+    return verdict
 
 
 def inbound_stdlib(raw: bytes) -> str:
+    """What the gateway did before: the limits, a stdlib policy.default parse, its reads."""
+    check_inbound(raw, _LIMITS)
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     return _reads(msg, msg, lambda: msg)
 
@@ -185,11 +203,17 @@ def _interleaved_ms(
 
 
 def _stdlib_parse(raw: bytes) -> object:
+    check_inbound(raw, _LIMITS)
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
+def _read_only(raw: bytes) -> object:
+    return read_message(raw, _LIMITS)
+
+
 def inbound_path(messages: list[bytes], rounds: int = 5) -> None:
-    """read_inbound vs a stdlib policy.default parse of the same messages, interleaved."""
+    """read_message (limits + one parse + the reads, the receiver's path) vs the limits and a
+    stdlib policy.default parse with the same reads (the gateway before), interleaved."""
     outcomes = [inbound_stdlib(raw) for raw in messages]
     same = sum(
         inbound_ours(raw) == outcome for raw, outcome in zip(messages, outcomes, strict=True)
@@ -204,8 +228,8 @@ def inbound_path(messages: list[bytes], rounds: int = 5) -> None:
         f"inbound path, {len(messages)} raw messages ({len(human)} human answers), best of "
         f"{rounds} per message; same outcome (kind or verdict) both ways: {same}/{len(messages)}"
     )
-    print(f"  {'ms per message':50} {'read_inbound':>12} {'stdlib default':>15} {'ratio':>7}")
-    parse_ours, parse_stdlib = _interleaved_ms(read_inbound, _stdlib_parse, messages, rounds)
+    print(f"  {'ms per message':50} {'read_message':>12} {'stdlib default':>15} {'ratio':>7}")
+    parse_ours, parse_stdlib = _interleaved_ms(_read_only, _stdlib_parse, messages, rounds)
     path_ours, path_stdlib = _interleaved_ms(inbound_ours, inbound_stdlib, messages, rounds)
     rows = (
         ("parse only, all messages", parse_ours, parse_stdlib, range(len(messages))),

@@ -13,6 +13,7 @@ restart the headers above the mark are fetched again and recorded messages are s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -100,21 +101,30 @@ class CatchUp:
         self.outstanding = {uid for uid in backlog if uid > checkpoint.last_uid}
         handled = 0
         first = True
-        while pending:
-            if not first:  # new mail first: whatever arrived meanwhile goes before the backlog
-                fresh = await self._above(self.highest)
-                if fresh:
-                    self.highest = max(fresh)
-                    self.outstanding.update(fresh)
-                    pending = fresh + pending
-            first = False
-            chunk, pending = pending[:CHUNK], pending[CHUNK:]
-            if self.watcher.record_unfetched is not None:
-                await self._chunk(chunk)
-                await self._done(chunk)
-            else:
-                await self._one_by_one(chunk)
-            handled += len(chunk)
+        ahead: _HeadsAhead | None = None
+        try:
+            while pending:
+                if not first:  # new mail first: whatever arrived meanwhile goes before the backlog
+                    fresh = await self._above(self.highest)
+                    if fresh:
+                        self.highest = max(fresh)
+                        self.outstanding.update(fresh)
+                        pending = fresh + pending
+                first = False
+                chunk, pending = pending[:CHUNK], pending[CHUNK:]
+                if self.watcher.record_unfetched is not None:
+                    heads = await ahead.take(chunk) if ahead is not None else None
+                    # the next chunk's headers come in while this one is handled (read-only:
+                    # BODY.PEEK and SEARCH; used only if that chunk is still the next one)
+                    ahead = _HeadsAhead.start(self, pending[:CHUNK]) if pending else None
+                    await self._chunk(chunk, heads)
+                    await self._done(chunk)
+                else:
+                    await self._one_by_one(chunk)
+                handled += len(chunk)
+        finally:
+            if ahead is not None:  # stopped by an error or a cancel: nobody waits for it
+                ahead.cancel()
         return self.checkpoint, handled
 
     async def _done(self, uids: list[int]) -> None:
@@ -155,10 +165,10 @@ class CatchUp:
             await self._done([uid])
         self.outstanding.difference_update(chunk)  # expunged ones
 
-    async def _chunk(self, chunk: list[int]) -> None:
+    async def _chunk(self, chunk: list[int], heads: _Heads | None = None) -> None:
         """Headers first, then the rest whole; handled concurrently in lanes."""
         running = _Lanes(CONCURRENCY)
-        for uid, raw in await self._bodies(await self._triage(chunk)):
+        for uid, raw in await self._bodies(await self._triage(chunk, heads)):
             running.add(lanes(raw), lambda raw=raw, uid=uid: self._handle(uid, raw))
         await running.finish()
 
@@ -171,10 +181,8 @@ class CatchUp:
             log.exception("processing IMAP UID %s failed; will retry", uid)
             raise
 
-    async def _triage(self, chunk: list[int]) -> list[int]:
-        """Headers first: records what the headers decide; returns the UIDs to fetch whole."""
-        w = self.watcher
-        assert w.record_unfetched is not None
+    async def _heads(self, chunk: list[int]) -> _Heads:
+        """The header blocks and sizes of a chunk, and which bodies have a search term."""
         response = check_ok(
             await self.client.uid(
                 "fetch", uid_set(chunk), f"(UID RFC822.SIZE BODY.PEEK[HEADER]<0.{HEADER_CAP}>)"
@@ -183,11 +191,17 @@ class CatchUp:
         )
         heads = parse_fetch_items(response.lines)
         present = [uid for uid in chunk if uid in heads]
+        return heads, present, (await self._body_hits(present) if present else set())
+
+    async def _triage(self, chunk: list[int], fetched: _Heads | None = None) -> list[int]:
+        """Headers first: records what the headers decide; returns the UIDs to fetch whole."""
+        w = self.watcher
+        assert w.record_unfetched is not None
+        heads, present, hits = fetched if fetched is not None else await self._heads(chunk)
         if not present:
             return []
         # unknown size: as if too big, so the headers never decide it
         self.sizes = {uid: _size(heads[uid][0]) for uid in present}
-        hits = await self._body_hits(present)
         outcomes = await w.record_unfetched(
             [
                 # a header block cut at the cap is not the message's: fetch that one whole
@@ -215,6 +229,39 @@ class CatchUp:
             await self.client.uid("fetch", uid_set(uids), "(UID RFC822.SIZE)"), "UID FETCH size"
         )
         self.sizes = parse_sizes(response.lines)
+
+
+_Heads = tuple[dict[int, tuple[Any, bytes]], list[int], set[int]]
+
+
+@dataclass
+class _HeadsAhead:
+    """The next chunk's header FETCH and body SEARCH, running while this chunk is handled."""
+
+    chunk: list[int]
+    task: asyncio.Task[_Heads]
+
+    @classmethod
+    def start(cls, catchup: CatchUp, chunk: list[int]) -> _HeadsAhead:
+        return cls(list(chunk), asyncio.ensure_future(catchup._heads(chunk)))
+
+    async def take(self, chunk: list[int]) -> _Heads | None:
+        """The headers, when fetched for this very chunk (else None: fetch again)."""
+        if chunk != self.chunk:
+            await self.drop()
+            return None
+        return await self.task
+
+    async def drop(self) -> None:
+        """Wait for it, ignoring its result (the connection stays in step)."""
+        with contextlib.suppress(Exception):
+            await self.task
+
+    def cancel(self) -> None:
+        if not self.task.done():
+            self.task.cancel()
+        elif not self.task.cancelled():
+            self.task.exception()  # retrieved: a failure here is the run's own, already raised
 
 
 def _size(size: int | None) -> int:

@@ -44,6 +44,7 @@ from ..replies.classify import (
     classify_message,
 )
 from ..replies.match import candidate_keys
+from ..replies.parse import _HEADER_BLOCK_RE, HeaderSource, _fast_tree
 
 __all__ = [
     "BODY_SEARCH_TERMS",
@@ -101,33 +102,103 @@ class _CachingPolicy(email.policy.EmailPolicy):
 _POLICY = _CachingPolicy()
 
 
+class _FieldHeaders:
+    """``get``/``get_all`` of a compat32 tree's fields as a ``policy.default`` message answers
+    them (header objects made once per (name, value), as ``_POLICY`` makes them)."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, msg: Message) -> None:
+        self._fields = msg._headers  # noqa: SLF001 - the raw (name, value) pairs
+
+    def raw(self, name: str) -> str | None:
+        """The first field's raw value (None: absent, or not a str)."""
+        for key, value in self._fields:
+            if key.lower() == name:
+                return value if isinstance(value, str) else None
+        return None
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        for key, value in self._fields:
+            if key.lower() == name:
+                return _POLICY.header_fetch_parse(key, value)
+        return failobj
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        found = [_POLICY.header_fetch_parse(k, v) for k, v in self._fields if k.lower() == name]
+        return found or failobj
+
+
 @dataclass(frozen=True)
 class HeaderView:
-    """One message's header block, parsed once (the same parser the gateway uses)."""
+    """One message's header block, parsed once: ``msg`` is the tree the classifier reads (as
+    the full inbound path's), ``headers`` answers as a ``policy.default`` message does."""
 
     block: bytes
     msg: Message
+    headers: HeaderSource
+    defective: bool  # the stdlib parser notes a defect in this block (its msg.defects)
     dedupe_key: str | None  # "mid:…" as the gateway computes it; None: hash of the raw bytes
     message_id: str | None
 
     def header(self, name: str) -> str | None:
+        if isinstance(self.headers, _FieldHeaders) and name.lower() == "subject":
+            raw = self.headers.raw("subject")
+            if raw is not None and _PLAIN_TEXT.fullmatch(raw) and "=?" not in raw:
+                return raw[:500]  # an unstructured header of plain text reads as itself
         try:
-            value = self.msg.get(name)
+            value = self.headers.get(name)
         except Exception:
             return None
         return str(value)[:500] if value is not None else None
 
 
+# Values whose policy.default reading is the raw value itself: plain printable ASCII (no
+# encoded word, no folding) for an unstructured header, a plain <local@domain> Message-ID.
+_PLAIN_TEXT = re.compile(r"[\x20-\x7e]*")
+_PLAIN_MESSAGE_ID = re.compile(r"<[A-Za-z0-9._%+=-]{1,200}@[A-Za-z0-9.-]{1,200}>")
+
+_MIME_CONTAINER = re.compile(r"multipart|message", re.I)
+
+
+def _plain_block_tree(block: bytes) -> Message | None:
+    """Our parser's tree of a plain header block: every line a field or its continuation,
+    then the blank line and nothing else, and no multipart or message type (the stdlib parser
+    notes no defect in such a block: its defects come from odd lines and from a multipart or
+    message body). None for anything else: the stdlib parser reads it."""
+    text = block.decode("ascii", "surrogateescape").replace("\r\n", "\n")
+    if "\r" in text or text[:1] in ("", " ", "\t", "\n") or text.startswith("From "):
+        return None
+    end = text.find("\n\n") + 1
+    if end != len(text) - 1 or _HEADER_BLOCK_RE.match(text, 0, end).end() != end:
+        return None
+    tree = _fast_tree(block)
+    if tree is None or any(_MIME_CONTAINER.search(v) for v in tree.get_all("Content-Type", [])):
+        return None
+    return tree
+
+
 def read_headers(block: bytes) -> HeaderView:
-    msg = email.message_from_bytes(block, policy=_POLICY)
+    tree = _plain_block_tree(block)
+    if tree is not None:
+        msg, headers, defective = tree, _FieldHeaders(tree), False
+    else:
+        msg = email.message_from_bytes(block, policy=_POLICY)
+        headers, defective = msg, bool(msg.defects)
     message_id = None
-    try:
-        value = msg.get("Message-ID")
-        message_id = str(value).strip() if value else None
-    except Exception:
-        message_id = None
+    plain = headers.raw("message-id") if isinstance(headers, _FieldHeaders) else None
+    if plain is not None and _PLAIN_MESSAGE_ID.fullmatch(plain):
+        message_id = plain
+    else:
+        try:
+            value = headers.get("Message-ID")
+            message_id = str(value).strip() if value else None
+        except Exception:
+            message_id = None
     key = "mid:" + message_id.lower() if message_id else None
-    return HeaderView(block, msg, key, message_id)
+    return HeaderView(block, msg, headers, defective, key, message_id)
 
 
 def within_limits(view: HeaderView, size: int, limits: InboundLimits) -> bool:
@@ -135,7 +206,7 @@ def within_limits(view: HeaderView, size: int, limits: InboundLimits) -> bool:
     # slack at the size limit: the server's size and the fetched length must not disagree there
     if size > limits.max_message_bytes - 1024:
         return False
-    return check_inbound(view.block, limits) is None and not view.msg.defects
+    return check_inbound(view.block, limits) is None and not view.defective
 
 
 def unfetched_kind(
@@ -150,7 +221,7 @@ def unfetched_kind(
     if b"hl1-" in lowered or not _simple_text(lowered):
         return None
     # a key can hide from the byte scan only in an encoded word or a quoted-pair
-    if (b"=?" in lowered or b"\\" in lowered) and candidate_keys(msg):
+    if (b"=?" in lowered or b"\\" in lowered) and candidate_keys(view.headers):
         return None
     try:
         headers = _Headers(msg)

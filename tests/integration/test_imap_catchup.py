@@ -21,23 +21,23 @@ SHAPE_OUTCOMES = ["list"] * 8 + ["auto_reply"] * 5 + ["spam"] * 2 + ["agent_emai
 
 class FetchSpy:
     """Records the UIDs whose bodies the watcher fetched (CatchUp._bodies) and the header
-    fetches (CatchUp._triage)."""
+    fetches (CatchUp._heads, also when fetched ahead for the next chunk)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.bodies: list[int] = []
         self.headers: list[int] = []
-        bodies, triage = CatchUp._bodies, CatchUp._triage
+        bodies, heads = CatchUp._bodies, CatchUp._heads
 
         async def spy_bodies(this: CatchUp, uids: list[int]):
             self.bodies.extend(uids)
             return await bodies(this, uids)
 
-        async def spy_triage(this: CatchUp, uids: list[int]):
+        async def spy_heads(this: CatchUp, uids: list[int]):
             self.headers.extend(uids)
-            return await triage(this, uids)
+            return await heads(this, uids)
 
         monkeypatch.setattr(CatchUp, "_bodies", spy_bodies)
-        monkeypatch.setattr(CatchUp, "_triage", spy_triage)
+        monkeypatch.setattr(CatchUp, "_heads", spy_heads)
 
 
 async def records(gateway) -> dict[str, tuple]:
