@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from email.message import Message
 
 from ..core import resolve
 from ..core.outcomes import InboundOutcome, Outcome
@@ -12,7 +11,8 @@ from ..outbound.compose import approval_code_for
 from ..replies import Decision
 from ..store import InboundRecord, OutboxRow, RecipientRow, RequestRow, RequestUpdate
 from .host import InboundHost, commit
-from .mail import clean_msgid, safe_header
+from .mail import clean_msgid
+from .reading import InboundMail
 
 __all__ = ["Answers"]
 
@@ -33,7 +33,7 @@ class Answers:
         self,
         request: RequestRow,
         recipient: RecipientRow,
-        reply: Message | None,
+        reply: InboundMail | None,
         *,
         kind: str,
         message: str,
@@ -45,7 +45,7 @@ class Answers:
         return self.host.composer.followup(
             request,
             recipient,
-            reply_id=clean_msgid(safe_header(reply, "Message-ID")),
+            reply_id=clean_msgid(reply.header("Message-ID") if reply is not None else None),
             kind=kind,
             message=message,
             quoted=quoted,
@@ -55,7 +55,7 @@ class Answers:
         )
 
     async def late(
-        self, request: RequestRow, responder: RecipientRow, msg: Message, record: InboundRecord
+        self, request: RequestRow, responder: RecipientRow, mail: InboundMail, record: InboundRecord
     ) -> InboundOutcome:
         """An answer after the request was decided: an in-thread note, and nothing changes."""
         earlier = [
@@ -64,7 +64,7 @@ class Answers:
             if o.purpose == "already_decided" and o.recipient_seq == responder.seq
         ]
         effects = resolve.late_answer(request, responder.seq, len(earlier))
-        ok = await self.commit_effects(effects, request, responder, [], msg, record)
+        ok = await self.commit_effects(effects, request, responder, [], mail, record)
         return InboundOutcome(
             effects.outcome if ok else Outcome.DUPLICATE, effects.detail, request.call_id
         )
@@ -73,7 +73,7 @@ class Answers:
         self,
         request: RequestRow,
         recipient: RecipientRow,
-        msg: Message,
+        mail: InboundMail,
         record: InboundRecord,
         text: str,
         decision: Decision,
@@ -91,7 +91,7 @@ class Answers:
             max_clarifications=self.host.config.replies.max_clarifications,
             in_thread=in_thread,
         )
-        ok = await self.commit_effects(effects, request, recipient, [], msg, record)
+        ok = await self.commit_effects(effects, request, recipient, [], mail, record)
         outcome = effects.outcome if ok else Outcome.DUPLICATE
         if effects.change is None:
             return InboundOutcome(outcome, effects.detail, request.call_id)
@@ -103,7 +103,7 @@ class Answers:
         responder: RecipientRow,
         sender: str,
         recipients: list[RecipientRow],
-        msg: Message,
+        mail: InboundMail,
         record: InboundRecord,
         text: str,
         decision: Decision,
@@ -121,7 +121,7 @@ class Answers:
             self.host.clock(),
             send_confirmations=self.host.config.replies.send_confirmations,
         )
-        if not await self.commit_effects(effects, request, responder, recipients, msg, record):
+        if not await self.commit_effects(effects, request, responder, recipients, mail, record):
             return InboundOutcome(Outcome.DUPLICATE, "processed concurrently", request.call_id)
         if effects.notify:
             self.host._notify(request.call_id, effects.notify)
@@ -133,7 +133,7 @@ class Answers:
         request: RequestRow,
         responder: RecipientRow,
         recipients: list[RecipientRow],
-        reply: Message,
+        reply: InboundMail,
         record: InboundRecord,
     ) -> bool:
         """Store the inbound row with what the answer does, in one transaction: the request's

@@ -6,7 +6,6 @@ import asyncio
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
-from email.message import Message
 from typing import Any
 
 from ..config import normalize_address
@@ -14,28 +13,22 @@ from ..core.outcomes import InboundOutcome, Outcome, Retry
 from ..core.tokens import find_reply_keys, verify_reply_key
 from ..core.wording import t
 from ..models import EmailMessage, EmailPayload
-from ..replies import bounce_original_message_ids, extract_reply_from_message
-from ..replies.authorize import dmarc_verdict, sender_address
-from ..replies.match import REF_LINE
 from ..routing import may_answer
 from ..store import CommitResult, InboundRecord, RecipientRow, RequestRow
 from .host import InboundHost, commit, lookup_key, unchanged
-from .mail import safe_header
+from .reading import InboundMail
 
 __all__ = ["AgentInbox", "auto_reply", "bounce"]
 
 log = logging.getLogger("hl_email.gateway")
 
 
-async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> InboundOutcome:
+async def bounce(host: InboundHost, mail: InboundMail, record: InboundRecord) -> InboundOutcome:
     """A bounce fails a recipient only when it is authentic: it names, in its report part
     (the returned message or its headers), a Message-ID we sent that recipient, and it
     passes the trust rules of a reply (dmarc=pass from trusted_authserv_id when set).
     Anything else is recorded as `bounce_unverified` and changes nothing."""
-    try:
-        ids = bounce_original_message_ids(msg)
-    except Exception:
-        ids = []
+    ids = mail.bounce_ids  # [] when the report part cannot be read
     # Only the report part counts: In-Reply-To or a plus-address in the headers is what
     # anyone who saw one of our emails can write.
     keys = find_reply_keys(*ids)
@@ -58,9 +51,9 @@ async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> Inbo
         await host.store.commit(inbound=record)
         return InboundOutcome(record.outcome, record.detail, request.call_id)
     if host.config.security.trusted_authserv_id:
-        reporter, why = sender_address(msg)
+        reporter, why = mail.sender
         auth = (
-            dmarc_verdict(msg, host.config.security.trusted_authserv_id, reporter)
+            mail.dmarc(host.config.security.trusted_authserv_id, reporter)
             if reporter is not None
             else None
         )
@@ -73,7 +66,7 @@ async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> Inbo
     ok = await host._fail_recipient(
         request.id,
         recipient.seq,
-        f"bounced: {safe_header(msg, 'Subject') or 'delivery failure'}",
+        f"bounced: {mail.header('Subject') or 'delivery failure'}",
         inbound=record,
     )
     if ok is CommitResult.CONFLICT:
@@ -85,7 +78,7 @@ async def bounce(host: InboundHost, msg: Message, record: InboundRecord) -> Inbo
 
 async def auto_reply(
     host: InboundHost,
-    msg: Message,
+    mail: InboundMail,
     record: InboundRecord,
     request: RequestRow,
     recipient: RecipientRow,
@@ -93,7 +86,7 @@ async def auto_reply(
     """Out-of-office: recorded on the recipient; a route's delegate is asked instead."""
     record.outcome = Outcome.AUTO_REPLY
     record.detail = f"automatic reply from {recipient.address}; not an answer"
-    sender, _ = sender_address(msg)
+    sender, _ = mail.sender
     delegate = (request.route.get("delegates") or {}).get(recipient.address)
     recipient.auto_replied = True
     # Asked once: a delegate already among the recipients is not asked again (so a second
@@ -142,7 +135,7 @@ class AgentInbox:
         self._tasks: set[asyncio.Future[Any]] = set()
 
     async def handle(
-        self, msg: Message, record: InboundRecord, sender: str | None, why: str, raw: bytes
+        self, mail: InboundMail, record: InboundRecord, sender: str | None, why: str
     ) -> InboundOutcome:
         """Mail to the agent that answers no request: a new conversation (the outer loop)."""
         inbox = self.host.config.agent_inbox
@@ -159,35 +152,31 @@ class AgentInbox:
         else:
             record.outcome, record.detail = Outcome.AGENT_EMAIL, f"new conversation from {sender}"
             if self.host.config.security.trusted_authserv_id:
-                auth = dmarc_verdict(msg, self.host.config.security.trusted_authserv_id, sender)
+                auth = mail.dmarc(self.host.config.security.trusted_authserv_id, sender)
                 if not auth.ok:
                     record.outcome, record.detail = Outcome.AGENT_EMAIL_REFUSED, auth.reason
         ok = await commit(self.host.store, inbound=record)
         if not ok:
             return InboundOutcome(Outcome.DUPLICATE, "processed concurrently")
         if record.outcome == Outcome.AGENT_EMAIL and sender is not None:
-            try:
-                text = REF_LINE.sub("", extract_reply_from_message(msg)).strip()
-            except Exception:
-                text = ""
             payload = EmailPayload(
                 from_address=sender,
                 to_address=self.host.config.agent.address,
-                subject=safe_header(msg, "Subject") or "",
-                body=text,
+                subject=mail.header("Subject") or "",
+                body=mail.agent_text,
                 message_id=record.message_id or record.dedupe_key,
-                previous_thread=await self.previous_thread(msg),
-                raw_email=raw.decode("utf-8", "replace"),
+                previous_thread=await self.previous_thread(mail),
+                raw_email=mail.raw.decode("utf-8", "replace"),
             )
             self.emit(payload)
         return InboundOutcome(record.outcome, record.detail)
 
-    async def previous_thread(self, msg: Message) -> list[EmailMessage] | None:
+    async def previous_thread(self, mail: InboundMail) -> list[EmailMessage] | None:
         """The earlier messages of this email's thread that we hold (received or sent)."""
-        from ..thread import previous_thread, thread_message_ids
+        from ..thread import previous_thread
 
         try:
-            held = await self.host.store.thread_messages(thread_message_ids(msg))
+            held = await self.host.store.thread_messages(mail.thread_ids)
             return previous_thread(held) or None
         except Exception:  # the payload goes out without its history rather than not at all
             log.exception("could not load the previous thread")

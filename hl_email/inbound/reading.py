@@ -20,6 +20,7 @@ import email.message
 import email.policy
 import functools
 import hashlib
+import logging
 import re
 from typing import Any
 
@@ -34,6 +35,8 @@ from ..replies.thread import answers_our_email
 from ..thread import thread_message_ids
 
 __all__ = ["PARSE_IN_THREAD_BYTES", "InboundMail", "read_message", "read_message_off_loop"]
+
+log = logging.getLogger("hl_email.gateway")
 
 # Above this size the parse runs in a worker thread (read_message_off_loop), so the event loop
 # (API, IDLE, timers) keeps running meanwhile.
@@ -253,7 +256,8 @@ class InboundMail:
         try:
             text = extract_reply_from_message(self.message, for_decision=True)
             answer = extract_reply_from_message(self.message)
-        except Exception:
+        except Exception as exc:  # an empty reading is asked again, never approved
+            log.warning("extraction failed: %s", exc)
             return "", ""
         return REF_LINE.sub("", text).strip(), REF_LINE.sub("", answer).strip()
 

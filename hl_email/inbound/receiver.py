@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from email.message import Message
 
 from ..core.outcomes import (
     AlreadyAnswered,
@@ -23,19 +22,16 @@ from ..core.outcomes import (
 )
 from ..core.resolve import person
 from ..core.tokens import ReplyKey, verify_reply_key
-from ..limits import InboundLimits, LimitRefusal, check_inbound
+from ..limits import InboundLimits, LimitRefusal
 from ..models import ResponseOption
-from ..replies import Decision, MessageKind, classify_message, decide, extract_reply_from_message
-from ..replies.authorize import dmarc_verdict, sender_address
-from ..replies.match import REF_LINE, body_ref_keys, candidate_keys
-from ..replies.thread import answers_our_email
+from ..replies import Decision, MessageKind, decide
 from ..routing import may_answer
 from ..store import CommitResult, InboundRecord, RecipientRow, RequestRow
 from .answers import Answers
 from .host import InboundHost, commit, lookup_key
-from .mail import RAW_KEEP_BYTES, audit_copy, parse_message, raw_header, safe_header
-from .mail import dedupe_key as inbound_key
+from .mail import RAW_KEEP_BYTES, audit_copy, raw_header
 from .mail_kinds import AgentInbox, auto_reply, bounce
+from .reading import InboundMail, read_message_off_loop
 from .verdicts import NOT_OUR_THREAD, comment_from_answer, every_reading_approves, never_approves
 
 __all__ = ["Receiver"]
@@ -57,13 +53,13 @@ class Receiver:
         Every message ends in a stored outcome; input problems never raise. Runs without a
         lock: each commit is versioned, and a conflict means read the request again and redo.
         """
-        refusal = check_inbound(raw, self.limits())
-        if refusal is not None:
-            return await self.refuse_unparsed(raw, refusal)
+        mail = await read_message_off_loop(raw, self.limits())  # the one parse
+        if mail.refusal is not None:
+            return await self.refuse_unparsed(raw, mail.refusal)
         try:
             for _ in range(5):
                 try:
-                    return await self.walk(raw)
+                    return await self.walk(mail)
                 except Retry:
                     # Another writer (a second gateway on the same store) changed the
                     # request meanwhile: read it again and redo the decision.
@@ -122,11 +118,10 @@ class Receiver:
         log.warning("inbound message refused before parsing: %s", refusal.detail)
         return InboundOutcome(refusal.outcome, refusal.detail)
 
-    async def walk(self, raw: bytes) -> InboundOutcome:
-        """One pass over a parsed message; a Refusal anywhere ends it in its stored outcome."""
+    async def walk(self, mail: InboundMail) -> InboundOutcome:
+        """One pass over a read message; a Refusal anywhere ends it in its stored outcome."""
         now = self.host.clock()
-        msg, parse_error = await self.parse(raw)
-        dedupe_key, message_id = inbound_key(msg, raw)
+        dedupe_key, message_id = mail.dedupe_key, mail.message_id
         if await self.host.store.inbound_seen(dedupe_key):
             return InboundOutcome(
                 Outcome.DUPLICATE, f"already processed {message_id or dedupe_key}"
@@ -135,15 +130,15 @@ class Receiver:
             dedupe_key=dedupe_key,
             message_id=message_id,
             received_at=now,
-            from_address=safe_header(msg, "From"),
-            subject=safe_header(msg, "Subject"),
+            from_address=mail.header("From"),
+            subject=mail.header("Subject"),
             outcome="",
-            raw=audit_copy(raw),
+            raw=audit_copy(mail.raw),
         )
         try:
-            if msg is None:
-                raise Malformed(f"cannot parse message: {parse_error}")
-            return await self.classify_and_match(msg, record, raw)
+            if mail.parse_error is not None:
+                raise Malformed(f"cannot parse message: {mail.parse_error}")
+            return await self.classify_and_match(mail, record)
         except Refusal as refusal:
             # Recorded, and nothing else changes.
             record.outcome = str(refusal.outcome)
@@ -152,37 +147,27 @@ class Receiver:
                 return InboundOutcome(Outcome.DUPLICATE, "processed concurrently")
             return InboundOutcome(record.outcome, refusal.detail)
 
-    @staticmethod
-    async def parse(raw: bytes) -> tuple[Message | None, str]:
-        """The parse step: (message, "") or (None, why it cannot be parsed)."""
-        try:
-            return await parse_message(raw), ""
-        except Exception as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-
-    async def classify_and_match(
-        self, msg: Message, record: InboundRecord, raw: bytes
-    ) -> InboundOutcome:
+    async def classify_and_match(self, mail: InboundMail, record: InboundRecord) -> InboundOutcome:
         """Classify (bounce, automatic, agent-inbox mail, reply) and match the reply key."""
         # Our own subject ("Vacation request", "Parcel not delivered") must not make a reply in
         # our thread look automatic, so the classifier learns the thread's subject.
         # One lookup serves classification and matching. The body `Ref:` line (from our mailto
         # buttons) counts only for human answers, never to tie automatic mail to a request.
-        header_keys = candidate_keys(msg)
-        keys = header_keys or body_ref_keys(msg)
+        header_keys = mail.header_keys
+        keys = mail.keys
         target = await lookup_key(self.host.store, keys)
-        kind = str(classify_message(msg, thread_subject=target[0].subject if target else None))
+        kind = mail.kind(target[0].subject if target else None)
         if kind == MessageKind.BOUNCE:
-            return await bounce(self.host, msg, record)
+            return await bounce(self.host, mail, record)
         if kind != MessageKind.HUMAN:
             if header_keys and target is not None:
                 record.request_id, record.recipient_seq = target[0].id, target[1].seq
                 if kind == MessageKind.AUTO_REPLY:
-                    return await auto_reply(self.host, msg, record, target[0], target[1])
+                    return await auto_reply(self.host, mail, record, target[0], target[1])
             raise not_human_answer(kind)
-        sender, why = sender_address(msg)
+        sender, why = mail.sender
         if not keys:
-            return await self.agent_inbox.handle(msg, record, sender, why, raw)
+            return await self.agent_inbox.handle(mail, record, sender, why)
         if target is None:
             raise UnknownKey(f"reply key {keys[0]} matches no request")
         request, recipient, recipients = target
@@ -190,13 +175,13 @@ class Receiver:
         key = self.match_key(keys, request, recipient)
         if sender is None:
             raise SenderInvalid(why)
-        responder = self.authorize(msg, sender, request, recipient, recipients)
+        responder = self.authorize(mail, sender, request, recipient, recipients)
         if request.state != "pending":
-            return await self.answers.late(request, responder, msg, record)
+            return await self.answers.late(request, responder, mail, record)
         me = person(sender)
         if any(person(v.get("address", "")) == me for v in request.status.get("responders") or []):
             raise AlreadyAnswered(f"{sender} has already answered")
-        return await self.read(msg, record, request, recipient, responder, recipients, key)
+        return await self.read(mail, record, request, recipient, responder, recipients, key)
 
     def match_key(
         self, keys: list[ReplyKey], request: RequestRow, recipient: RecipientRow
@@ -211,7 +196,7 @@ class Receiver:
 
     def authorize(
         self,
-        msg: Message,
+        mail: InboundMail,
         sender: str,
         request: RequestRow,
         recipient: RecipientRow,
@@ -233,7 +218,7 @@ class Receiver:
             )
         trusted = self.host.config.security.trusted_authserv_id
         if trusted:
-            auth = dmarc_verdict(msg, trusted, sender)
+            auth = mail.dmarc(trusted, sender)
             if not auth.ok:
                 raise DmarcFailed(auth.reason)
         # The bound recipient, another recipient, or (with route responders) someone else
@@ -251,23 +236,9 @@ class Receiver:
             message_count=0,
         )
 
-    @staticmethod
-    def extract(msg: Message) -> tuple[str, str]:
-        """(the text the decision reads, the answer the agent is handed)."""
-        try:
-            # the decision reads the new text with signatures kept (a retraction under them
-            # counts) and every quote and <blockquote> removed; the agent gets the new text
-            # without signatures and closings
-            text = extract_reply_from_message(msg, for_decision=True)
-            answer = extract_reply_from_message(msg)
-        except Exception as exc:
-            text = answer = ""
-            log.warning("extraction failed: %s", exc)
-        return REF_LINE.sub("", text).strip(), REF_LINE.sub("", answer).strip()
-
     async def read(
         self,
-        msg: Message,
+        mail: InboundMail,
         record: InboundRecord,
         request: RequestRow,
         recipient: RecipientRow,
@@ -276,7 +247,7 @@ class Receiver:
         key: ReplyKey,
     ) -> InboundOutcome:
         """Extract and decide, then resolve: the answer counts, or the person is asked again."""
-        text, answer = self.extract(msg)
+        text, answer = mail.reply_texts
         approval = request.kind == "function_call"
         spec = request.spec
         options = [
@@ -286,28 +257,28 @@ class Receiver:
             )
         ]
         code = self.answers.approval_code(request, recipient)
-        if not answers_our_email(
-            msg, our_subject=request.subject, reply_key=str(key), approval_code=code
+        if not mail.answers_our_email(
+            our_subject=request.subject, reply_key=str(key), approval_code=code
         ):
             # A learned reply key on an unrelated email ("Yes, sounds good!") never decides.
             decision = Decision("unclear", reason=NOT_OUR_THREAD)
             return await self.answers.ask_again(
-                request, responder, msg, record, text, decision, options, in_thread=False
+                request, responder, mail, record, text, decision, options, in_thread=False
             )
-        decision = self.decide(msg, request, text, answer, options, code)
+        decision = self.decide(mail, request, text, answer, options, code)
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
         ):
             return await self.answers.ask_again(
-                request, responder, msg, record, text, decision, options
+                request, responder, mail, record, text, decision, options
             )
         return await self.answers.apply(
-            request, responder, responder.address, recipients, msg, record, text, decision, options
+            request, responder, responder.address, recipients, mail, record, text, decision, options
         )
 
     def decide(
         self,
-        msg: Message,
+        mail: InboundMail,
         request: RequestRow,
         text: str,
         answer: str,
@@ -327,7 +298,7 @@ class Receiver:
             **read_as,
         )
         if decision.verdict == "approve":
-            decision = every_reading_approves(decision, msg, text, options, read_as)
+            decision = every_reading_approves(decision, mail.readings, text, options, read_as)
         return comment_from_answer(decision, text, answer, kind, options, read_as)
 
     async def record_unfetched(

@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from email.message import Message
 from typing import Any
 
 from ..models import ResponseOption
-from ..replies import Decision, decide, decision_readings, strip_signoff
+from ..replies import Decision, decide, strip_signoff
 from ..replies.match import REF_LINE
 
 __all__ = ["NOT_OUR_THREAD", "comment_from_answer", "every_reading_approves", "never_approves"]
@@ -73,7 +72,7 @@ _PARTS_DISAGREE = (
 
 def every_reading_approves(
     decision: Decision,
-    msg: Message,
+    readings: list[str],
     text: str,
     options: list[ResponseOption],
     read_as: dict[str, Any],
@@ -81,7 +80,7 @@ def every_reading_approves(
     """An approval holds only if every part a reader may see approves as well: a plain part
     saying "Approve" must not hide an HTML part or a second text part that says "no"."""
     seen = {" ".join(text.split())}
-    for reading in decision_readings(msg):
+    for reading in readings:
         reading = REF_LINE.sub("", reading).strip()
         key = " ".join(reading.split())
         if not key or key in seen:
