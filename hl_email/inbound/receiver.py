@@ -3,6 +3,7 @@ authorize → extract → decide → resolve, and stores an outcome for every me
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -314,6 +315,7 @@ class Receiver:
         trusted = [v.dedupe_key for v, size, _ in views if within_limits(v, size, limits)]
         seen = await self.host.store.inbound_seen_keys([k for k in trusted if k])
         results: list[InboundOutcome | None] = []
+        records: dict[int, InboundRecord] = {}
         for view, size, hit in views:
             kind = None if view.dedupe_key in seen else unfetched_kind(view, size, limits, hit)
             if view.dedupe_key in seen and view.dedupe_key in trusted:
@@ -323,7 +325,7 @@ class Receiver:
             elif kind is None or view.dedupe_key is None:
                 results.append(None)
             else:
-                record = InboundRecord(
+                records[len(results)] = InboundRecord(
                     dedupe_key=view.dedupe_key,
                     message_id=view.message_id,
                     received_at=self.host.clock(),
@@ -333,8 +335,11 @@ class Receiver:
                     detail=f"not a human answer ({kind}); ignored",
                     raw=view.block,  # the body was not fetched: the headers are the audit copy
                 )
-                ok = await self.host.store.commit(inbound=record) is CommitResult.OK
-                results.append(
-                    InboundOutcome(record.outcome if ok else Outcome.DUPLICATE, record.detail)
-                )
+                results.append(None)
+        # One commit each, all at once: the store groups them into one transaction (each its
+        # own savepoint, so a duplicate Message-ID in the chunk fails alone, as "duplicate").
+        done = await asyncio.gather(*(self.host.store.commit(inbound=r) for r in records.values()))
+        for (i, record), result in zip(records.items(), done, strict=True):
+            ok = result is CommitResult.OK
+            results[i] = InboundOutcome(record.outcome if ok else Outcome.DUPLICATE, record.detail)
         return results
