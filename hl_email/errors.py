@@ -33,7 +33,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 __all__ = [
-    "CallFailedError",
     "ConfigError",
     "DeliveryError",
     "DuplicateCallError",
@@ -70,10 +69,6 @@ class NotFoundError(GatewayError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "not found"
-
-
-class CallFailedError(GatewayError):
-    """The request ended without a human answer (delivery failed, or it was cancelled)."""
 
 
 class DuplicateCallError(GatewayError):

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from ..config import GatewayConfig
-from ..errors import CallFailedError, NotFoundError, RequestInvalidError
+from ..errors import NotFoundError, RequestInvalidError
 from ..models import (
     Escalation,
     FunctionCall,
@@ -266,7 +266,7 @@ def _endpoint(
             return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
         except NotFoundError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=404)
-        except (RequestInvalidError, CallFailedError) as exc:
+        except RequestInvalidError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=400)
         except ValidationError as exc:  # a model built from stored data or a nested check
             err = validation_error(exc)
