@@ -79,6 +79,29 @@ def approval_code_for(
     return approval_code(config.security.secret, request.id, recipient.seq, recipient.address)
 
 
+def _outbox_row(
+    request: RequestRow,
+    recipient: RecipientRow,
+    purpose: str,
+    asker: Identity,
+    data: bytes,
+    message_id: str,
+    now: float,
+) -> OutboxRow:
+    """One email to one recipient, due now."""
+    return OutboxRow(
+        request_id=request.id,
+        recipient_seq=recipient.seq,
+        purpose=purpose,
+        mail_from=asker.address,
+        rcpt_to=[recipient.address],
+        message=data,
+        message_id=message_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
 def _threading(
     request: RequestRow, recipient: RecipientRow, channel: EmailContactChannel | None
 ) -> tuple[str | None, list[str], str | None]:
@@ -156,17 +179,7 @@ class Composer:
             log.exception("cannot render the %s email for %s", kind, request.call_id)
             return None
         recipient.thread = [*thread, message_id]
-        return OutboxRow(
-            request_id=request.id,
-            recipient_seq=recipient.seq,
-            purpose=purpose,
-            mail_from=asker.address,
-            rcpt_to=[recipient.address],
-            message=rendered.data,
-            message_id=message_id,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        return _outbox_row(request, recipient, purpose, asker, rendered.data, message_id, now)
 
     def note(
         self, request: RequestRow, recipient: RecipientRow, message: str, *, kind: str, now: float
@@ -224,17 +237,7 @@ class Composer:
             ]
             recipient.thread = [*thread, message_id]
             outbox.append(
-                OutboxRow(
-                    request_id=request.id,
-                    recipient_seq=recipient.seq,
-                    purpose=purpose,
-                    mail_from=asker.address,
-                    rcpt_to=[recipient.address],
-                    message=rendered.data,
-                    message_id=message_id,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+                _outbox_row(request, recipient, purpose, asker, rendered.data, message_id, now)
             )
         return Asks(outbox, subject)
 
