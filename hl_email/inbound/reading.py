@@ -43,7 +43,10 @@ log = logging.getLogger("hl_email.gateway")
 PARSE_IN_THREAD_BYTES = 256 * 1024
 
 
-@functools.lru_cache(maxsize=8192)
+# 512: a parsed address header holds its whole token tree (several KB each), and the repeats
+# worth caching (one sender's From, our own addresses) are few; most values (Message-ID,
+# References) never recur.
+@functools.lru_cache(maxsize=512)
 def _header_object(name: str, value: str) -> Any:
     return email.policy.default.header_fetch_parse(name, value)
 
