@@ -43,10 +43,10 @@ log = logging.getLogger("hl_email.gateway")
 PARSE_IN_THREAD_BYTES = 256 * 1024
 
 
-# 512: a parsed address header holds its whole token tree (several KB each), and the repeats
+# 128: a parsed address header holds its whole token tree (about 18 KB each), and the repeats
 # worth caching (one sender's From, our own addresses) are few; most values (Message-ID,
 # References) never recur.
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=128)
 def _header_object(name: str, value: str) -> Any:
     return email.policy.default.header_fetch_parse(name, value)
 
