@@ -7,7 +7,9 @@ event loop stalls on a big message parsed on the loop vs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -61,6 +63,7 @@ async def _ticker(gaps: list[float], stop: asyncio.Event) -> None:
 
 async def main() -> None:
     tmp = Path(tempfile.mkdtemp())
+    atexit.register(shutil.rmtree, tmp, True)  # removed however the run ends
     unlimited = {"max_header_bytes": 10**8, "max_parts": 10**6, "max_references": 10**6}
     cfg = load_config(
         None,

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
+import shutil
 import statistics
 import sys
 import tempfile
@@ -75,6 +77,7 @@ async def main(samples: int, *, hibernate: bool = False) -> None:
     else:
         stack = await start_mail_stack()
     tmp = tempfile.mkdtemp(prefix="hl-bench-")
+    atexit.register(shutil.rmtree, tmp, True)  # removed however the run ends
     try:
         config = load_config(
             None,
@@ -148,6 +151,7 @@ async def main_lmtp(samples: int) -> None:
         port = s.getsockname()[1]
     stack = await start_tls_stack(lmtp_routes={AGENT: f"127.0.0.1:{port}"})
     tmp = tempfile.mkdtemp(prefix="hl-bench-")
+    atexit.register(shutil.rmtree, tmp, True)  # removed however the run ends
     try:
         config = load_config(
             None,

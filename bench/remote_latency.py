@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -84,6 +86,7 @@ async def run(samples: int, official_samples: int) -> None:
     if dovecot_binary() is None:
         raise SystemExit("dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
     tmp = Path(tempfile.mkdtemp(prefix="hl-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # removed however the run ends
     stack = await start_mail_stack(tmp)
     cfg = load_config(
         None,

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import collections
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -144,6 +146,7 @@ async def run(instances: int, args: argparse.Namespace, sink: Sink, smtp_port: i
     store_url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}schema={schema}"
     admin = await asyncpg.connect(PG_URL)
     tmp = Path(tempfile.mkdtemp(prefix="hl-scaleout-"))
+    atexit.register(shutil.rmtree, tmp, True)  # removed however the run ends
     ports = [free_port() for _ in range(instances)]
     for i, port in enumerate(ports):
         (tmp / f"gw{i}.toml").write_text(config_text(port, smtp_port, store_url, args.reminder))
