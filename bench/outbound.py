@@ -54,6 +54,9 @@ class Sink:
                 self.done.set()
         return "250 OK"
 
+    def cpu(self) -> float | None:
+        return None  # in this process: its CPU is counted with ours
+
     def expect(self, n: int) -> None:
         with self.lock:
             self.count = 0
@@ -64,6 +67,18 @@ class Sink:
 CONNECTIONS = 4  # the gateway's default smtp.connections
 # Process CPU seconds per side of one measure(): steadier than rates on a loaded machine.
 CPU: dict[str, float] = {}
+# The sink process's CPU seconds per side (None when the sink runs in this process).
+SINK_CPU: dict[str, float] = {}
+
+
+async def phase(sink, key: str, run):
+    """Await `run` and add the sink's CPU time meanwhile to SINK_CPU[key]."""
+    before = sink.cpu()
+    result = await run
+    after = sink.cpu()
+    if before is not None and after is not None:
+        SINK_CPU[key] = SINK_CPU.get(key, 0.0) + after - before
+    return result
 
 
 async def baseline(port: int, messages: list[bytes], connections: int = 1) -> float:
@@ -135,12 +150,13 @@ class ProcessSink:
         self.target = ctx.Value("i", 0)
         self.done = ctx.Event()
         self.ready = ctx.Event()
+        self.cpu_seconds = ctx.Value("d", 0.0)  # the child's CPU time at its last message
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.proc = ctx.Process(
             target=_serve_sink,
-            args=(self.port, self.count, self.target, self.done, self.ready),
+            args=(self.port, self.count, self.target, self.done, self.ready, self.cpu_seconds),
             daemon=True,
         )
 
@@ -148,6 +164,9 @@ class ProcessSink:
         self.proc.start()
         if not self.ready.wait(30):
             raise RuntimeError("sink process did not start")
+
+    def cpu(self) -> float | None:
+        return self.cpu_seconds.value
 
     def expect(self, n: int) -> None:
         with self.count.get_lock():
@@ -160,9 +179,10 @@ class ProcessSink:
         self.proc.join(5)
 
 
-def _serve_sink(port, count, target, done, ready) -> None:  # runs in the child process
+def _serve_sink(port, count, target, done, ready, cpu) -> None:  # runs in the child process
     class Handler:
         async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            cpu.value = time.process_time()
             with count.get_lock():
                 count.value += 1
                 if target.value and count.value >= target.value:
@@ -178,17 +198,20 @@ def _serve_sink(port, count, target, done, ready) -> None:  # runs in the child 
 async def measure(sink, port: int, n: int, tmp: str) -> tuple[float, float, float, int, dict]:
     """Interleaved rounds (ours, bare N, bare 1, then the other order) to even out warm-up."""
     CPU.clear()
-    t_ours, messages = await ours(port, n, sink, f"{tmp}/bench1.db")
+    SINK_CPU.clear()
+    t_ours, messages = await phase(sink, "ours", ours(port, n, sink, f"{tmp}/bench1.db"))
     sink.expect(0)
     messages = messages[:n]
-    t_many = await baseline(port, messages, CONNECTIONS)
-    t_one = await baseline(port, messages, 1)
-    t_one2 = await baseline(port, messages, 1)
-    t_many2 = await baseline(port, messages, CONNECTIONS)
-    t_ours2, _ = await ours(port, n, sink, f"{tmp}/bench2.db")
+    many = f"bare {CONNECTIONS}"
+    t_many = await phase(sink, many, baseline(port, messages, CONNECTIONS))
+    t_one = await phase(sink, "bare 1", baseline(port, messages, 1))
+    t_one2 = await phase(sink, "bare 1", baseline(port, messages, 1))
+    t_many2 = await phase(sink, many, baseline(port, messages, CONNECTIONS))
+    t_ours2, _ = await phase(sink, "ours", ours(port, n, sink, f"{tmp}/bench2.db"))
     size = sum(len(m) for m in messages) // max(1, len(messages))
     rate = 2 * n
     cpu = {k: v * 1000 / rate for k, v in CPU.items()}  # ms per message
+    cpu.update({f"sink {k}": v * 1000 / rate for k, v in SINK_CPU.items()})
     return rate / (t_ours + t_ours2), rate / (t_many + t_many2), rate / (t_one + t_one2), size, cpu
 
 
@@ -228,6 +251,13 @@ async def main(n: int) -> None:
             f"    CPU per message: ours {cpu['ours']:.2f} ms, bare {CONNECTIONS} {many:.2f} ms,"
             f" bare 1 {one:.2f} ms (this process; bare/ours {many / cpu['ours']:.2f}x)"
         )
+        if f"sink bare {CONNECTIONS}" in cpu:
+            sink_many, sink_ours = cpu[f"sink bare {CONNECTIONS}"], cpu["sink ours"]
+            print(
+                f"    sink process CPU per message: bare {CONNECTIONS} {sink_many:.2f} ms"
+                f" ({sink_many * many_rate / 10:.0f} % of a core at its rate),"
+                f" ours {sink_ours:.2f} ms ({sink_ours * ours_rate / 10:.0f} %)"
+            )
 
 
 if __name__ == "__main__":
