@@ -73,8 +73,13 @@ def _nl2br(value: Any) -> Markup:
 
 def _preformat(value: Any) -> Markup:
     """Escape, keep line breaks and leading indentation (JSON), let long lines wrap."""
+    escaped = escape(str(value))
+    # PERF: most values are one printable line not starting with a space (every line break
+    # str.splitlines knows is unprintable): the escaped value is the result.
+    if escaped.isprintable() and escaped[:1] not in ("", " "):
+        return escaped
     lines = []
-    for line in escape(str(value)).splitlines() or [Markup("")]:
+    for line in escaped.splitlines() or [Markup("")]:
         stripped = line.lstrip(" ")
         lines.append(Markup("&nbsp;") * (len(line) - len(stripped)) + stripped)
     return Markup("<br>\n").join(lines)

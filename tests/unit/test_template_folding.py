@@ -3,7 +3,10 @@ every email comes out byte for byte as when t() runs at render time, in every la
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from markupsafe import Markup, escape
 
 from hl_email import i18n
 from hl_email.outbound import templates
@@ -92,3 +95,22 @@ def test_a_key_the_catalog_lacks_is_left_to_fail_at_render() -> None:
     )
     out = templates._fold_translations(list(stream), None)
     assert [t.type for t in out][1:5] == ["name", "lparen", "string", "rparen"]
+
+
+def _preformat_line_by_line(value: object) -> Markup:
+    lines = []
+    for line in escape(str(value)).splitlines() or [Markup("")]:
+        stripped = line.lstrip(" ")
+        lines.append(Markup("&nbsp;") * (len(line) - len(stripped)) + stripped)
+    return Markup("<br>\n").join(lines)
+
+
+def test_preformat_fast_path_matches_the_line_by_line_form() -> None:
+    rng = random.Random(17)
+    alphabet = "ab <>&\"'\n\r\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029 é€"
+    cases: list[object] = ["", " ", "a", " a", "<x>&", "a\u2028b", '  {\n  "k": 1\n}', 12, None]
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9))) for _ in range(5000)]
+    for value in cases:
+        got = templates._preformat(value)
+        assert got == _preformat_line_by_line(value), repr(value)
+        assert type(got) is Markup
