@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Protocol
@@ -197,14 +197,24 @@ class Store(Protocol):
 
     async def due_outbox(self, now: float, limit: int = 50) -> list[OutboxRow]: ...
     async def claim_outbox(
-        self, now: float, *, owner: str, lease: float, limit: int = 50
+        self,
+        now: float,
+        *,
+        owner: str,
+        lease: float,
+        limit: int = 50,
+        exclude: Collection[int] = (),
     ) -> list[OutboxRow]:
         """Due rows this gateway may send, leased to `owner` until now + lease: no other
-        gateway claims them meanwhile, and an expired lease is taken over."""
+        gateway claims them meanwhile, and an expired lease is taken over. Rows in `exclude`
+        (the caller's rows still in flight) are left out."""
         ...
 
     async def renew_outbox(self, ids: list[int], *, owner: str, until: float) -> None: ...
-    async def next_outbox_due(self) -> float | None: ...
+    async def next_outbox_due(self, exclude: Collection[int] = ()) -> float | None:
+        """When the next pending row not in `exclude` is due (None: no such row)."""
+        ...
+
     async def outbox_for_request(self, request_id: str) -> list[OutboxRow]: ...
     async def outbox_sent(self, outbox_id: int, now: float) -> None: ...
     async def outbox_sent_many(self, sent: list[tuple[int, float]]) -> None: ...

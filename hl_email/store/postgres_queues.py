@@ -6,6 +6,8 @@ lease is taken over, so exactly one gateway works a row at a time.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .base import OutboxRow, TimerRow, WebhookRow
 from .postgres_db import PgDb
 from .sql import (
@@ -34,6 +36,7 @@ WHERE id IN (
           WHERE e.request_id = o.request_id AND e.recipient_seq = o.recipient_seq
             AND e.state = 'pending' AND e.id < o.id
             AND e.lease_until >= $1 AND e.lease_owner <> $2)
+      AND NOT (o.id = ANY($5::bigint[]))
     ORDER BY o.next_attempt_at, o.id
     LIMIT $4
     FOR UPDATE SKIP LOCKED)
@@ -73,9 +76,17 @@ class PgQueues(PgDb):
         return [outbox_from_row(r) for r in rows]
 
     async def claim_outbox(
-        self, now: float, *, owner: str, lease: float, limit: int = 50
+        self,
+        now: float,
+        *,
+        owner: str,
+        lease: float,
+        limit: int = 50,
+        exclude: Collection[int] = (),
     ) -> list[OutboxRow]:
-        rows = await self.pool.fetch(_CLAIM_OUTBOX, float(now), owner, float(now + lease), limit)
+        rows = await self.pool.fetch(
+            _CLAIM_OUTBOX, float(now), owner, float(now + lease), limit, [int(i) for i in exclude]
+        )
         claimed = [outbox_from_row(r) for r in rows]
         claimed.sort(key=lambda o: (o.next_attempt_at, o.id or 0))
         return claimed
@@ -90,8 +101,14 @@ class PgQueues(PgDb):
                 owner,
             )
 
-    async def next_outbox_due(self) -> float | None:
-        return await self.pool.fetchval(_NEXT_DUE.format(table="outbox", due="next_attempt_at"))
+    async def next_outbox_due(self, exclude: Collection[int] = ()) -> float | None:
+        if not exclude:
+            return await self.pool.fetchval(_NEXT_DUE.format(table="outbox", due="next_attempt_at"))
+        return await self.pool.fetchval(
+            _NEXT_DUE.format(table="outbox", due="next_attempt_at")
+            + " AND NOT (id = ANY($1::bigint[]))",
+            [int(i) for i in exclude],
+        )
 
     async def outbox_for_request(self, request_id: str) -> list[OutboxRow]:
         rows = await self.pool.fetch(

@@ -7,6 +7,7 @@ rows (owner and lease, which PostgreSQL needs between gateways, have nothing to 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 
 from .base import OutboxRow, TimerRow, WebhookRow
 from .sql import outbox_from_row, timer_from_row, webhook_from_row
@@ -15,35 +16,58 @@ from .sqlite_db import SqliteDb
 __all__ = ["SqliteQueues"]
 
 
+def _not_in(ids: Collection[int]) -> tuple[str, tuple[int, ...]]:
+    """An ` AND id NOT IN (?, …)` clause and its parameters; nothing for no ids."""
+    if not ids:
+        return "", ()
+    values = tuple(int(i) for i in ids)
+    return f" AND id NOT IN ({', '.join('?' * len(values))})", values
+
+
 class SqliteQueues(SqliteDb):
     """Outbox, timers and webhook deliveries."""
 
     # -- outbox ------------------------------------------------------------------------------------
 
     async def due_outbox(self, now: float, limit: int = 50) -> list[OutboxRow]:
+        return await self._due_outbox(now, limit, ())
+
+    async def _due_outbox(
+        self, now: float, limit: int, exclude: Collection[int]
+    ) -> list[OutboxRow]:
+        skip, ids = _not_in(exclude)
+
         def q(conn: sqlite3.Connection) -> list[OutboxRow]:
             rows = conn.execute(
                 "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-                " ORDER BY next_attempt_at, id LIMIT ?",
-                (now, limit),
+                f"{skip} ORDER BY next_attempt_at, id LIMIT ?",
+                (now, *ids, limit),
             )
             return [outbox_from_row(r) for r in rows]
 
         return await self._run_quick(q)
 
     async def claim_outbox(
-        self, now: float, *, owner: str, lease: float, limit: int = 50
+        self,
+        now: float,
+        *,
+        owner: str,
+        lease: float,
+        limit: int = 50,
+        exclude: Collection[int] = (),
     ) -> list[OutboxRow]:
         # One gateway per SQLite file, one outbox worker per gateway: due rows are its own.
-        return await self.due_outbox(now, limit)
+        return await self._due_outbox(now, limit, exclude)
 
     async def renew_outbox(self, ids: list[int], *, owner: str, until: float) -> None:
         return None
 
-    async def next_outbox_due(self) -> float | None:
+    async def next_outbox_due(self, exclude: Collection[int] = ()) -> float | None:
+        skip, ids = _not_in(exclude)
+
         def q(conn: sqlite3.Connection) -> float | None:
             row = conn.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"
+                f"SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'{skip}", ids
             ).fetchone()
             return row[0]
 

@@ -49,6 +49,22 @@ async def test_claim_outbox_returns_due_rows_in_order(store):  # noqa: F811
     assert await store.claim_outbox(10**9, owner="a", lease=60) == []
 
 
+async def test_claim_outbox_leaves_out_the_rows_in_flight(store):  # noqa: F811
+    """The outbox worker claims again while rows are being sent: those are excluded, from the
+    claim and from the next due time, on both backends (the same owner re-claims its own)."""
+    rows = await _outbox(store, 5)
+    ids = [o.id for o in rows]
+    first = await store.claim_outbox(20.0, owner="a", lease=60, limit=2)
+    assert [o.id for o in first] == ids[:2]
+    rest = await store.claim_outbox(20.0, owner="a", lease=60, exclude={o.id for o in first})
+    assert [o.id for o in rest] == ids[2:]
+    assert await store.claim_outbox(20.0, owner="a", lease=60, exclude=set(ids)) == []
+    assert await store.next_outbox_due(exclude=set(ids)) is None
+    assert await store.next_outbox_due(exclude=set(ids[1:])) is not None
+    await store.outbox_retry(ids[0], 1, 99.0, "451 later")
+    assert await store.next_outbox_due(exclude=set(ids[1:])) == 99.0
+
+
 async def test_two_gateways_claim_disjoint_rows(store, twin):  # noqa: F811
     rows = await _outbox(store, 20)
     a, b = await asyncio.gather(
