@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from hl_email.config import SmtpConfig
 from hl_email.outbound.smtp import (
@@ -38,6 +39,8 @@ log = logging.getLogger("hl_email.outbox")
 
 MAX_RETRY_FOR = 86400.0  # transient failures are never retried for longer than a day
 MARK_WINDOW = 0.005  # seconds delivered rows wait to be marked sent together
+CLAIM_BATCH = 50  # rows per claim
+MAX_IN_FLIGHT = 200  # rows claimed and not yet settled, at most (bounds memory)
 
 
 def backoff_delay(attempt: int, *, initial: float, maximum: float, jitter: float) -> float:
@@ -101,6 +104,15 @@ class OutboxWorker:
         # Delivered rows waiting to be marked sent, and the task marking them (group commit).
         self._sent: list[tuple[int, float]] = []
         self._marking: asyncio.Task[None] | None = None
+        # Pipelining: ids claimed and not yet settled (excluded from the next claims), the
+        # queue of each thread being sent, its sender tasks, rows a pause stopped.
+        self._inflight: set[int] = set()
+        self._threads: dict[tuple[str, int], collections.deque[OutboxRow]] = {}
+        self._senders: set[asyncio.Task[None]] = set()
+        self._unsent: list[OutboxRow] = []
+        self._renewer: asyncio.Task[None] | None = None
+        self._more = False  # the last claim was full: more rows may be due than it took
+        self._hold_until = 0.0  # after a store error, claim again no sooner than this
 
     def wake(self) -> None:
         self._wake.set()
@@ -110,52 +122,127 @@ class OutboxWorker:
         self._resume.set()
         self._wake.set()
 
+    @property
+    def in_flight(self) -> int:
+        """Rows claimed and not yet settled (sent and marked, retried later, or failed)."""
+        return len(self._inflight)
+
     async def run_once(self) -> int:
-        """Send every row that is due now; returns how many were attempted. Every delivered
-        row is marked sent when this returns."""
-        rows = await self.store.claim_outbox(self.clock(), owner=self.owner, lease=self.lease)
-        if not rows:
+        """Send every row that is due now (up to one claim); returns how many were claimed.
+        Every delivered row is marked sent when this returns."""
+        claimed = await self._claim()
+        await self._settle()
+        return claimed
+
+    async def _claim(self) -> int:
+        """Claim due rows that are not in flight and start sending them; returns how many.
+
+        One sender task per thread (request and recipient) keeps each thread in order; other
+        threads are sent in parallel (as many at once as the send callable allows: the
+        SmtpPool's size). A row of a thread that is still being sent waits behind that
+        thread's rows. Claims go on while rows are in flight, so a slow server never holds
+        new requests back until a whole batch is done."""
+        room = MAX_IN_FLIGHT - len(self._inflight)
+        if room <= 0:
+            self._more = True
             return 0
-        # One sequence per thread (request and recipient) keeps each thread in order; other
-        # threads are sent in parallel (as many at once as the send callable allows: the
-        # SmtpPool's size).
-        by_recipient: dict[tuple[str, int], list[OutboxRow]] = {}
+        limit = min(CLAIM_BATCH, room)
+        rows = await self.store.claim_outbox(
+            self.clock(), owner=self.owner, lease=self.lease, limit=limit, exclude=self._inflight
+        )
+        self._more = len(rows) >= limit
         for row in rows:
-            by_recipient.setdefault((row.request_id, row.recipient_seq), []).append(row)
-        unsent: list[OutboxRow] = []
+            assert row.id is not None
+            if row.id in self._inflight:
+                continue
+            self._inflight.add(row.id)
+            key = (row.request_id, row.recipient_seq)
+            queue = self._threads.get(key)
+            if queue is not None:
+                queue.append(row)  # after the rows of its thread claimed before it
+                continue
+            self._threads[key] = collections.deque([row])
+            task = asyncio.create_task(self._send_thread(key), name="hl-email-outbox-send")
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
+        if self._inflight and (self._renewer is None or self._renewer.done()):
+            self._renewer = asyncio.create_task(self._renew(), name="hl-email-outbox-renew")
+        return len(rows)
 
-        async def in_order(group: list[OutboxRow]) -> None:
-            for i, row in enumerate(group):
-                if self.paused is not None:
-                    unsent.extend(group[i:])  # sent when the pause ends
-                    return
-                if not await self._deliver(row):
-                    unsent.append(row)
+    def _room(self) -> bool:
+        return len(self._inflight) + CLAIM_BATCH <= MAX_IN_FLIGHT
 
-        renewing = asyncio.create_task(self._renew([r.id for r in rows if r.id is not None]))
+    def _release(self, ids: Iterable[int]) -> None:
+        """Rows leave the in-flight set: their outcome is stored (or they are to be sent
+        again). Wake the claim loop when it waits for room or nothing is left in flight."""
+        for row_id in ids:
+            self._inflight.discard(row_id)
+        if not self._inflight or (self._more and self._room()):
+            self._wake.set()
+
+    async def _send_thread(self, key: tuple[str, int]) -> None:
+        """Send one thread's queued rows in order until it is empty or the outbox pauses."""
+        queue = self._threads[key]
         try:
-            if len(by_recipient) == 1:
-                await in_order(rows)
-            else:
-                await asyncio.gather(*(in_order(group) for group in by_recipient.values()))
+            while queue:
+                row = queue[0]
+                if self.paused is not None or not await self._deliver(row):
+                    break  # paused: the rest are given back (_settle)
+                queue.popleft()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a store error recording an outcome: never lose the worker
+            log.exception("outbox: could not record the outcome of a send; trying again soon")
+            self._hold_until = self.clock() + 1.0
+            # The thread's rows are claimed again (in order) after the hold.
+            stuck = [r.id for r in queue if r.id is not None]
+            queue.clear()
+            self._release(stuck)
         finally:
-            renewing.cancel()
-            await self._marked()
-        if unsent:
-            # Paused: give the claimed rows back untouched (no attempt counted, no failure).
-            now = self.clock()
+            del self._threads[key]
+            self._unsent.extend(queue)
+
+    async def _settle(self) -> None:
+        """Wait until no row is in flight: every sender done, every delivered row marked
+        sent, and the rows a pause stopped given back untouched (no attempt counted)."""
+        while self._senders:
+            await asyncio.wait(set(self._senders))
+        await self._marked()
+        unsent, self._unsent = self._unsent, []
+        now = self.clock()
+        try:
             for row in unsent:
                 assert row.id is not None
                 await self.store.outbox_retry(
                     row.id, row.attempts, now, self.last_error or "outbox paused"
                 )
-        return len(rows)
+        finally:
+            self._release(r.id for r in unsent if r.id is not None)
+        if not self._inflight and self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
 
-    async def _renew(self, ids: list[int]) -> None:
+    async def _stop_senders(self) -> None:
+        """Cancel the sends in progress (at stop); their rows stay pending and are sent at the
+        next start, as a crash would leave them."""
+        for task in [*self._senders, self._renewer]:
+            if task is not None and not task.done():
+                task.cancel()
+        pending = [t for t in [*self._senders, self._renewer] if t is not None]
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        self._renewer = None
+        unsent, self._unsent = self._unsent, []
+        self._release(r.id for r in unsent if r.id is not None)
+
+    async def _renew(self) -> None:
         """Keep the claim on rows still being sent (a slow server must not let another gateway
         take them over and send them a second time)."""
-        while True:
+        while self._inflight:
             await asyncio.sleep(self.lease / 3)
+            ids = sorted(self._inflight)
+            if not ids:
+                return
             try:
                 await self.store.renew_outbox(
                     ids, owner=self.owner, until=self.clock() + self.lease
@@ -177,10 +264,20 @@ class OutboxWorker:
         await asyncio.sleep(MARK_WINDOW)
         while self._sent:
             batch, self._sent = self._sent, []
-            await self.store.outbox_sent_many(batch)
+            try:
+                await self.store.outbox_sent_many(batch)
+            except Exception:
+                log.warning(
+                    "could not mark %d delivered rows as sent; they will be sent again",
+                    len(batch),
+                    exc_info=True,
+                )
+            finally:
+                self._release(row_id for row_id, _ in batch)
 
     async def _marked(self) -> None:
-        """Wait until every queued row is marked sent (raises if marking failed)."""
+        """Wait until every queued row is marked sent (or its marking failed and was logged:
+        the row is then sent again)."""
         while self._marking is not None:
             task = self._marking
             try:
@@ -192,6 +289,7 @@ class OutboxWorker:
     async def flush(self) -> None:
         """Mark sent every row the server has accepted (at stop, before the store closes): a
         row left unmarked would be sent again at the next start."""
+        await self._stop_senders()
         try:
             await self._marked()
         except Exception:
@@ -208,6 +306,7 @@ class OutboxWorker:
                 self._pause(err)
                 return False
             await self._failed(row, err)
+            self._release([row.id])  # its retry or failure is stored
             return True
         self.last_error = None
         if self._outage:
@@ -223,6 +322,7 @@ class OutboxWorker:
             log.error("outbox paused: %s; retrying every %gs", reason, self.config.pause_retry)
         self.paused = reason
         self.last_error = f"outbox paused: {reason}"
+        self._wake.set()  # the claim loop stops claiming, settles and waits out the pause
 
     async def _window(self, row: OutboxRow) -> float:
         window = self.config.retry_for
@@ -289,19 +389,29 @@ class OutboxWorker:
         self.paused = None  # try again; the next failure pauses again
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            await self._stop_senders()
+
+    async def _run(self) -> None:
         while not self.stopping:
             if self.paused is not None:
+                await self._settle()
                 await self._wait_paused()
                 continue
-            attempted = 0
+            claimed = 0
             try:
-                attempted = await self.run_once()
+                hold = self._hold_until - self.clock()
+                if hold > 0:
+                    await asyncio.sleep(hold)
+                claimed = await self._claim()
                 if self._drain and self.paused is None:
                     self._drain = False
                     # Every row backing off is due now (on every gateway sharing the store).
                     if await self.store.outbox_retry_now(self.clock()):
                         continue
-                due = await self.store.next_outbox_due()
+                due = await self.store.next_outbox_due(self._inflight)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -309,12 +419,14 @@ class OutboxWorker:
                 due = self.clock() + 1.0
             if self.paused is not None:
                 continue
+            if self._more and self._room():
+                continue  # more rows are due than one claim takes
             timeout = None if due is None else max(0.0, due - self.clock())
             if timeout == 0.0:
-                if attempted:
+                if claimed and self._room():
                     continue
-                # Due but not ours to claim (another gateway holds an earlier row of its
-                # thread): look again soon rather than spin.
+                # Due but not ours to claim now (another gateway holds an earlier row of its
+                # thread, or no room): look again soon, or when rows settle, rather than spin.
                 timeout = 0.5
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
