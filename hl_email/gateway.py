@@ -177,6 +177,7 @@ class Gateway:
             notify=self.waiters.notify,
             wake_outbox=self.outbox.wake,
             wake_timers=self.timers.wake.set,
+            offer_outbox=self.outbox.offer,
         )
 
     # -- lifecycle ------------------------------------------------------------------------------

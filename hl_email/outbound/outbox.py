@@ -8,7 +8,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from hl_email.config import SmtpConfig
 from hl_email.outbound.smtp import (
@@ -113,6 +113,7 @@ class OutboxWorker:
         self._renewer: asyncio.Task[None] | None = None
         self._more = False  # the last claim was full: more rows may be due than it took
         self._hold_until = 0.0  # after a store error, claim again no sooner than this
+        self._running = False  # run() is on: offered rows may be sent without a claim
 
     def wake(self) -> None:
         self._wake.set()
@@ -121,6 +122,23 @@ class OutboxWorker:
         """Try a paused outbox again now (the configuration or the server was fixed)."""
         self._resume.set()
         self._wake.set()
+
+    def offer(self, rows: Sequence[OutboxRow]) -> None:
+        """Rows this gateway has just stored (committed, with their ids). With a store only
+        this gateway uses, the running worker starts sending them at once, with no claim;
+        otherwise (a shared store, a paused or stopped worker) it is woken to claim them."""
+        single = getattr(self.store, "single_gateway", False)
+        if not (self._running and single) or self.paused is not None or self.stopping:
+            self.wake()
+            return
+        now = self.clock()
+        for row in rows:
+            full = len(self._inflight) >= MAX_IN_FLIGHT
+            if row.id is None or row.next_attempt_at > now or full:
+                self.wake()  # claimed in its time, like any stored row
+                continue
+            self._dispatch(row)
+        self._ensure_renewer()
 
     @property
     def in_flight(self) -> int:
@@ -152,22 +170,29 @@ class OutboxWorker:
         )
         self._more = len(rows) >= limit
         for row in rows:
-            assert row.id is not None
-            if row.id in self._inflight:
-                continue
-            self._inflight.add(row.id)
-            key = (row.request_id, row.recipient_seq)
-            queue = self._threads.get(key)
-            if queue is not None:
-                queue.append(row)  # after the rows of its thread claimed before it
-                continue
-            self._threads[key] = collections.deque([row])
-            task = asyncio.create_task(self._send_thread(key), name="hl-email-outbox-send")
-            self._senders.add(task)
-            task.add_done_callback(self._senders.discard)
+            self._dispatch(row)
+        self._ensure_renewer()
+        return len(rows)
+
+    def _dispatch(self, row: OutboxRow) -> None:
+        """Put a row in flight: behind its thread's rows in flight, or in a new sender task."""
+        assert row.id is not None
+        if row.id in self._inflight:
+            return  # offered and claimed both (the claim ran after the row was stored)
+        self._inflight.add(row.id)
+        key = (row.request_id, row.recipient_seq)
+        queue = self._threads.get(key)
+        if queue is not None:
+            queue.append(row)  # after the rows of its thread put in flight before it
+            return
+        self._threads[key] = collections.deque([row])
+        task = asyncio.create_task(self._send_thread(key), name="hl-email-outbox-send")
+        self._senders.add(task)
+        task.add_done_callback(self._senders.discard)
+
+    def _ensure_renewer(self) -> None:
         if self._inflight and (self._renewer is None or self._renewer.done()):
             self._renewer = asyncio.create_task(self._renew(), name="hl-email-outbox-renew")
-        return len(rows)
 
     def _room(self) -> bool:
         return len(self._inflight) + CLAIM_BATCH <= MAX_IN_FLIGHT
@@ -389,9 +414,11 @@ class OutboxWorker:
         self.paused = None  # try again; the next failure pauses again
 
     async def run(self) -> None:
+        self._running = True
         try:
             await self._run()
         finally:
+            self._running = False
             await self._stop_senders()
 
     async def _run(self) -> None:

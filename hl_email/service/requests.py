@@ -119,6 +119,7 @@ class Requests:
         notify: Callable[[str, str], None],
         wake_outbox: Callable[[], None],
         wake_timers: Callable[[], None],
+        offer_outbox: Callable[[list[OutboxRow]], None] | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -130,6 +131,8 @@ class Requests:
         self._notify = notify
         self._wake_outbox = wake_outbox
         self._wake_timers = wake_timers
+        # New asks go to the outbox as they are (sent without a claim where it can).
+        self._offer_outbox = offer_outbox or (lambda _rows: wake_outbox())
 
     # -- creating -------------------------------------------------------------------------------
 
@@ -174,9 +177,13 @@ class Requests:
                     f"call_id {call_id!r} already exists with a different request"
                 ) from None
             return existing  # idempotent: the same call re-submitted after a restart
-        self._wake_outbox()
+        self._offer_outbox(outbox)
         if timers:
             self._wake_timers()
+        # The store call above may not suspend (a small SQLite commit runs inline): yield once,
+        # so that a caller creating many requests in a row lets the outbox start sending the
+        # first while it creates the next, instead of after the last.
+        await asyncio.sleep(0)
         return row
 
     def _channel_addresses(self, channel: EmailContactChannel | None) -> list[tuple[str, str]]:

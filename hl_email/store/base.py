@@ -176,6 +176,10 @@ class Leadership(Protocol):
 
 
 class Store(Protocol):
+    # True when one gateway only uses the store (SQLite): rows it stores are its own to send,
+    # with no claim. False when gateways share it (PostgreSQL): rows are claimed with leases.
+    single_gateway: bool
+
     async def open(self) -> None: ...
     async def close(self) -> None: ...
     async def ping(self) -> bool: ...

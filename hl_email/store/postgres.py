@@ -45,6 +45,8 @@ __all__ = ["PostgresStore", "parse_url"]
 class PostgresStore(PgQueues, PgMailbox, PgCoordination):
     """The Store protocol on PostgreSQL (`store/base.py`), shareable by several gateways."""
 
+    single_gateway = False  # rows are claimed with leases
+
     # -- requests -------------------------------------------------------------------------------
 
     async def create_request(

@@ -40,6 +40,8 @@ class _OneProcess:
 class SqliteStore(SqliteQueues, SqliteMailbox):
     """The Store protocol on one SQLite file (`store/base.py`)."""
 
+    single_gateway = True  # one gateway per file: what it stores is its own to send
+
     # -- requests -------------------------------------------------------------------------------
 
     async def create_request(

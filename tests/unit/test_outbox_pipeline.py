@@ -22,12 +22,19 @@ from hl_email.store.sqlite import SqliteStore
 WAIT = 10.0  # bound on every wait for a condition (never reached when the worker works)
 
 
-async def _add(store: SqliteStore, i: int, body: bytes | None = None) -> None:
-    request = RequestRow(
+def _request(i: int) -> RequestRow:
+    return RequestRow(
         id=f"r{i}", call_id=f"c{i}", run_id="run", kind="function_call", spec={}, status={}
     )
+
+
+async def _add(store: SqliteStore, i: int, body: bytes | None = None) -> None:
     row = OutboxRow(f"r{i}", 0, "ask", "a@x.test", [f"u{i}@x.test"], body or b"msg %d" % i)
-    await store.create_request(request, [RecipientRow(f"r{i}", 0, f"u{i}@x.test")], [row])
+    await store.create_request(_request(i), [RecipientRow(f"r{i}", 0, f"u{i}@x.test")], [row])
+
+
+async def _no_failure(row: OutboxRow, reason: str) -> None:
+    raise AssertionError(f"no permanent failure expected: {reason}")
 
 
 async def _until(check: Callable[[], bool]) -> None:
@@ -44,10 +51,7 @@ async def _running(
     send: Callable[[str, list[str], bytes], Awaitable[None]],
     on_failure: Callable[[OutboxRow, str], Awaitable[None]] | None = None,
 ) -> AsyncIterator[OutboxWorker]:
-    async def failed(row: OutboxRow, reason: str) -> None:
-        raise AssertionError(f"no permanent failure expected: {reason}")
-
-    worker = OutboxWorker(store, send, SmtpConfig(), on_permanent_failure=on_failure or failed)
+    worker = OutboxWorker(store, send, SmtpConfig(), on_permanent_failure=on_failure or _no_failure)
     task = asyncio.create_task(worker.run())
     try:
         yield worker
@@ -251,6 +255,70 @@ def test_a_pause_hit_by_the_only_row_in_flight_is_noticed_and_resumed(tmp_path: 
             assert worker.paused is None
         (row,) = await store.outbox_for_request("r0")
         assert row.state == "sent" and row.attempts == 1
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_rows_offered_by_their_own_gateway_are_sent_without_a_claim(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = SqliteStore(tmp_path / "o.db")
+        await store.open()
+        claimed: list[int] = []
+        claim = store.claim_outbox
+
+        async def counting(*args: object, **kwargs: object) -> list[OutboxRow]:
+            rows = await claim(*args, **kwargs)  # type: ignore[arg-type]
+            claimed.extend(r.id for r in rows if r.id is not None)
+            return rows
+
+        store.claim_outbox = counting  # type: ignore[method-assign]
+        sent: list[bytes] = []
+
+        async def send(_from: str, _to: list[str], message: bytes) -> None:
+            sent.append(message)
+
+        worker = OutboxWorker(store, send, SmtpConfig(), on_permanent_failure=_no_failure)
+        row = OutboxRow("r9", 0, "ask", "a@x.test", ["u9@x.test"], b"early")
+        await store.create_request(_request(9), [RecipientRow("r9", 0, "u9@x.test")], [row])
+        worker.offer([row])  # not running yet: only a wake; the first claim takes it
+        assert worker.in_flight == 0
+        async with _running(store, send) as worker:
+            await _until(lambda: sent == [b"early"] and worker.in_flight == 0)
+            assert claimed == [row.id]
+            for i in range(3):
+                row = OutboxRow(f"r{i}", 0, "ask", "a@x.test", [f"u{i}@x.test"], b"msg %d" % i)
+                recipient = RecipientRow(f"r{i}", 0, f"u{i}@x.test")
+                await store.create_request(_request(i), [recipient], [row])
+                worker.offer([row])
+                assert worker.in_flight >= 1  # in flight at once, before any claim
+            await _until(lambda: len(sent) == 4 and worker.in_flight == 0)
+        assert claimed == [claimed[0]], "the offered rows were never claimed"
+        for i in range(3):
+            (stored,) = await store.outbox_for_request(f"r{i}")
+            assert stored.state == "sent" and stored.attempts == 1
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_shared_store_gets_a_wake_not_a_send(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = SqliteStore(tmp_path / "o.db")
+        await store.open()
+        store.single_gateway = False  # as PostgreSQL: other gateways may claim the row
+        sent: list[bytes] = []
+
+        async def send(_from: str, _to: list[str], message: bytes) -> None:
+            sent.append(message)
+
+        async with _running(store, send) as worker:
+            await asyncio.sleep(0)
+            row = OutboxRow("r1", 0, "ask", "a@x.test", ["u1@x.test"], b"claimed")
+            await store.create_request(_request(1), [RecipientRow("r1", 0, "u1@x.test")], [row])
+            worker.offer([row])
+            assert worker.in_flight == 0  # not put in flight without its lease
+            await _until(lambda: sent == [b"claimed"] and worker.in_flight == 0)
         await store.close()
 
     asyncio.run(run())
