@@ -7,7 +7,12 @@ delivery over its pool of kept-open SMTP connections (`smtp.connections`, 4 by d
 marking the row sent. The baselines only send the pre-rendered bytes with aiosmtplib: over the
 same number of connections in parallel (like for like), and over one connection.
 
-Usage: python bench/outbound.py [--requests 500]
+A third row puts the sink a few milliseconds away (each reply to MAIL, RCPT and the end of DATA
+is delayed in the sink process): what a real server across a network looks like. There the
+bare loop is bound by waiting, not by CPU, and the ratio shows how well the outbox keeps its
+connections busy.
+
+Usage: python bench/outbound.py [--requests 500] [--rtt-ms 5]
 """
 
 from __future__ import annotations
@@ -144,7 +149,7 @@ class ProcessSink:
     """The same aiosmtpd sink in a child process: what a real SMTP server looks like to us (its
     CPU is not on our interpreter's lock). The child counts accepted messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, rtt: float = 0.0) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.count = ctx.Value("i", 0)
         self.target = ctx.Value("i", 0)
@@ -156,7 +161,15 @@ class ProcessSink:
             self.port = probe.getsockname()[1]
         self.proc = ctx.Process(
             target=_serve_sink,
-            args=(self.port, self.count, self.target, self.done, self.ready, self.cpu_seconds),
+            args=(
+                self.port,
+                self.count,
+                self.target,
+                self.done,
+                self.ready,
+                self.cpu_seconds,
+                rtt,
+            ),
             daemon=True,
         )
 
@@ -179,9 +192,27 @@ class ProcessSink:
         self.proc.join(5)
 
 
-def _serve_sink(port, count, target, done, ready, cpu) -> None:  # runs in the child process
+def _serve_sink(port, count, target, done, ready, cpu, rtt) -> None:  # in the child process
     class Handler:
+        # A server `rtt` seconds away: each reply to MAIL, RCPT and the end of DATA comes
+        # that much later (aiosmtplib waits for each; the connections wait independently).
+        async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+            if rtt:
+                await asyncio.sleep(rtt)
+            envelope.mail_from = address
+            envelope.mail_options.extend(options)
+            return "250 OK"
+
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            if rtt:
+                await asyncio.sleep(rtt)
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(options)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            if rtt:
+                await asyncio.sleep(rtt)
             cpu.value = time.process_time()
             with count.get_lock():
                 count.value += 1
@@ -215,7 +246,7 @@ async def measure(sink, port: int, n: int, tmp: str) -> tuple[float, float, floa
     return rate / (t_ours + t_ours2), rate / (t_many + t_many2), rate / (t_one + t_one2), size, cpu
 
 
-async def main(n: int) -> None:
+async def main(n: int, rtt_ms: float) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         sink = Sink()
@@ -234,6 +265,14 @@ async def main(n: int) -> None:
             rows.append(("sink in its own process", *await measure(psink, psink.port, n, tmp)))
         finally:
             psink.stop()
+        if rtt_ms > 0:
+            far = ProcessSink(rtt_ms / 1000)
+            far.start()
+            try:
+                name = f"sink {rtt_ms:g} ms away (own process; MAIL, RCPT, DATA each wait)"
+                rows.append((name, *await measure(far, far.port, n, tmp)))
+            finally:
+                far.stop()
     size = rows[0][4] / 1024
     print(f"bench/outbound.py: {n} requests x 2 rounds, ~{size:.1f} KiB per message")
     for name, ours_rate, many_rate, one_rate, _, cpu in rows:
@@ -263,5 +302,11 @@ async def main(n: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=5.0,
+        help="round trip to the far sink per SMTP reply (0: no far-sink row)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.requests))
+    asyncio.run(main(args.requests, args.rtt_ms))
