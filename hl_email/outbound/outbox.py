@@ -197,12 +197,14 @@ class OutboxWorker:
     def _room(self) -> bool:
         return len(self._inflight) + CLAIM_BATCH <= MAX_IN_FLIGHT
 
-    def _release(self, ids: Iterable[int]) -> None:
+    def _release(self, ids: Iterable[int], *, pending: bool = False) -> None:
         """Rows leave the in-flight set: their outcome is stored (or they are to be sent
-        again). Wake the claim loop when it waits for room or nothing is left in flight."""
+        again). Wake the claim loop when it waits for room or nothing is left in flight, or
+        when the rows are `pending` again (a retry, a store error): the loop's sleep was
+        worked out while they were in flight, without their time."""
         for row_id in ids:
             self._inflight.discard(row_id)
-        if not self._inflight or (self._more and self._room()):
+        if pending or not self._inflight or (self._more and self._room()):
             self._wake.set()
 
     async def _send_thread(self, key: tuple[str, int]) -> None:
@@ -222,7 +224,7 @@ class OutboxWorker:
             # The thread's rows are claimed again (in order) after the hold.
             stuck = [r.id for r in queue if r.id is not None]
             queue.clear()
-            self._release(stuck)
+            self._release(stuck, pending=True)
         finally:
             del self._threads[key]
             self._unsent.extend(queue)
@@ -289,8 +291,10 @@ class OutboxWorker:
         await asyncio.sleep(MARK_WINDOW)
         while self._sent:
             batch, self._sent = self._sent, []
+            marked = False
             try:
                 await self.store.outbox_sent_many(batch)
+                marked = True
             except Exception:
                 log.warning(
                     "could not mark %d delivered rows as sent; they will be sent again",
@@ -298,7 +302,7 @@ class OutboxWorker:
                     exc_info=True,
                 )
             finally:
-                self._release(row_id for row_id, _ in batch)
+                self._release((row_id for row_id, _ in batch), pending=not marked)
 
     async def _marked(self) -> None:
         """Wait until every queued row is marked sent (or its marking failed and was logged:
@@ -331,7 +335,7 @@ class OutboxWorker:
                 self._pause(err)
                 return False
             await self._failed(row, err)
-            self._release([row.id])  # its retry or failure is stored
+            self._release([row.id], pending=True)  # its retry or failure is stored
             return True
         self.last_error = None
         if self._outage:
