@@ -428,7 +428,12 @@ class OutboxWorker:
     async def _run(self) -> None:
         while not self.stopping:
             if self.paused is not None:
-                await self._settle()
+                try:
+                    await self._settle()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a store error giving rows back: they are claimed again
+                    log.exception("outbox: could not give rows back at a pause; continuing")
                 await self._wait_paused()
                 continue
             claimed = 0
