@@ -114,6 +114,7 @@ class OutboxWorker:
         self._more = False  # the last claim was full: more rows may be due than it took
         self._hold_until = 0.0  # after a store error, claim again no sooner than this
         self._running = False  # run() is on: offered rows may be sent without a claim
+        self._offered: set[int] | None = None  # ids offered while a claim runs
 
     def wake(self) -> None:
         self._wake.set()
@@ -138,6 +139,8 @@ class OutboxWorker:
                 self.wake()  # claimed in its time, like any stored row
                 continue
             self._dispatch(row)
+            if self._offered is not None:
+                self._offered.add(row.id)
         self._ensure_renewer()
 
     @property
@@ -165,12 +168,24 @@ class OutboxWorker:
             self._more = True
             return 0
         limit = min(CLAIM_BATCH, room)
-        rows = await self.store.claim_outbox(
-            self.clock(), owner=self.owner, lease=self.lease, limit=limit, exclude=self._inflight
-        )
+        # Rows offered while the claim runs are left out of what it returns: its read may
+        # have seen them pending before they were sent and marked (the claim ran on the
+        # store's thread), and they would be sent again.
+        self._offered = set()
+        try:
+            rows = await self.store.claim_outbox(
+                self.clock(),
+                owner=self.owner,
+                lease=self.lease,
+                limit=limit,
+                exclude=self._inflight,
+            )
+        finally:
+            offered, self._offered = self._offered, None
         self._more = len(rows) >= limit
         for row in rows:
-            self._dispatch(row)
+            if row.id not in offered:
+                self._dispatch(row)
         self._ensure_renewer()
         return len(rows)
 
