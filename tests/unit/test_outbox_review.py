@@ -8,6 +8,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from hl_email.config import SmtpConfig
 from hl_email.outbound.outbox import OutboxWorker, PausingDeliveryError, TransientDeliveryError
 from hl_email.store.base import OutboxRow, RecipientRow, RequestRow
@@ -189,6 +191,44 @@ def test_a_row_offered_while_a_claim_that_reads_it_runs_is_sent_once(tmp_path: P
         assert sent == [b"msg 7"], "sent twice"
         (stored,) = await store.outbox_for_request("r7")
         assert stored.state == "sent" and stored.attempts == 1
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_rows_waiting_for_room_are_not_overtaken_by_offered_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In flight is full and stored rows wait for room (a backlog, retries, confirmations):
+    new asks offered meanwhile must queue behind them, not take every slot that frees (the
+    stored rows would wait as long as requests come faster than the server takes them)."""
+    from hl_email.outbound import outbox
+
+    monkeypatch.setattr(outbox, "MAX_IN_FLIGHT", 8)
+    monkeypatch.setattr(outbox, "CLAIM_BATCH", 4)
+
+    async def run() -> None:
+        store = SqliteStore(tmp_path / "o.db")
+        await store.open()
+        backlog = [b"msg %d" % i for i in range(20)]
+        for i in range(20):
+            await _add(store, i)
+        sent: list[bytes] = []
+        pool = asyncio.Semaphore(2)  # an SmtpPool of 2 connections
+
+        async def send(_from: str, _to: list[str], message: bytes) -> None:
+            async with pool:
+                await asyncio.sleep(0.02)  # ~100 emails/s
+                sent.append(message)
+
+        async with _running(store, send) as (worker, _task):
+            await _until(lambda: worker.in_flight == 8)
+            for i in range(100, 180):  # new asks, faster than the server takes them
+                worker.offer([await _add(store, i)])
+                await asyncio.sleep(0.004)
+            await _until(lambda: len(sent) == 100 and worker.in_flight == 0)
+        last_backlog = max(sent.index(m) for m in backlog)
+        assert last_backlog < 30, f"the stored rows waited behind {last_backlog - 19} new ones"
         await store.close()
 
     asyncio.run(run())
