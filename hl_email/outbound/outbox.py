@@ -132,6 +132,11 @@ class OutboxWorker:
         if not (self._running and single) or self.paused is not None or self.stopping:
             self.wake()
             return
+        if self._more:
+            # Stored rows wait for room (the last claim was full): new ones queue behind them
+            # in the store, or they would take every slot that frees while requests come in.
+            self.wake()
+            return
         now = self.clock()
         for row in rows:
             full = len(self._inflight) >= MAX_IN_FLIGHT
