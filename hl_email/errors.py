@@ -170,6 +170,13 @@ class DeliveryError(GatewayError):
         super().__init__(message)
         self.code = code
 
+    @property
+    def outage(self) -> bool:
+        """The server or the link to it is down (no reply at all, or 421 "service not
+        available"), rather than one message or recipient deferred (450, 451, 452 …): its end
+        is worth sending every waiting row at once for."""
+        return self.transient and (self.code is None or self.code == 421)
+
 
 class TransientDeliveryError(DeliveryError):
     """4xx, a dropped connection or a timeout: the outbox retries with backoff."""

@@ -64,7 +64,8 @@ class OutboxWorker:
     else a day; never more than a day). A certificate, login or TLS-mode problem pauses the
     whole outbox (`paused` says why) instead of failing rows: it is tried again every
     `smtp.pause_retry` seconds, and at once on `resume()` or when `smtp.ca_file` changes.
-    When the server comes back after an outage, every row waiting for a retry is sent at once.
+    When the server comes back after an outage (no answer, or 421), every row waiting for a
+    retry is sent at once; a deferred recipient (451, 452 …) keeps its own backoff.
     """
 
     def __init__(
@@ -384,8 +385,12 @@ class OutboxWorker:
         attempts = row.attempts + 1
         self.last_error = str(exc)
         now = self.clock()
-        if exc.transient:
+        if exc.outage:
+            # The server is down, not this one recipient: its next success sends every row
+            # backing off at once. A deferred recipient (451 greylisting, 452 mailbox full)
+            # keeps its own backoff.
             self._outage = True
+        if exc.transient:
             give_up_at = (row.created_at or now) + await self._window(row)
             capped = self.config.max_attempts is not None and attempts >= self.config.max_attempts
             if now < give_up_at and not capped:

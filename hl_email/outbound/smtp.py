@@ -102,7 +102,8 @@ class SmtpSender:
                         if all(400 <= resp.code < 500 for resp in errors.values())
                         else PermanentDeliveryError
                     )
-                    raise cls(f"some recipients refused: {detail}")
+                    code = next(iter(errors.values())).code
+                    raise cls(f"some recipients refused: {detail}", code=code)
                 return
 
     async def _reset(self) -> None:

@@ -234,11 +234,6 @@ def test_rows_waiting_for_room_are_not_overtaken_by_offered_rows(
     asyncio.run(run())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-existing, doubled by pipelining: any success after any transient failure drains"
-    " every backing-off row (_outage/_drain); which failures mean an outage is to be decided",
-)
 def test_one_recipient_deferred_while_others_are_delivered_backs_off(tmp_path: Path) -> None:
     """One recipient's server defers (451 greylisting, 452 mailbox full) while the other
     emails are accepted: the other emails' success must not count as "SMTP is back" after each
@@ -255,7 +250,10 @@ def test_one_recipient_deferred_while_others_are_delivered_backs_off(tmp_path: P
             await asyncio.sleep(0.005)
             if message == b"msg 0":
                 tries += 1
-                raise TransientDeliveryError("451 greylisted, try again later")
+                # what classify() makes of aiosmtplib's SMTPRecipientsRefused with a 451
+                raise TransientDeliveryError(
+                    "recipient deferred: u0@x.test: 451 greylisted, try again later", code=451
+                )
             sent.append(message)
 
         config = SmtpConfig(backoff_initial=5.0)
@@ -269,3 +267,28 @@ def test_one_recipient_deferred_while_others_are_delivered_backs_off(tmp_path: P
         await store.close()
 
     asyncio.run(run())
+
+
+def test_only_a_server_down_counts_as_an_outage() -> None:
+    import aiosmtplib
+
+    from hl_email.outbound.smtp import classify
+
+    down = [
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError(),
+        aiosmtplib.SMTPServerDisconnected("gone"),
+        aiosmtplib.SMTPResponseException(421, "service not available"),
+    ]
+    deferred = [
+        aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(451, "greylisted", "u@x.test")]
+        ),
+        aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(452, "mailbox full", "u@x.test")]
+        ),
+        aiosmtplib.SMTPDataError(451, "try again later"),
+    ]
+    assert all(classify(e).outage for e in down), [str(classify(e)) for e in down]
+    assert not any(classify(e).outage for e in deferred), [str(classify(e)) for e in deferred]
+    assert not classify(aiosmtplib.SMTPDataError(554, "rejected")).outage  # permanent
