@@ -812,6 +812,7 @@ PLAIN_YES = (
     "没问题|行没问题|没问题的|好的没问题|可以没问题|没问题请继续|沒問題|"
     "了解承認します|了解しました承認します|承知しました承認します"
 )
+_PLAIN_YES_PUNCT = frozenset(" \t,-'，、")
 _PLAIN_YES_RE = re.compile(r"^\s*(.{1,60}?)[^\S\n]*(?:[.!。！]+|$|\n)", re.S)
 _WRAPPED_RE = re.compile(r'^(\s*)(\*{1,3}|_{1,3}|~{1,2}|"|\')([^\n*_~"]{1,40}?)\2(?=\s|[.!,]|$)')
 _ELONGATED_YES_RE = re.compile(r"^(\s*)(y)(e)(s)s+(?![\w'])", re.I)
@@ -841,6 +842,16 @@ def plain_yes(
     d = _decide_module()
     reader = _Reader(arguments, True)
     clause = match.group(1).replace("100%", " hundredpercent ")
+    # the key is made of the clause's words: a "?", an emoticon or another currency's sign
+    # in it is not a plain yes ("That's fine?", "Approved for $120" of a EUR request)
+    rest = _EMOTICON_RE.sub(
+        lambda m: " " if m.group(0) in _BENIGN_EMOTICONS else m.group(0), clause
+    )
+    for sign in (*reader.t["emoji"], *(c for c in reader.currency if not c.isalpha())):
+        rest = rest.replace(sign, " ")
+    rest = d._TOKEN_RE.sub(" ", d._NUMBER_RE.sub(" ", rest))
+    if not set(rest) <= _PLAIN_YES_PUNCT:
+        return None
     replaced = reader.replace_numbers(clause)
     if replaced is None:
         return None
