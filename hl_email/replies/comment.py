@@ -521,6 +521,9 @@ def approval_gate(
     or a word of the request."""
     ask = _ASK_CODE if approval_code else _ASK
     text = _gate_text(text, head_end, masked, approval_code)
+    emoticon = _doubtful_emoticon(text, head_start)
+    if emoticon is not None:
+        return f"I read an emoticon with your approval that I can't be sure of: '{emoticon}'. {ask}"
     head = text[head_start:head_end]
     latin_head = not re.search(r"[\u0400-\u04ff]", head) and not _decide_module()._CJK_RE.search(
         head
@@ -558,6 +561,29 @@ def approval_gate(
                 signature.append((offset, offset + len(line)))
             offset += len(line) + 1
     return _comment_problem(reader, lines[:tail], kinds, head_courtesy, ask)
+
+
+# Emoticons typed with punctuation: the gate allows each of ":", "(", ";", "/" and "_" alone,
+# so a face made of them is read here. A smile (":)", ":D", "^^", "<3") is harmless like 🙂;
+# any other face (":(", ":/", ";)", ":P", "-_-", "xD") is doubt, sarcasm or a frown, as its
+# emoji would be, and is asked again.
+_EMOTICON_RE = re.compile(
+    r"(?:(?<![\w:;=])[xX][dDpP]|(?<![:;=])[:;=][-'^o]?[()\[\]{}/\\|<>@$3*dDpPbsScCoO0]"
+    r"|(?<!\w)[-^>T;oO0<][_.][-^<T;oO0>]|</?3)"
+    r"(?=[\s.,!?…)\]]|$)"
+)
+_BENIGN_EMOTICONS = frozenset(
+    {":)", ":-)", ":')", "=)", ":]", ":-]", ":D", ":-D", "=D", "^_^", "^.^", "<3", ":*", ":-*"}
+)
+
+
+def _doubtful_emoticon(text: str, start: int) -> str | None:
+    if not any(c in text for c in ":;=_xX<)"):
+        return None  # PERF: most replies hold no emoticon
+    for match in _EMOTICON_RE.finditer(text, start):
+        if match.group(0) not in _BENIGN_EMOTICONS:
+            return match.group(0)
+    return None
 
 
 def _gate_text(
@@ -786,6 +812,7 @@ PLAIN_YES = (
     "没问题|行没问题|没问题的|好的没问题|可以没问题|没问题请继续|沒問題|"
     "了解承認します|了解しました承認します|承知しました承認します"
 )
+_PLAIN_YES_PUNCT = frozenset(" \t,-'，、")
 _PLAIN_YES_RE = re.compile(r"^\s*(.{1,60}?)[^\S\n]*(?:[.!。！]+|$|\n)", re.S)
 _WRAPPED_RE = re.compile(r'^(\s*)(\*{1,3}|_{1,3}|~{1,2}|"|\')([^\n*_~"]{1,40}?)\2(?=\s|[.!,]|$)')
 _ELONGATED_YES_RE = re.compile(r"^(\s*)(y)(e)(s)s+(?![\w'])", re.I)
@@ -815,6 +842,16 @@ def plain_yes(
     d = _decide_module()
     reader = _Reader(arguments, True)
     clause = match.group(1).replace("100%", " hundredpercent ")
+    # the key is made of the clause's words: a "?", an emoticon or another currency's sign
+    # in it is not a plain yes ("That's fine?", "Approved for $120" of a EUR request)
+    rest = _EMOTICON_RE.sub(
+        lambda m: " " if m.group(0) in _BENIGN_EMOTICONS else m.group(0), clause
+    )
+    for sign in (*reader.t["emoji"], *(c for c in reader.currency if not c.isalpha())):
+        rest = rest.replace(sign, " ")
+    rest = d._TOKEN_RE.sub(" ", d._NUMBER_RE.sub(" ", rest))
+    if not set(rest) <= _PLAIN_YES_PUNCT:
+        return None
     replaced = reader.replace_numbers(clause)
     if replaced is None:
         return None

@@ -768,6 +768,20 @@ def _only_under_a_header(kinds: str) -> bool:
     return stripped[:1] in ("b", "o", "h") and stripped.lstrip("bohe")[:1] == "t"
 
 
+# A delimiter ("____", "-----") or an "Original message" / forward line with plain text
+# right under it: no header block, reply header or quote follows, so what is under it is
+# not a quoted message (a client always writes the headers there) but more new text.
+_BARE_SEPARATOR_RE = re.compile(r"[do](?=e*t)")
+
+
+def _unquote_bare_separators(kinds: str) -> str:
+    """For a decision: a separator that no quoted message follows does not end the new text
+    ("Approved\\n____\\nwait, not this one" is read whole)."""
+    if "d" not in kinds and "o" not in kinds:
+        return kinds
+    return _BARE_SEPARATOR_RE.sub("t", kinds)
+
+
 class ExtractedText(str):
     """The result of :func:`extract_reply`: a plain ``str`` that remembers it is already new
     text, so :func:`~hl_email.replies.decide` does not extract it a second time (extraction
@@ -811,6 +825,7 @@ def extract_reply(
             "t" if k == "s" or (k == "d" and _SIG_DELIMITER_RE.match(line)) else k
             for k, line in zip(kinds, lines, strict=True)
         )
+        kinds = _unquote_bare_separators(kinds)
     kept = _trim(lines, kinds)
     if for_decision:
         unquoted: list[str] = []

@@ -91,11 +91,11 @@ EN = Language(
     "no one|noone|none|neither|nor|without|nope|nah|nay|disagre*|disapprov*|unapprov*|"
     "unaccept*|inaccept*|false|reject*|declin*|refus*|denied|denial|denies|denying|cancel*|abort*|"
     "veto*|disallow*|revok*|forbid*|prohibit*|stopp*|halt*",
-    condition="if|unless|but|only|except|provided|providing|as long as|so long as|assuming|"
+    condition="require*|prerequisite|needed|if|unless|but|only|except|provided|providing|as long as|so long as|assuming|"
     "once|after|when|whenever|however|though|although|pending|subject to|on condition|"
     "condition*|contingent|terms apply|conditions apply|until|till|before|first|then|otherwise|depending|depends|"
     "as soon as|in case|whether|upon",
-    deferral="let me|let us|let's|i'll|ill|i will|we'll|we will|i'm going to|gonna|going to|"
+    deferral="await*|someday|some day|sometime|one day|at some point|let me|let us|let's|i'll|ill|i will|we'll|we will|i'm going to|gonna|going to|"
     "look at|look into|looking into|check|checking|review|reviewing|discuss*|"
     "think about|thinking|consider|considering|get back|revisit|circle back|follow up|"
     "wait|hold|hold off|pause|paused|delay|delayed|postpone*|defer*|remind*|not yet|"
@@ -174,10 +174,10 @@ DE = Language(
     "nicht machen|stopp|abbrechen|nie|niemals|nein danke",
     negation="nicht|falsch|kein*|nie|niemals|nichts|niemand|nein|weder|noch nicht|ohne|nö|nee|"
     "ablehn*|abgelehn*|abbrech*|abgebroch*|storn*|verweiger*|verbiet*|verbot*",
-    condition="wenn|falls|aber|sofern|nur|außer|ausser|vorausgesetzt|solange|sobald|nachdem|"
+    condition="erforderlich|benötigt|voraussetzung|wenn|falls|aber|sofern|nur|außer|ausser|vorausgesetzt|solange|sobald|nachdem|"
     "bevor|vorher|erst|zuerst|jedoch|allerdings|unter der bedingung|vorbehaltlich|bis|dann|"
     "sonst|ob|es sei denn",
-    deferral="ich werde|wir werden|werde|werden|schaue|schau|schauen|prüfe|prüfen|überprüf*|"
+    deferral="irgendwann|ausstehend|steht aus|ich werde|wir werden|werde|werden|schaue|schau|schauen|prüfe|prüfen|überprüf*|"
     "besprech*|diskutier*|melde mich|denke|überlege|überlegen|warte|warten|abwarten|verschieb*|"
     "zurückkommen|komme zurück|muss|müssen|kläre|klären|später|nachher",
     acknowledgement="notiert|erhalten|verstanden|zur kenntnis|gesehen|gelesen|bekommen|"
@@ -227,10 +227,10 @@ FR = Language(
     "je ne suis pas d'accord|je n'approuve pas|surtout pas|hors de question|certainement pas|"
     "pas question|non merci|ne faites pas ça|ne fais pas ça|annulé|annulez|stop|jamais",
     negation="ne|n'|pas|non|faux|jamais|aucun*|personne|rien|sans|ni|nullement|refus*|rejet*|annul*|interdi*",
-    condition="si|s'il|s'ils|sauf|mais|seulement|uniquement|à condition|pourvu|tant que|"
+    condition="requis|requise|nécessaire|si|s'il|s'ils|sauf|mais|seulement|uniquement|à condition|pourvu|tant que|"
     "une fois|après|avant|dès que|quand|lorsque|cependant|toutefois|sous réserve|d'abord|"
     "jusqu'à|ensuite|puis|sinon|en attendant|à moins|condition*",
-    deferral="je vais|on va|nous allons|je regarde|regarder|vérifier|vérifie|vérifierai|"
+    deferral="un jour|un de ces jours|je vais|on va|nous allons|je regarde|regarder|vérifier|vérifie|vérifierai|"
     "discut*|en parler|réfléchir|je reviens|reviendrai|attendre|attends|attendez|patienter|"
     "reporter|plus tard|je dois|il faut|je vois ça|voir avec|à voir|voyons|on verra|"
     "je verrai",
@@ -277,10 +277,10 @@ ES = Language(
     "no estoy de acuerdo|de ninguna manera|ni hablar|para nada|no lo hagas|no gracias|"
     "cancelar|cancelado|alto|nunca|jamás",
     negation="no|falso|nunca|jamás|nada|nadie|ningún|ninguno|ninguna|ni|sin|tampoco|rechaz*|deneg*",
-    condition="si|pero|solo|sólo|solamente|excepto|salvo|siempre que|siempre y cuando|con tal|"
+    condition="requerido|requerida|necesario|si|pero|solo|sólo|solamente|excepto|salvo|siempre que|siempre y cuando|con tal|"
     "mientras|una vez|después|antes|cuando|sin embargo|aunque|primero|hasta|a condición|luego|"
     "entonces|sino|a menos|condici*",
-    deferral="voy a|vamos a|lo miro|miraré|revisar|revisaré|reviso|verificar|verifico|"
+    deferral="algún día|pendiente|voy a|vamos a|lo miro|miraré|revisar|revisaré|reviso|verificar|verifico|"
     "comprobar|hablar|hablaré|hablo|lo hablo|lo consulto|consulto|lo veo|discut*|discutir|pensar|pensaré|lo pienso|te aviso|le aviso|esperar|"
     "espera|espere|aplazar|posponer|más tarde|tengo que|hay que|debo",
     acknowledgement="anotado|recibido|entendido|visto|leído|tomo nota|enterado|enterada|"
@@ -325,9 +325,9 @@ PT = Language(
     "não aprovo|não concordo|de jeito nenhum|nem pensar|não faça|não faça isso|não obrigado|"
     "não obrigada|cancelar|cancelado|nunca|jamais",
     negation="não|falso|nunca|jamais|nada|ninguém|nenhum|nenhuma|nem|sem|rejeit*|recus*|negad*",
-    condition="se|mas|só|somente|apenas|exceto|salvo|desde que|contanto|enquanto|depois|antes|"
+    condition="necessário|exigido|se|mas|só|somente|apenas|exceto|salvo|desde que|contanto|enquanto|depois|antes|"
     "quando|porém|contudo|embora|primeiro|até|sob condição|então|senão|a menos|condiç*",
-    deferral="vou|vamos|verificar|verifico|olhar|vou ver|conferir|revisar|discutir|conversar|"
+    deferral="algum dia|um dia|pendente|vou|vamos|verificar|verifico|olhar|vou ver|conferir|revisar|discutir|conversar|"
     "falar com|discut*|convers*|pensar|penso|aviso|esperar|espera|espere|adiar|mais tarde|preciso|tenho que",
     acknowledgement="anotado|recebido|entendido|visto|lido|ciente|registrado|obrigado pela "
     "informação|obrigada pela informação|eu sei",
@@ -370,9 +370,9 @@ IT = Language(
     "annullato|annulla|fermo|ferma|mai",
     negation="non|falso|mai|nessuno|nessuna|niente|nulla|né|senza|neanche|nemmeno|neppure|"
     "respin*|rifiut*|annull*|viet*",
-    condition="se|ma|solo|soltanto|solamente|tranne|salvo|purché|a patto|finché|dopo|prima|"
+    condition="richiesto|richiesta|necessario|se|ma|solo|soltanto|solamente|tranne|salvo|purché|a patto|finché|dopo|prima|"
     "quando|però|tuttavia|sebbene|anche se|fino|poi|allora|altrimenti|a meno|condizion*",
-    deferral="verifico|controllo|controllare|guardo|guarderò|verificare|discutere|parlare|"
+    deferral="prima o poi|un giorno|in sospeso|verifico|controllo|controllare|guardo|guarderò|verificare|discutere|parlare|"
     "ne parlo|discut*|pensarci|ci penso|ti faccio sapere|vi faccio sapere|aspetta|aspettate|"
     "aspettare|rimandare|rinviare|più tardi|devo|bisogna",
     acknowledgement="preso nota|ricevuto|capito|visto|letto|inteso|grazie per l'informazione|lo so",
@@ -416,9 +416,9 @@ NL = Language(
     "absoluut niet|niet doen|nee dank je|nee bedankt|stop|annuleren|nooit",
     negation="niet|onwaar|geen|nooit|niets|niks|niemand|nee|zonder|noch|afgewez*|afwijz*|afkeur*|"
     "afgekeurd|weiger*|annuler*|verbied*|verbod*",
-    condition="als|indien|mits|maar|alleen|behalve|tenzij|zolang|zodra|nadat|voordat|eerst|"
+    condition="vereist|nodig|als|indien|mits|maar|alleen|behalve|tenzij|zolang|zodra|nadat|voordat|eerst|"
     "wanneer|echter|hoewel|tot|dan|anders|pas",
-    deferral="ik ga|we gaan|ik kijk|kijk|bekijk|bekijken|controleer|controleren|overleg*|bespreek*|"
+    deferral="ooit|ik ga|we gaan|ik kijk|kijk|bekijk|bekijken|controleer|controleren|overleg*|bespreek*|"
     "overleggen|bespreken|bespreek|nadenken|denk erover|laat weten|wacht|wachten|uitstellen|"
     "later|straks|moet|moeten",
     acknowledgement="genoteerd|ontvangen|begrepen|gezien|gelezen|noted|bedankt voor de info|"
@@ -459,9 +459,9 @@ PL = Language(
     "nie akceptuję|nie zgoda|w żadnym wypadku|absolutnie nie|nie rób tego|nie, dziękuję|"
     "anuluj|nigdy",
     negation="nie|fałsz|nigdy|nic|nikt|żaden|żadna|żadne|bez|ani|nie*|odrzuc*|odmaw*|odmów*|anul*|zabr*",
-    condition="jeśli|jeżeli|gdyby|ale|lecz|tylko|jedynie|oprócz|poza|pod warunkiem|o ile|"
+    condition="wymagane|wymagany|jeśli|jeżeli|gdyby|ale|lecz|tylko|jedynie|oprócz|poza|pod warunkiem|o ile|"
     "dopóki|gdy|kiedy|po|przed|najpierw|jednak|chociaż|aż|potem|wtedy|inaczej",
-    deferral="sprawdzę|sprawdzić|zobaczę|przejrzę|przemyślę|pomyślę|omówię|porozmawiam|"
+    deferral="kiedyś|sprawdzę|sprawdzić|zobaczę|przejrzę|przemyślę|pomyślę|omówię|porozmawiam|"
     "skonsultuję|omawi*|omówi*|dam znać|poczekaj|czekaj|poczekać|odłóż|przełóż|później|muszę|trzeba",
     acknowledgement="odnotowane|otrzymałem|otrzymałam|otrzymane|zrozumiałem|zrozumiałam|"
     "rozumiem|przyjąłem do wiadomości|przyjęłam do wiadomości|widziałem|widziałam|"
@@ -500,9 +500,9 @@ SV = Language(
     "inte alls|gör det inte|stopp|avbryt|aldrig",
     negation="inte|falskt|ej|icke|aldrig|ingen|inget|inga|ingenting|nej|utan|varken|avslå*|avvis*|"
     "neka*|ogodkän*|avbr*|förbj*",
-    condition="om|ifall|men|bara|endast|förutom|utom|förutsatt|så länge|när|efter|innan|"
+    condition="krävs|om|ifall|men|bara|endast|förutom|utom|förutsatt|så länge|när|efter|innan|"
     "först|dock|fast|tills|sedan|annars",
-    deferral="ska kolla|kollar|kolla|titta|tittar|granska|granskar|kontrollera|diskuter*|"
+    deferral="någon gång|ska kolla|kollar|kolla|titta|tittar|granska|granskar|kontrollera|diskuter*|"
     "pratar med|prata med|tänka|tänker|fundera|funderar|återkommer|vänta|väntar|skjuta upp|"
     "senare|måste|behöver",
     acknowledgement="noterat|mottaget|fått|förstått|uppfattat|sett|läst|tack för infon|vet",
@@ -618,9 +618,9 @@ RU = Language(
     "стоп|отмена|отменить|запрещаю|никогда",
     negation="не|ложь|нет|ни|никогда|ничего|никто|ничто|нельзя|без|не*|ни*|отклон*|отказ*|"
     "запрещ*|отмен*",
-    condition="если|но|только|кроме|при условии|пока|когда|после|перед|до|сначала|однако|"
+    condition="требуется|необходимо|если|но|только|кроме|при условии|пока|когда|после|перед|до|сначала|однако|"
     "хотя|потом|тогда|иначе|а то",
-    deferral="посмотрю|проверю|проверить|обсужу|обсудим|обсудить|подумаю|подумать|сообщу|"
+    deferral="когда-нибудь|посмотрю|проверю|проверить|обсужу|обсудим|обсудить|подумаю|подумать|сообщу|"
     "вернусь|обсу*|подожди|подождите|ждите|отложи|отложим|отложить|позже|надо|нужно|должен",
     acknowledgement="принято|получил|получила|получено|понял|поняла|понятно|видел|видела|"
     "прочитал|прочитала|к сведению|ясно|спасибо за информацию|знаю",
