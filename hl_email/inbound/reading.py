@@ -112,23 +112,30 @@ class _MemoHeaders:
 # shows in the raw bytes as "hl1-" unless an encoding hides it: base64 or uuencode, a
 # quoted-printable escape or soft line break, a charset in which ASCII letters are not their
 # ASCII bytes. Without any of these and without "hl1-", the body has no key: no need to walk it.
-_HIDING = re.compile(rb"base64|uue|utf-?16|utf-?32|utf-?7|ucs|ebcdic|ibm|cp0|cp5|charset\*", re.I)
-_CHARSET = re.compile(rb"charset\s*=\s*\"?([^\s\";]*)", re.I)
+# All of it is read in the lower-cased bytes, with patterns that start with a literal and
+# without re.I: `re` has no fast scan for a case-insensitive alternation (1.3 s over a 20 MB
+# body, against tens of ms). A hiding encoding is named in a Content-Transfer-Encoding field
+# (anything but 7bit, 8bit, binary and quoted-printable, which is handled below) or in a
+# charset parameter (anything not ASCII-compatible, or an RFC 2231 `charset*`).
+_CTE = re.compile(rb"content-transfer-encoding[ \t]*:[ \t\r\n]*([^\s;()]*)")
+_PLAIN_CTE = frozenset((b"7bit", b"8bit", b"binary", b"quoted-printable"))
+_CHARSET = re.compile(rb"charset\s*=\s*\"?([^\s\";]*)")
 _ASCII_LETTERS = re.compile(
-    rb"(?:us-)?ascii|utf-?8|iso-8859-\d{1,2}|(?:windows|cp)-?125\d|latin-?1|koi8-[ru]", re.I
+    rb"(?:us-)?ascii|utf-?8|iso-8859-\d{1,2}|(?:windows|cp)-?125\d|latin-?1|koi8-[ru]"
 )
 _SOFT_BREAK = re.compile(rb"=\r?\n")
-_KEY_ESCAPE = re.compile(rb"=(?:68|6c|31|2d|48|4c)", re.I)  # h l 1 - H L
+_KEY_ESCAPE = re.compile(rb"=(?:68|6c|31|2d|48|4c)")  # h l 1 - H L (lower-cased: 6c, 4c)
 
 
 def _no_body_key(raw: bytes) -> bool:
     """True when no decoding of the body can yield "hl1-" (see above); False: look."""
-    if _HIDING.search(raw):
+    low = raw.lower()
+    if not all(cte in _PLAIN_CTE for cte in _CTE.findall(low)) or b"charset*" in low:
         return False
-    if not all(_ASCII_LETTERS.fullmatch(c) for c in _CHARSET.findall(raw)):
+    if not all(_ASCII_LETTERS.fullmatch(c) for c in _CHARSET.findall(low)):
         return False
-    flat = _SOFT_BREAK.sub(b"", raw)
-    return b"hl1-" not in flat.lower() and _KEY_ESCAPE.search(flat) is None
+    flat = _SOFT_BREAK.sub(b"", low)
+    return b"hl1-" not in flat and _KEY_ESCAPE.search(flat) is None
 
 
 class InboundMail:

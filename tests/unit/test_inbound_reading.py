@@ -301,3 +301,39 @@ def test_a_hidden_ref_line_is_still_read(cte: str, body: str) -> None:
     assert [str(k) for k in read_message(utf16, LIMITS).body_ref_keys] == [
         str(k) for k in body_ref_keys(email.message_from_bytes(utf16, policy=email.policy.default))
     ]
+
+
+_B64_KEY = "WWVzClJlZjogaGwxLWFiY2RlZmdoLTEtYWFhYWFhYWFhYWFhYWFhYWFhYWEK\n"
+
+
+@pytest.mark.parametrize(
+    "fields,body",
+    [
+        ("Content-Transfer-Encoding: BASE64", _B64_KEY),
+        ("Content-Transfer-Encoding:\n\tbase64", _B64_KEY),
+        ("CONTENT-TRANSFER-ENCODING : Base64", _B64_KEY),
+        ("Content-Transfer-Encoding: (it is) base64", _B64_KEY),
+        ('Content-Transfer-Encoding: "base64"', _B64_KEY),
+        (
+            "Content-Type: text/plain; charset*=utf-8''\nContent-Transfer-Encoding: base64",
+            _B64_KEY,
+        ),
+        (
+            'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"',
+            "--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+            + _B64_KEY
+            + "--b--\n",
+        ),
+        ("Content-Type: text/plain; charset=UTF-16", None),
+    ],
+)
+def test_the_shortcut_never_loses_a_key_however_its_encoding_is_written(
+    fields: str, body: str | None
+) -> None:
+    """The raw-bytes shortcut reads Content-Transfer-Encoding fields and charset parameters in
+    whatever case, folding or comment they come: every shape the stdlib body walk decodes a
+    key from keeps it."""
+    head = f"From: a@corp.test\nSubject: x\nMessage-ID: <m@corp.test>\n{fields}\n\n".encode()
+    raw = head + (body.encode() if body is not None else f"Ref: {_KEY}\n".encode("utf-16"))
+    stdlib = body_ref_keys(email.message_from_bytes(raw, policy=email.policy.default))
+    assert [str(k) for k in read_message(raw, LIMITS).body_ref_keys] == [str(k) for k in stdlib]
