@@ -20,7 +20,7 @@ sys.path[:0] = [
     str(Path(__file__).resolve().parents[1] / "sdk"),
 ]
 
-import hl_email.gateway as gateway_module  # noqa: E402
+import hl_email.inbound.reading as reading_module  # noqa: E402
 from hl_email.config import load_config  # noqa: E402
 from hl_email.gateway import Gateway  # noqa: E402
 from hl_email.limits import InboundLimits, check_inbound  # noqa: E402
@@ -97,7 +97,7 @@ async def main() -> None:
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
 
     for threshold, label in ((10**12, "parsed on the loop"), (256 * 1024, "parsed in a thread")):
-        gateway_module._PARSE_IN_THREAD_BYTES = threshold
+        reading_module.PARSE_IN_THREAD_BYTES = threshold
         gaps: list[float] = []
         stop = asyncio.Event()
         task = asyncio.create_task(_ticker(gaps, stop))
