@@ -78,23 +78,23 @@ class Waiters:
         while True:
             future: asyncio.Future[None] = loop.create_future()
             self.futures.setdefault(call_id, set()).add(future)
-            row = await self.store.get_request(call_id=call_id)
-            if row is None:
-                self.futures.get(call_id, set()).discard(future)
-                raise NotFoundError(f"no request with call_id {call_id!r}")
-            if row.state != "pending":
-                self.futures.get(call_id, set()).discard(future)
-                return row
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                self.futures.get(call_id, set()).discard(future)
-                raise TimeoutError(f"no answer to {call_id} within {timeout:g} s")
             try:
-                await asyncio.wait_for(future, remaining)
-            except TimeoutError:
-                raise TimeoutError(f"no answer to {call_id} within {timeout:g} s") from None
+                # Registered before the read, so an answer between the read and the wait is
+                # not missed; removed however this ends, also when the waiter goes away
+                # (cancelled) during the read: a vanished waiter leaves nothing behind.
+                row = await self.store.get_request(call_id=call_id)
+                if row is None:
+                    raise NotFoundError(f"no request with call_id {call_id!r}")
+                if row.state != "pending":
+                    return row
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(f"no answer to {call_id} within {timeout:g} s")
+                try:
+                    await asyncio.wait_for(future, remaining)
+                except TimeoutError:
+                    raise TimeoutError(f"no answer to {call_id} within {timeout:g} s") from None
             finally:
-                # Also when the waiter goes away (cancelled): leave nothing behind for it.
                 waiters = self.futures.get(call_id)
                 if waiters is not None:
                     waiters.discard(future)
