@@ -595,6 +595,10 @@ def _gate_text(
     for start, end in masked:  # e-mail addresses and URLs: contact information
         if start >= head_end:
             chars[start:end] = [_PLACEHOLDER] + [" "] * (end - start - 1)
+    if "[cid:" in text or "[image:" in text or ".png>" in text or "<image" in text:
+        # an inline image the client wrote (a signature's logo) is nothing the human said
+        for match in _decide_module()._IMAGE_RE.finditer(text, head_end):
+            chars[match.start() : match.end()] = " " * (match.end() - match.start())
     text = "".join(chars)
     if approval_code:
         text = re.sub(

@@ -785,10 +785,25 @@ def _first_signal(
     return best
 
 
+# An inline image as a mail client writes it into the text part: Outlook's "[cid:…]", Gmail's
+# "[image: alt text]", Apple Mail's "<image001.png>" (a logo in a signature). The client wrote
+# it, not the human: masked for the signal scan, blank for the final gate (comment.py).
+# Gmail's alt text is only masked when it is a file name: other alt text may be the human's
+# (an emoji or a sticker sent as an image) and is read.
+_IMAGE_RE = re.compile(
+    r"\[cid:(?=[^\]\s]*[\d@.])[^\]\s]{6,200}\]"  # a content id: image001.png@01D9…, ii_lk8x2
+    r"|\[image: ?(?:[\w.-]{1,80}\.(?:png|jpe?g|gif|bmp|svg|webp))?\]"
+    r"|<[\w.-]{1,80}\.(?:png|jpe?g|gif|bmp|svg|webp)>",
+    re.I,
+)
+
+
 def _masks(text: str, code: str | None) -> list[tuple[int, int]]:
     spans = []
     if "://" in text or "www." in text:
         spans = [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
+    if "[cid:" in text or "[image:" in text or ".png>" in text or "<image" in text:
+        spans += [(m.start(), m.end()) for m in _IMAGE_RE.finditer(text)]
     if "@" in text:
         # PERF: found from the "@" and walked back, not tried at every position
         for match in _EMAIL_DOMAIN_RE.finditer(text):
