@@ -29,8 +29,9 @@ from ..limits import InboundLimits, LimitRefusal, check_inbound
 from ..replies.authorize import AuthResult, dmarc_verdict, sender_address
 from ..replies.classify import bounce_original_message_ids, classify_message
 from ..replies.extract import decision_readings, extract_reply_from_message
+from ..replies.html import html_to_text
 from ..replies.match import REF_LINE, body_ref_keys, candidate_keys
-from ..replies.parse import HeaderSource, InboundMessage, read_inbound
+from ..replies.parse import HeaderSource, InboundMessage, read_inbound, reply_body
 from ..replies.thread import answers_our_email
 from ..thread import thread_message_ids
 
@@ -280,6 +281,11 @@ class InboundMail:
             return ""
 
     @functools.cached_property
+    def full_text(self) -> str:
+        """The body a person typed, as plain text, quotes and all ("" when unreadable)."""
+        return body_text(self.message)
+
+    @functools.cached_property
     def readings(self) -> list[str]:
         """The new text of every part a reader may see (``decision_readings``)."""
         return decision_readings(self.message)
@@ -295,6 +301,15 @@ class InboundMail:
             reply_key=reply_key,
             approval_code=approval_code,
         )
+
+
+def body_text(msg: email.message.Message) -> str:
+    """The first inline text/plain part, else the HTML part as text ("" when none)."""
+    try:
+        kind, body = reply_body(msg)
+    except Exception:
+        return ""
+    return html_to_text(body) if kind == "html" else body
 
 
 def read_message(raw: bytes | bytearray | memoryview, limits: InboundLimits) -> InboundMail:

@@ -33,7 +33,15 @@ from .host import InboundHost, commit, lookup_key
 from .mail import RAW_KEEP_BYTES, audit_copy, raw_header
 from .mail_kinds import AgentInbox, auto_reply, bounce
 from .reading import InboundMail, read_message_off_loop
-from .verdicts import NOT_OUR_THREAD, comment_from_answer, every_reading_approves, never_approves
+from .verdicts import (
+    NOT_OUR_THREAD,
+    OUR_EMAILS_COMPARED,
+    comment_from_answer,
+    edited_quote,
+    every_reading_approves,
+    never_approves,
+    sent_texts,
+)
 
 __all__ = ["Receiver"]
 
@@ -267,6 +275,8 @@ class Receiver:
                 request, responder, mail, record, text, decision, options, in_thread=False
             )
         decision = self.decide(mail, request, text, answer, options, code)
+        if decision.verdict == "approve":
+            decision = edited_quote(decision, mail.full_text, await self._our_texts(recipient))
         if decision.verdict == "unclear" or (
             approval and decision.verdict not in ("approve", "reject")
         ):
@@ -276,6 +286,13 @@ class Receiver:
         return await self.answers.apply(
             request, responder, responder.address, recipients, mail, record, text, decision, options
         )
+
+    async def _our_texts(self, recipient: RecipientRow) -> list[str]:
+        """The plain and formatted texts of the emails we sent this recipient (the newest
+        few), to compare the quote of them with (inbound/verdicts.py edited_quote)."""
+        rows = await self.host.store.outbox_for_request(recipient.request_id)
+        mine = [r for r in rows if r.recipient_seq == recipient.seq][-OUR_EMAILS_COMPARED:]
+        return [text for row in mine for text in sent_texts(row.message)]
 
     def decide(
         self,

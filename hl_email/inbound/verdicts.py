@@ -4,6 +4,8 @@ agree with an approval, and the comment the agent is handed."""
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 from ..models import ResponseOption
 from ..replies import Decision, decide, strip_signoff
 from ..replies.match import REF_LINE
+from ..replies.quote_edits import edits_in_our_quote
 
 __all__ = ["NOT_OUR_THREAD", "comment_from_answer", "every_reading_approves", "never_approves"]
 
@@ -89,3 +92,43 @@ def every_reading_approves(
         if decide(reading, kind="approval", options=options, **read_as).verdict != "approve":
             return Decision("unclear", reason=_PARTS_DISAGREE)
     return decision
+
+
+OUR_EMAILS_COMPARED = 5  # the newest emails of ours a quote is compared with
+
+
+def sent_texts(message: bytes) -> list[str]:
+    """The plain-text part and the HTML part as text of an email we sent ([] if unreadable)."""
+    from ..replies.html import html_to_text
+
+    try:
+        msg = email.message_from_bytes(message, policy=email.policy.default)
+        texts = []
+        for part in msg.walk():
+            kind = part.get_content_type()
+            if kind in ("text/plain", "text/html") and not part.get_filename():
+                content = part.get_content()
+                if isinstance(content, str):
+                    texts.append(html_to_text(content) if kind == "text/html" else content)
+        return texts
+    except Exception:  # our own bytes: never expected, never fatal
+        log.warning("could not read a sent email to compare a quote with", exc_info=True)
+        return []
+
+
+def edited_quote(decision: Decision, body: str, ours: list[str]) -> Decision:
+    """An approval holds only if nothing was changed inside the quote of our email (an
+    amount edited, a "not" put into one of our lines: Outlook quotes without ``>``)."""
+    if decision.verdict != "approve":
+        return decision
+    edit = edits_in_our_quote(body, ours)
+    if edit is None:
+        return decision
+    return Decision(
+        "unclear",
+        reason=(
+            f"I found a change inside the quoted email: '{edit}'. Only the text above the "
+            "first line of the email is read, so I did not take your reply as an approval. "
+            "Write what you want above that line, or reply APPROVE alone to approve as asked."
+        ),
+    )

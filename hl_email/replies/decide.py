@@ -30,7 +30,7 @@ from .comment import approval_gate, plain_yes, raw_text_gate, signature_spans, u
 from .extract import ExtractedText, extract_reply, strip_quoted
 from .lexicon import FOREIGN, GREETINGS, LANGUAGES, SIGNAL_KINDS, THANKS, UNIVERSAL
 
-__all__ = ["SUPPORTED_LANGUAGES", "Decision", "decide", "normalise"]
+__all__ = ["SUPPORTED_LANGUAGES", "Decision", "decide", "normalise", "signal_words"]
 
 Verdict = Literal["approve", "reject", "answer", "unclear"]
 
@@ -354,6 +354,13 @@ def _name_lines(text: str) -> list[tuple[int, int]]:
         if previous.strip() and _is_courtesy(previous):
             spans.append((match.start(), match.end()))
     return spans
+
+
+def signal_words(text: str) -> list[tuple[str, str]]:
+    """(kind, words) of every signal in ``text``: a negation, condition, deferral, reject
+    word, a question… in any supported language (what makes an approval not plain)."""
+    text = normalise(text)
+    return [(s.kind, text[s.start : s.end]) for s in _signals(text, _masks(text, None))]
 
 
 def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
