@@ -4,15 +4,15 @@ agree with an approval, and the comment the agent is handed."""
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from ..models import ResponseOption
 from ..replies import Decision, decide, strip_signoff
+from ..replies.html import html_to_text
 from ..replies.match import REF_LINE
+from ..replies.parse import as_message, decision_bodies
 from ..replies.quote_edits import edits_in_our_quote
 
 __all__ = ["NOT_OUR_THREAD", "comment_from_answer", "every_reading_approves", "never_approves"]
@@ -99,18 +99,10 @@ OUR_EMAILS_COMPARED = 5  # the newest emails of ours a quote is compared with
 
 def sent_texts(message: bytes) -> list[str]:
     """The plain-text part and the HTML part as text of an email we sent ([] if unreadable)."""
-    from ..replies.html import html_to_text
-
     try:
-        msg = email.message_from_bytes(message, policy=email.policy.default)
-        texts = []
-        for part in msg.walk():
-            kind = part.get_content_type()
-            if kind in ("text/plain", "text/html") and not part.get_filename():
-                content = part.get_content()
-                if isinstance(content, str):
-                    texts.append(html_to_text(content) if kind == "text/html" else content)
-        return texts
+        msg = as_message(message)
+        bodies = decision_bodies(msg) if msg is not None else []
+        return [html_to_text(body) if kind == "html" else body for kind, body in bodies]
     except Exception:  # our own bytes: never expected, never fatal
         log.warning("could not read a sent email to compare a quote with", exc_info=True)
         return []
